@@ -1,0 +1,95 @@
+/**
+ * Typed errors raised by this module. Every malformed input ends in one of these (or in a
+ * ticket status), never in a bare `TypeError` or `RangeError`.
+ *
+ * @module
+ */
+
+/**
+ * A DER structure could not be read or does not satisfy OpenSSL's `d2i_SSL_SESSION` rules.
+ *
+ * @example
+ * ```ts
+ * import { DerError, decodeSession } from "@seed/session-tickets";
+ * try {
+ *   decodeSession(new Uint8Array([0x30, 0x05]));
+ * } catch (e) {
+ *   console.log(e instanceof DerError); // true
+ * }
+ * ```
+ */
+export class DerError extends Error {
+  /** Byte offset in the input where the problem was found (or -1 when not positional). */
+  readonly offset: number;
+  /**
+   * Creates a DER error.
+   *
+   * @param message What is wrong, naming the field when there is one.
+   * @param offset Byte offset of the problem in the input, -1 when unknown.
+   */
+  constructor(message: string, offset = -1) {
+    super(offset >= 0 ? `${message} (at byte ${offset})` : message);
+    this.name = "DerError";
+    this.offset = offset;
+  }
+}
+
+/**
+ * Ticket key material has the wrong length, an unknown layout, or a key cannot be used.
+ *
+ * @example
+ * ```ts
+ * import { TicketKeyError } from "@seed/session-tickets";
+ * const e = new TicketKeyError("openssl-80 keys are 80 bytes, got 48");
+ * console.log(e.name); // "TicketKeyError"
+ * ```
+ */
+export class TicketKeyError extends Error {
+  /**
+   * Creates a ticket key error.
+   *
+   * @param message What is wrong and, for lengths, which lengths are accepted.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "TicketKeyError";
+  }
+}
+
+/** TLS alert descriptions that OpenSSL's ticket code raises. */
+export const AlertDescription = {
+  /** handshake_failure (40): e.g. an EMS session resumed without EMS. */
+  HANDSHAKE_FAILURE: 40,
+  /** illegal_parameter (47): e.g. a PSK binder mismatch. */
+  ILLEGAL_PARAMETER: 47,
+  /** decode_error (50): a malformed extension. */
+  DECODE_ERROR: 50,
+  /** internal_error (80): callback failures, ABORT, fatal ticket errors. */
+  INTERNAL_ERROR: 80,
+} as const;
+
+/**
+ * A fatal TLS alert: the handshake ends and the peer is sent this alert number.
+ *
+ * @example
+ * ```ts
+ * import { TlsAlert } from "@seed/session-tickets";
+ * const a = new TlsAlert(80, "dec_cb returned ABORT");
+ * console.log(a.alert); // 80
+ * ```
+ */
+export class TlsAlert extends Error {
+  /** The alert description number sent to the peer (40, 47, 50, 80...). */
+  readonly alert: number;
+  /**
+   * Creates a fatal alert.
+   *
+   * @param alert The TLS alert description number.
+   * @param message Why the alert is raised.
+   */
+  constructor(alert: number, message: string) {
+    super(`TLS alert ${alert}: ${message}`);
+    this.name = "TlsAlert";
+    this.alert = alert;
+  }
+}
