@@ -240,6 +240,11 @@ export class DerReader {
       throw new DerError("INTEGER is not minimally encoded", h.start);
     }
     if (c.length > 9) throw new DerError("INTEGER too large", h.start);
+    if (c.length <= 6) {
+      let n = c[0] & 0x80 ? -1 : 0;
+      for (const byte of c) n = n * 256 + byte;
+      return BigInt(n);
+    }
     let v = 0n;
     for (const byte of c) v = (v << 8n) | BigInt(byte);
     if (c[0] & 0x80) v -= 1n << BigInt(8 * c.length);

@@ -30,10 +30,17 @@ const RANGES: Record<IntKind, [bigint, bigint]> = {
   int64: [-(1n << 63n), (1n << 63n) - 1n],
   uint64: [0n, (1n << 64n) - 1n],
 };
+/** The same ranges as numbers; 64-bit types are limited to safe integers here. */
+const NUMBER_RANGES: Record<IntKind, [number, number]> = {
+  uint32: [0, 0xffffffff],
+  int32: [-0x80000000, 0x7fffffff],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+};
 
 function checkInt(field: string, v: number, kind: IntKind): void {
-  const [lo, hi] = RANGES[kind];
-  if (!Number.isInteger(v) || BigInt(v) < lo || BigInt(v) > hi) {
+  const [lo, hi] = NUMBER_RANGES[kind];
+  if (!Number.isInteger(v) || v < lo || v > hi) {
     throw new DerError(`cannot encode ${field}: ${v} is not a ${kind} integer`);
   }
 }
