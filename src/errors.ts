@@ -58,6 +58,8 @@ export class TicketKeyError extends Error {
 
 /** TLS alert descriptions that OpenSSL's ticket code raises. */
 export const AlertDescription = {
+  /** unexpected_message (10): e.g. a handshake message of the wrong type. */
+  UNEXPECTED_MESSAGE: 10,
   /** handshake_failure (40): e.g. an EMS session resumed without EMS. */
   HANDSHAKE_FAILURE: 40,
   /** illegal_parameter (47): e.g. a PSK binder mismatch. */
