@@ -3,6 +3,9 @@
  *
  * - {@link SslSession} is OpenSSL's `SSL_SESSION`; {@link encodeSession} and
  *   {@link decodeSession} are byte-compatible with `i2d_SSL_SESSION` / `d2i_SSL_SESSION`.
+ * - {@link TicketKey} seals sessions into tickets (AES-256-GCM, or OpenSSL's AES-CBC +
+ *   HMAC-SHA256 format) and reads every product's key layout; {@link TicketKeyRing} rotates
+ *   keys through pending, active and decrypt-only states.
  *
  * @example
  * ```ts
@@ -36,3 +39,37 @@ export {
   sessionToPem,
 } from "./src/session/codec.ts";
 export { TicketStatus } from "./src/ticket/status.ts";
+export {
+  MAX_TICKET_LENGTH,
+  MAX_TICKET_PLAINTEXT_LENGTH,
+  MIN_TICKET_LENGTH,
+  type OpenedTicketBytes,
+  type OpenOptions,
+  sealedTicketLength,
+  type SealOptions,
+  TICKET_KEY_NAME_LENGTH,
+  type TicketFailureReason,
+  type TicketFormat,
+} from "./src/ticket/ticket_format.ts";
+export type { TicketByteSealer, TicketOpenResult, TicketSealer } from "./src/ticket/sealer.ts";
+export {
+  DEFAULT_CBC_SEAL_BUDGET,
+  DEFAULT_GCM_SEAL_BUDGET,
+  type GenerateTicketKeyOptions,
+  TICKET_KEY_LAYOUTS,
+  TicketKey,
+  type TicketKeyCryptoKeys,
+  type TicketKeyLayout,
+  type TicketKeyOptions,
+} from "./src/ticket/ticket_key.ts";
+export {
+  type AddTicketKeyOptions,
+  DEFAULT_DECRYPT_ONLY_PERIOD_MS,
+  DEFAULT_ROTATION_INTERVAL_MS,
+  type TicketKeyInfo,
+  type TicketKeyMetrics,
+  TicketKeyRing,
+  type TicketKeyRingMetrics,
+  type TicketKeyRingOptions,
+  type TicketKeyState,
+} from "./src/ticket/key_ring.ts";

@@ -1,0 +1,96 @@
+// Seal and open through the public API, against the floor for this runtime: the raw Web
+// Crypto AES-GCM primitive on the same plaintext with a pre-imported key. Also the same GCM
+// ticket format hand-rolled with node:crypto, synchronously.
+//
+// Run: deno task bench. "x64" benches do 64 operations in flight per iteration.
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { encodeSession, SslSession, TicketKey } from "../mod.ts";
+import { decodeSession } from "../src/session/codec.ts";
+import { TLS12_DER, TLS13_DER } from "../tests/_vectors.ts";
+
+const bigCert = new Uint8Array(2048 + 4);
+bigCert.set([0x30, 0x82, 0x08, 0x00]); // a 2 KiB "certificate": one SEQUENCE
+const withCert = decodeSession(TLS13_DER);
+withCert.peerCertificate = bigCert;
+
+const sessions: [string, SslSession][] = [
+  ["TLS 1.2 (107 B DER)", decodeSession(TLS12_DER)],
+  ["TLS 1.3 (143 B DER)", decodeSession(TLS13_DER)],
+  ["2 KiB peer cert", withCert],
+];
+
+const gcmKey = await TicketKey.generate({ format: "aes-256-gcm", sealBudget: 2 ** 40 });
+const cbcKey = await TicketKey.generate({ format: "openssl", sealBudget: 2 ** 40 });
+const rawKey = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+  "encrypt",
+  "decrypt",
+]);
+const nodeKey = randomBytes(32);
+const name = crypto.getRandomValues(new Uint8Array(16));
+
+async function rawSeal(pt: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  return await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: name }, rawKey, pt);
+}
+async function rawOpen(iv: Uint8Array<ArrayBuffer>, ct: ArrayBuffer): Promise<ArrayBuffer> {
+  return await crypto.subtle.decrypt({ name: "AES-GCM", iv, additionalData: name }, rawKey, ct);
+}
+function nodeSeal(pt: Uint8Array): Uint8Array {
+  const iv = randomBytes(12);
+  const c = createCipheriv("aes-256-gcm", nodeKey, iv);
+  c.setAAD(name);
+  const ct = Buffer.concat([c.update(pt), c.final()]);
+  return Buffer.concat([name, iv, ct, c.getAuthTag()]);
+}
+function nodeOpen(t: Uint8Array): Uint8Array {
+  const d = createDecipheriv("aes-256-gcm", nodeKey, t.subarray(16, 28));
+  d.setAAD(t.subarray(0, 16));
+  d.setAuthTag(t.subarray(t.length - 16));
+  return Buffer.concat([d.update(t.subarray(28, t.length - 16)), d.final()]);
+}
+
+const times = <T>(n: number, f: () => Promise<T>) => Promise.all(Array.from({ length: n }, f));
+
+for (const [label, session] of sessions) {
+  const der = encodeSession(session);
+  const rawIv = crypto.getRandomValues(new Uint8Array(12));
+  const rawCt = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv: rawIv, additionalData: name },
+    rawKey,
+    der,
+  );
+  const gcmTicket = await gcmKey.seal(session);
+  const cbcTicket = await cbcKey.seal(session);
+  const nodeTicket = nodeSeal(der);
+
+  for (const n of [1, 64]) {
+    const tag = n === 1 ? "x1" : "x64";
+    const seal = `seal ${label} ${tag}`;
+    Deno.bench(`raw AES-GCM encrypt ${tag}`, { group: seal, baseline: true }, async () => {
+      await times(n, () => rawSeal(der));
+    });
+    Deno.bench(`aes-256-gcm seal ${tag}`, { group: seal }, async () => {
+      await times(n, () => gcmKey.seal(session));
+    });
+    Deno.bench(`openssl seal ${tag}`, { group: seal }, async () => {
+      await times(n, () => cbcKey.seal(session));
+    });
+    Deno.bench(`node:crypto GCM seal (sync, incl. DER) ${tag}`, { group: seal }, () => {
+      for (let i = 0; i < n; i++) nodeSeal(encodeSession(session));
+    });
+
+    const open = `open ${label} ${tag}`;
+    Deno.bench(`raw AES-GCM decrypt ${tag}`, { group: open, baseline: true }, async () => {
+      await times(n, () => rawOpen(rawIv, rawCt));
+    });
+    Deno.bench(`aes-256-gcm open ${tag}`, { group: open }, async () => {
+      await times(n, () => gcmKey.open(gcmTicket));
+    });
+    Deno.bench(`openssl open ${tag}`, { group: open }, async () => {
+      await times(n, () => cbcKey.open(cbcTicket));
+    });
+    Deno.bench(`node:crypto GCM open (sync, incl. DER) ${tag}`, { group: open }, () => {
+      for (let i = 0; i < n; i++) decodeSession(nodeOpen(nodeTicket));
+    });
+  }
+}

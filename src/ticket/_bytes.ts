@@ -1,0 +1,69 @@
+/**
+ * Private byte helpers for the ticket layer (not exported from `mod.ts`).
+ *
+ * @module
+ */
+
+/**
+ * Returns `bytes` typed for `crypto.subtle` without copying when it already sits on an
+ * `ArrayBuffer`; copies only when it sits on a `SharedArrayBuffer`.
+ */
+export function asBufferBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  if (bytes.buffer instanceof ArrayBuffer) return bytes as Uint8Array<ArrayBuffer>;
+  return new Uint8Array(bytes);
+}
+
+/** Lower-case hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
+  return s;
+}
+
+/**
+ * Map key for a 16-byte key name (the first 16 bytes of `bytes`, which must have at least 16):
+ * one UTF-16 code unit per byte, so two names are equal exactly when their strings are.
+ */
+export function nameKey(bytes: Uint8Array): string {
+  const b = bytes;
+  return String.fromCharCode(
+    b[0],
+    b[1],
+    b[2],
+    b[3],
+    b[4],
+    b[5],
+    b[6],
+    b[7],
+    b[8],
+    b[9],
+    b[10],
+    b[11],
+    b[12],
+    b[13],
+    b[14],
+    b[15],
+  );
+}
+
+/**
+ * Compares two equal-length byte ranges without an early exit (the MAC compare of
+ * `ssl/t1_lib.c:tls_decrypt_ticket`, which uses `CRYPTO_memcmp`). The time taken depends only on
+ * `length`.
+ */
+export function constantTimeEqual(
+  a: Uint8Array,
+  aOffset: number,
+  b: Uint8Array,
+  bOffset: number,
+  length: number,
+): boolean {
+  let diff = 0;
+  for (let i = 0; i < length; i++) diff |= a[aOffset + i] ^ b[bOffset + i];
+  return diff === 0;
+}
+
+/** True when `e` is the error Web Crypto raises for a failed decryption (bad tag, bad padding). */
+export function isOperationError(e: unknown): boolean {
+  return e instanceof DOMException && e.name === "OperationError";
+}

@@ -1,0 +1,74 @@
+/**
+ * Private: the `"aes-256-gcm"` ticket format,
+ * `key_name[16] | nonce[12] | ciphertext | tag[16]`, additional data = key_name.
+ *
+ * @module
+ */
+
+import type { TicketStatus } from "./status.ts";
+import type { OpenedTicketBytes } from "./ticket_format.ts";
+import { asBufferBytes, isOperationError } from "./_bytes.ts";
+import { failed, type OpenCounters, opened } from "./_open.ts";
+
+/** Bytes in front of the ciphertext: key name and nonce. */
+export const GCM_HEADER_LENGTH = 28;
+/** GCM nonce length. */
+export const GCM_NONCE_LENGTH = 12;
+/** GCM tag length. */
+export const GCM_TAG_LENGTH = 16;
+
+/**
+ * Seals `plaintext`. One output allocation: the header is written in place, the nonce is drawn
+ * straight into the output, and `encrypt`'s `ciphertext | tag` is copied once behind it.
+ */
+export async function gcmSeal(
+  aesKey: CryptoKey,
+  name: Uint8Array<ArrayBuffer>,
+  plaintext: Uint8Array<ArrayBuffer>,
+  iv: Uint8Array | undefined,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const out = new Uint8Array(GCM_HEADER_LENGTH + plaintext.length + GCM_TAG_LENGTH);
+  out.set(name, 0);
+  const nonce = out.subarray(16, GCM_HEADER_LENGTH);
+  if (iv === undefined) crypto.getRandomValues(nonce);
+  else nonce.set(iv);
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv: nonce, additionalData: name, tagLength: 128 },
+    aesKey,
+    plaintext,
+  );
+  out.set(new Uint8Array(sealed), GCM_HEADER_LENGTH);
+  return out;
+}
+
+/**
+ * Opens a ticket whose key name already matched and whose length is within
+ * `MIN_TICKET_LENGTH..MAX_TICKET_LENGTH`. A ticket with no ciphertext byte is too short.
+ */
+export async function gcmOpen(
+  aesKey: CryptoKey,
+  ticket: Uint8Array,
+  success: TicketStatus,
+  counters: OpenCounters | null,
+): Promise<OpenedTicketBytes> {
+  const n = ticket.length;
+  if (n <= GCM_HEADER_LENGTH + GCM_TAG_LENGTH) return failed(ticket, n, "tooShort", counters);
+  const t = asBufferBytes(ticket);
+  let plaintext: ArrayBuffer;
+  try {
+    plaintext = await crypto.subtle.decrypt(
+      {
+        name: "AES-GCM",
+        iv: t.subarray(16, GCM_HEADER_LENGTH),
+        additionalData: t.subarray(0, 16),
+        tagLength: 128,
+      },
+      aesKey,
+      t.subarray(GCM_HEADER_LENGTH),
+    );
+  } catch (e) {
+    if (isOperationError(e)) return failed(ticket, n, "badMac", counters);
+    throw e;
+  }
+  return opened(ticket, plaintext, success, counters);
+}

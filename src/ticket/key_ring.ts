@@ -1,0 +1,887 @@
+/**
+ * `TicketKeyRing`: several ticket keys with states and time-driven rotation.
+ *
+ * States: `pending` keys open tickets but never seal (a fleet learns a key before any server
+ * seals with it); the one `active` key seals and opens; `decrypt-only` keys open, and their
+ * tickets report `SUCCESS_RENEW` so the server issues a fresh one; a retired key is forgotten, so
+ * its tickets open as `NO_DECRYPT`.
+ *
+ * @module
+ */
+
+import { TicketKeyError } from "../errors.ts";
+import type { SslSession } from "../session/ssl_session.ts";
+import { encodeSession } from "../session/codec.ts";
+import { TicketStatus } from "./status.ts";
+import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "./sealer.ts";
+import type { OpenedTicketBytes, TicketFormat } from "./ticket_format.ts";
+import { type GenerateTicketKeyOptions, TicketKey } from "./ticket_key.ts";
+import { nameKey } from "./_bytes.ts";
+import {
+  decodeOpened,
+  type KeyInternals,
+  keyInternals,
+  noDecrypt,
+  type OpenCounters,
+  precheck,
+} from "./_open.ts";
+
+/**
+ * The state of a key in a {@link TicketKeyRing}.
+ *
+ * @example
+ * ```ts
+ * import type { TicketKeyState } from "@seed/session-tickets";
+ * const s: TicketKeyState = "decrypt-only";
+ * console.log(s);
+ * ```
+ */
+export type TicketKeyState = "pending" | "active" | "decrypt-only";
+
+/** Default {@link TicketKeyRingOptions.rotationInterval}: 12 hours (HAProxy's advice). */
+export const DEFAULT_ROTATION_INTERVAL_MS = 12 * 3600 * 1000;
+/** Default {@link TicketKeyRingOptions.decryptOnlyPeriod}: 24 hours. */
+export const DEFAULT_DECRYPT_ONLY_PERIOD_MS = 24 * 3600 * 1000;
+
+/**
+ * Options for a {@link TicketKeyRing}.
+ *
+ * @example
+ * ```ts
+ * import { TicketKeyRing } from "@seed/session-tickets";
+ * let t = 0;
+ * const ring = await TicketKeyRing.create({ now: () => t, rotationInterval: 3_600_000, decryptOnlyPeriod: 7_200_000 });
+ * console.log(ring.lifetimeHint(100_000)); // 10800 (1 h sealing + 2 h decrypt-only)
+ * ```
+ */
+export interface TicketKeyRingOptions {
+  /** The clock, in milliseconds (default `Date.now`). */
+  now?: () => number;
+  /**
+   * How long (ms) the active key seals before the next pending key takes over. Default 12 h;
+   * `Infinity` rotates only on {@link TicketKeyRing.rotate}, a scheduled `activateAt`, or a
+   * spent seal budget.
+   */
+  rotationInterval?: number;
+  /** How long (ms) a key keeps opening tickets after it stopped sealing. Default 24 h. */
+  decryptOnlyPeriod?: number;
+  /**
+   * When set, the ring generates its own keys with these options: the first active key and,
+   * after every rotation, the next pending key (in the background). Default: off for
+   * `new TicketKeyRing()`, `{}` (AES-256-GCM) for {@link TicketKeyRing.create}.
+   */
+  generate?: GenerateTicketKeyOptions | false;
+}
+
+/**
+ * Options for {@link TicketKeyRing.add}.
+ *
+ * @example
+ * ```ts
+ * import { TicketKey, TicketKeyRing, type AddTicketKeyOptions } from "@seed/session-tickets";
+ * const ring = new TicketKeyRing();
+ * const opts: AddTicketKeyOptions = { state: "active" };
+ * ring.add(await TicketKey.generate(), opts);
+ * console.log(ring.size); // 1
+ * ```
+ */
+export interface AddTicketKeyOptions {
+  /** Initial state; default `active` when the ring has no active key, else `pending`. */
+  state?: TicketKeyState;
+  /** For a pending key: the clock time (ms) at which it becomes the active key. */
+  activateAt?: number;
+  /** A clock time (ms) at which the key is retired whatever its state. */
+  retireAt?: number;
+}
+
+/**
+ * One key of a ring, as {@link TicketKeyRing.keys} reports it.
+ *
+ * @example
+ * ```ts
+ * import { TicketKeyRing } from "@seed/session-tickets";
+ * const ring = await TicketKeyRing.create();
+ * const info = ring.keys()[0];
+ * console.log(info.state, info.name.length); // "active" 32
+ * ```
+ */
+export interface TicketKeyInfo {
+  /** The key. */
+  key: TicketKey;
+  /** Key name, hex. */
+  name: string;
+  /** Current state. */
+  state: TicketKeyState;
+  /** Scheduled activation time (pending keys), or null. */
+  activateAt: number | null;
+  /** When it became active, or null if it never was. */
+  activatedAt: number | null;
+  /** When it will be retired, or null if not scheduled. */
+  retireAt: number | null;
+}
+
+/**
+ * Counters of one key in a ring.
+ *
+ * @example
+ * ```ts
+ * import { TicketKeyRing } from "@seed/session-tickets";
+ * const ring = await TicketKeyRing.create();
+ * await ring.sealBytes(new Uint8Array([1]));
+ * console.log(ring.metrics().keys[0].sealed); // 1
+ * ```
+ */
+export interface TicketKeyMetrics {
+  /** Key name, hex. */
+  name: string;
+  /** Ticket format. */
+  format: TicketFormat;
+  /** Cipher description. */
+  cipher: string;
+  /** Current state. */
+  state: TicketKeyState;
+  /** Tickets this ring sealed with the key. */
+  sealed: number;
+  /** The key's own seal count (all users of the key) and budget. */
+  sealCount: number;
+  /** The key's seal budget. */
+  sealBudget: number;
+  /** Tickets opened (SUCCESS or SUCCESS_RENEW at the byte level). */
+  opened: number;
+  /** Of those, opened as SUCCESS_RENEW (the key was decrypt-only). */
+  renewed: number;
+  /** Tickets naming this key that failed, by reason. */
+  failures: { tooShort: number; badMac: number; badPadding: number; badSession: number };
+}
+
+/**
+ * Counters of a ring, a plain object ready for JSON or a metrics exporter.
+ *
+ * @example
+ * ```ts
+ * import { TicketKeyRing } from "@seed/session-tickets";
+ * const ring = await TicketKeyRing.create();
+ * await ring.openBytes(new Uint8Array(0));
+ * console.log(ring.metrics().empty); // 1
+ * ```
+ */
+export interface TicketKeyRingMetrics {
+  /** Per-key counters of the keys currently held. */
+  keys: TicketKeyMetrics[];
+  /** Empty tickets seen (`EMPTY`). */
+  empty: number;
+  /** Tickets under 32 bytes (no key looked up). */
+  tooShort: number;
+  /** Tickets over 65535 bytes (refused before any cryptography). */
+  tooLong: number;
+  /** Tickets whose key name is not in the ring. */
+  unknownKey: number;
+  /** Keys made active. */
+  rotations: number;
+  /** Keys retired (forgotten). */
+  retired: number;
+  /** Background key generations that failed. */
+  generationErrors: number;
+}
+
+interface Entry {
+  key: TicketKey;
+  ops: KeyInternals;
+  id: string;
+  seq: number;
+  state: TicketKeyState;
+  activateAt: number | null;
+  activatedAt: number | null;
+  explicitRetireAt: number;
+  retireAt: number;
+  sealed: number;
+  counters: OpenCounters;
+}
+
+const INSPECT = Symbol.for("Deno.customInspect");
+
+function checkTime(what: string, v: number | undefined): void {
+  if (v !== undefined && (typeof v !== "number" || Number.isNaN(v))) {
+    throw new TicketKeyError(`${what} must be a clock time in milliseconds, got ${String(v)}`);
+  }
+}
+
+function checkPeriod(what: string, v: number | undefined, fallback: number, min: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !(v >= min)) {
+    throw new TicketKeyError(
+      `${what} must be a number of milliseconds >= ${min} (or Infinity), got ${String(v)}`,
+    );
+  }
+  return v;
+}
+
+/**
+ * A set of ticket keys with explicit states and rotation; a {@link TicketSealer}.
+ *
+ * - Exactly one `active` key seals. Tickets open through an O(1) lookup of their 16-byte key
+ *   name, in whatever format that key has (rings may mix `aes-256-gcm` and `openssl` keys).
+ * - Opening with the active or a pending key gives `SUCCESS`; with a `decrypt-only` key,
+ *   `SUCCESS_RENEW` (nginx and HAProxy renew tickets of non-current keys the same way).
+ * - Rotation is driven by the injectable clock, checked lazily on each call: the active key seals
+ *   for `rotationInterval`, then the oldest pending key without a schedule takes over (a pending
+ *   key with `activateAt` takes over at that time); the old key stays `decrypt-only` for
+ *   `decryptOnlyPeriod`, then is retired. A spent seal budget also hands over to the next key.
+ *   {@link TicketKeyRing.rotate} rotates at once.
+ * - With `generate` set, the ring makes its own keys, keeping one pending key in reserve.
+ *
+ * @example
+ * ```ts
+ * import { TicketKey, TicketKeyRing, TicketStatus } from "@seed/session-tickets";
+ * let now = 0;
+ * const ring = new TicketKeyRing({ now: () => now, rotationInterval: 1000, decryptOnlyPeriod: 5000 });
+ * ring.add(await TicketKey.generate());                        // active
+ * ring.add(await TicketKey.generate(), { state: "pending" });  // next
+ * const ticket = await ring.sealBytes(new Uint8Array([1, 2, 3]));
+ * now = 1000; // the pending key takes over
+ * console.log((await ring.openBytes(ticket)).status === TicketStatus.SUCCESS_RENEW); // true
+ * now = 6000; // the first key is retired
+ * console.log((await ring.openBytes(ticket)).status === TicketStatus.NO_DECRYPT); // true
+ * ```
+ */
+export class TicketKeyRing implements TicketSealer, TicketByteSealer {
+  readonly #now: () => number;
+  readonly #rotationInterval: number;
+  readonly #decryptOnlyPeriod: number;
+  readonly #generate: GenerateTicketKeyOptions | null;
+  readonly #byId = new Map<string, Entry>();
+  #active: Entry | null = null;
+  #seq = 0;
+  #nextCheck = -Infinity;
+  #generating: Promise<void> | null = null;
+  #retryGenerationAt = -Infinity;
+  #empty = 0;
+  #tooShort = 0;
+  #tooLong = 0;
+  #unknownKey = 0;
+  #rotations = 0;
+  #retired = 0;
+  #generationErrors = 0;
+
+  /**
+   * Creates a ring. Without `generate` it starts empty: {@link TicketKeyRing.add} keys.
+   *
+   * @example
+   * ```ts
+   * import { TicketKey, TicketKeyRing } from "@seed/session-tickets";
+   * const ring = new TicketKeyRing({ rotationInterval: Infinity });
+   * ring.add(await TicketKey.generate());
+   * console.log(ring.activeKey !== null); // true
+   * ```
+   *
+   * @param options Clock, intervals and key generation.
+   * @throws {TicketKeyError} For a negative or non-numeric interval.
+   */
+  constructor(options: TicketKeyRingOptions = {}) {
+    const now = options.now ?? Date.now;
+    if (typeof now !== "function") {
+      throw new TicketKeyError("now must be a function returning milliseconds");
+    }
+    this.#now = now;
+    this.#rotationInterval = checkPeriod(
+      "rotationInterval",
+      options.rotationInterval,
+      DEFAULT_ROTATION_INTERVAL_MS,
+      1,
+    );
+    this.#decryptOnlyPeriod = checkPeriod(
+      "decryptOnlyPeriod",
+      options.decryptOnlyPeriod,
+      DEFAULT_DECRYPT_ONLY_PERIOD_MS,
+      0,
+    );
+    this.#generate = options.generate ? { ...options.generate } : null;
+    if (this.#generate !== null) this.#advance(this.#now());
+  }
+
+  /**
+   * Creates a self-managing ring: generates its active key and one pending key (AES-256-GCM
+   * unless `options.generate` says otherwise) and resolves when both exist.
+   *
+   * @example
+   * ```ts
+   * import { SslSession, TicketKeyRing } from "@seed/session-tickets";
+   * const ring = await TicketKeyRing.create();
+   * const ticket = await ring.seal(new SslSession({ cipherId: 0x1301, time: 1, timeout: 7200 }));
+   * console.log((await ring.open(ticket)).status); // 5
+   * ```
+   *
+   * @param options Clock, intervals and key generation options.
+   * @returns The ring, with an active and a pending key.
+   */
+  static async create(options: TicketKeyRingOptions = {}): Promise<TicketKeyRing> {
+    const ring = new TicketKeyRing({ ...options, generate: options.generate || {} });
+    await ring.ready();
+    return ring;
+  }
+
+  /**
+   * Applies due rotations, then resolves when no background key generation is in flight.
+   *
+   * @example
+   * ```ts
+   * import { TicketKeyRing } from "@seed/session-tickets";
+   * const ring = new TicketKeyRing({ generate: {} });
+   * await ring.ready();
+   * console.log(ring.activeKey !== null); // true
+   * ```
+   */
+  async ready(): Promise<void> {
+    this.#tick();
+    while (this.#generating !== null) await this.#generating;
+  }
+
+  /** Number of keys held (pending, active and decrypt-only). */
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  /** The key that seals now, or null (after applying due rotations). */
+  get activeKey(): TicketKey | null {
+    this.#tick();
+    return this.#active === null ? null : this.#active.key;
+  }
+
+  /**
+   * Adds a key. A key whose name is already in the ring is refused. Adding an `active` key
+   * makes the previous active key `decrypt-only`.
+   *
+   * @example
+   * ```ts
+   * import { TicketKey, TicketKeyRing } from "@seed/session-tickets";
+   * let now = 0;
+   * const ring = new TicketKeyRing({ now: () => now });
+   * ring.add(await TicketKey.generate());
+   * const next = await TicketKey.generate();
+   * ring.add(next, { state: "pending", activateAt: 60_000 });
+   * now = 60_000;
+   * console.log(ring.activeKey === next); // true
+   * ```
+   *
+   * @param key The key.
+   * @param options State and schedule.
+   * @throws {TicketKeyError} For a duplicate key name or a bad state or time.
+   */
+  add(key: TicketKey, options: AddTicketKeyOptions = {}): void {
+    if (!(key instanceof TicketKey)) throw new TicketKeyError("add() takes a TicketKey");
+    const state = options.state ?? (this.#active === null ? "active" : "pending");
+    if (state !== "pending" && state !== "active" && state !== "decrypt-only") {
+      throw new TicketKeyError(
+        `unknown key state "${String(state)}"; states: pending, active, decrypt-only`,
+      );
+    }
+    checkTime("activateAt", options.activateAt);
+    checkTime("retireAt", options.retireAt);
+    const id = nameKey(key.name);
+    if (this.#byId.has(id)) {
+      throw new TicketKeyError(`a ticket key named ${key.nameHex} is already in the ring`);
+    }
+    const now = this.#now();
+    const explicitRetireAt = options.retireAt ?? Infinity;
+    const e: Entry = {
+      key,
+      ops: keyInternals.get(key)!,
+      id,
+      seq: this.#seq++,
+      state: "pending",
+      activateAt: state === "pending" ? options.activateAt ?? null : null,
+      activatedAt: null,
+      explicitRetireAt,
+      retireAt: explicitRetireAt,
+      sealed: 0,
+      counters: {
+        opened: 0,
+        renewed: 0,
+        failures: { tooShort: 0, badMac: 0, badPadding: 0, badSession: 0 },
+      },
+    };
+    this.#byId.set(id, e);
+    if (state === "active") this.#promote(e, now);
+    else if (state === "decrypt-only") {
+      e.state = "decrypt-only";
+      e.retireAt = Math.min(explicitRetireAt, now + this.#decryptOnlyPeriod);
+    }
+    this.#advance(now);
+  }
+
+  /**
+   * Makes another key active now: `next` if given (added if absent), else the next pending key,
+   * else (with `generate`) a newly generated one. The previous active key becomes
+   * `decrypt-only` for `decryptOnlyPeriod`.
+   *
+   * @example
+   * ```ts
+   * import { TicketKeyRing } from "@seed/session-tickets";
+   * const ring = await TicketKeyRing.create();
+   * const before = ring.activeKey;
+   * const after = await ring.rotate();
+   * console.log(before !== after, ring.activeKey === after); // true true
+   * ```
+   *
+   * @param next The key to activate.
+   * @returns The new active key.
+   * @throws {TicketKeyError} When there is no key to rotate to, or `next` clashes with a
+   * different key of the same name.
+   */
+  async rotate(next?: TicketKey): Promise<TicketKey> {
+    this.#tick();
+    let e: Entry | undefined;
+    if (next !== undefined) {
+      if (!(next instanceof TicketKey)) throw new TicketKeyError("rotate() takes a TicketKey");
+      e = this.#byId.get(nameKey(next.name));
+      if (e !== undefined && e.key !== next) {
+        throw new TicketKeyError(`another ticket key named ${next.nameHex} is already in the ring`);
+      }
+      if (e === undefined) {
+        this.add(next, { state: "pending" });
+        e = this.#byId.get(nameKey(next.name));
+      }
+    } else {
+      e = this.#nextPending(true);
+      if (e === undefined && this.#generate !== null) {
+        await this.ready();
+        this.#tick();
+        e = this.#nextPending(true);
+        if (e === undefined) {
+          const k = await TicketKey.generate(this.#generate);
+          this.add(k, { state: "pending" });
+          e = this.#byId.get(nameKey(k.name));
+        }
+      }
+    }
+    if (e === undefined) {
+      throw new TicketKeyError(
+        'no pending ticket key to rotate to: add one with add(key, { state: "pending" }) or pass it to rotate()',
+      );
+    }
+    if (e.state !== "active") this.#promote(e, this.#now());
+    this.#advance(this.#now());
+    return e.key;
+  }
+
+  /**
+   * Retires a key now: it is forgotten and its tickets open as `NO_DECRYPT`.
+   *
+   * @example
+   * ```ts
+   * import { TicketKeyRing } from "@seed/session-tickets";
+   * const ring = await TicketKeyRing.create({ generate: { format: "openssl" } });
+   * const key = ring.activeKey!;
+   * console.log(ring.retire(key), ring.activeKey); // true null
+   * ```
+   *
+   * @param key The key, or its 16-byte name.
+   * @returns Whether the ring held it.
+   */
+  retire(key: TicketKey | Uint8Array): boolean {
+    const e = this.#find(key);
+    if (e === undefined) return false;
+    this.#remove(e);
+    this.#advance(this.#now());
+    return true;
+  }
+
+  /**
+   * The state of a key, or null when the ring does not hold it.
+   *
+   * @example
+   * ```ts
+   * import { TicketKeyRing } from "@seed/session-tickets";
+   * const ring = await TicketKeyRing.create();
+   * console.log(ring.stateOf(ring.activeKey!)); // "active"
+   * ```
+   *
+   * @param key The key, or its 16-byte name.
+   * @returns The state, or null.
+   */
+  stateOf(key: TicketKey | Uint8Array): TicketKeyState | null {
+    this.#tick();
+    const e = this.#find(key);
+    if (e === undefined) return null;
+    return e.state;
+  }
+
+  /**
+   * The keys held, in the order they were added.
+   *
+   * @example
+   * ```ts
+   * import { TicketKeyRing } from "@seed/session-tickets";
+   * const ring = await TicketKeyRing.create();
+   * console.log(ring.keys().map((k) => k.state)); // [ "active", "pending" ]
+   * ```
+   *
+   * @returns One snapshot per key.
+   */
+  keys(): TicketKeyInfo[] {
+    this.#tick();
+    return [...this.#byId.values()].map((e) => ({
+      key: e.key,
+      name: e.key.nameHex,
+      state: e.state,
+      activateAt: e.activateAt,
+      activatedAt: e.activatedAt,
+      retireAt: e.retireAt === Infinity ? null : e.retireAt,
+    }));
+  }
+
+  /**
+   * The ticket lifetime hint (seconds) to advertise: `sessionTimeout`, but never longer than
+   * the active key will still open tickets (its remaining sealing time plus
+   * `decryptOnlyPeriod`, or its `retireAt`). 0 when there is no active key.
+   *
+   * @example
+   * ```ts
+   * import { TicketKeyRing } from "@seed/session-tickets";
+   * let t = 0;
+   * const ring = await TicketKeyRing.create({ now: () => t, rotationInterval: 600_000, decryptOnlyPeriod: 600_000 });
+   * console.log(ring.lifetimeHint(7200)); // 1200
+   * t = 300_000;
+   * console.log(ring.lifetimeHint(7200)); // 900
+   * ```
+   *
+   * @param sessionTimeout The session timeout in seconds.
+   * @returns The hint in whole seconds.
+   */
+  lifetimeHint(sessionTimeout: number): number {
+    const now = this.#now();
+    if (now >= this.#nextCheck) this.#advance(now);
+    const timeout = typeof sessionTimeout === "number" && sessionTimeout > 0
+      ? Math.floor(sessionTimeout)
+      : 0;
+    const e = this.#active;
+    if (e === null) return 0;
+    let sealEnd = Infinity;
+    if (this.#rotationInterval !== Infinity) {
+      sealEnd = Math.max(now, (e.activatedAt ?? now) + this.#rotationInterval);
+    }
+    for (const p of this.#byId.values()) {
+      if (
+        p.state === "pending" && p.activateAt !== null && p.activateAt > now &&
+        p.activateAt < sealEnd
+      ) {
+        sealEnd = p.activateAt;
+      }
+    }
+    const end = Math.min(sealEnd + this.#decryptOnlyPeriod, e.retireAt);
+    if (end === Infinity) return timeout;
+    const remaining = Math.floor((end - now) / 1000);
+    return Math.max(0, Math.min(timeout, remaining));
+  }
+
+  /**
+   * Seals plaintext bytes with the active key.
+   *
+   * @example
+   * ```ts
+   * import { TicketKeyRing } from "@seed/session-tickets";
+   * const ring = await TicketKeyRing.create();
+   * console.log((await ring.sealBytes(new Uint8Array(100))).length); // 144
+   * ```
+   *
+   * @param plaintext 1 to 65280 bytes.
+   * @returns The ticket.
+   * @throws {TicketKeyError} When no key is active, or as `TicketKey.sealBytes`.
+   */
+  sealBytes(plaintext: Uint8Array): Promise<Uint8Array> {
+    const now = this.#now();
+    if (now >= this.#nextCheck) this.#advance(now);
+    const e = this.#active;
+    if (e === null || e.key.exhausted) return this.#sealSlow(plaintext);
+    try {
+      const ticket = e.ops.seal(plaintext, undefined);
+      e.sealed++;
+      return ticket;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Opens a ticket to its plaintext: `tls_decrypt_ticket`'s early checks, an O(1) key-name
+   * lookup, then the key's format. Never throws for any input.
+   *
+   * @example
+   * ```ts
+   * import { TicketKeyRing } from "@seed/session-tickets";
+   * const ring = await TicketKeyRing.create();
+   * const r = await ring.openBytes(new Uint8Array(64));
+   * console.log(r.status, r.failure); // 4 "unknownKey"
+   * ```
+   *
+   * @param ticket The ticket bytes.
+   * @returns Status, plaintext (on success), keyName view and failure reason.
+   */
+  openBytes(ticket: Uint8Array): Promise<OpenedTicketBytes> {
+    const early = precheck(ticket);
+    if (early !== null) return Promise.resolve(this.#countEarly(early));
+    const now = this.#now();
+    if (now >= this.#nextCheck) this.#advance(now);
+    const e = this.#byId.get(nameKey(ticket));
+    if (e === undefined) {
+      this.#unknownKey++;
+      return Promise.resolve(noDecrypt(ticket, 16, "unknownKey"));
+    }
+    return e.ops.open(
+      ticket,
+      e.state === "decrypt-only" ? TicketStatus.SUCCESS_RENEW : TicketStatus.SUCCESS,
+      e.counters,
+    );
+  }
+
+  /**
+   * Seals a session (`encodeSession`, then {@link TicketKeyRing.sealBytes}).
+   *
+   * @example
+   * ```ts
+   * import { SslSession, TicketKeyRing } from "@seed/session-tickets";
+   * const ring = await TicketKeyRing.create();
+   * const t = await ring.seal(new SslSession({ cipherId: 0xc030, time: 1, timeout: 7200 }));
+   * console.log(t instanceof Uint8Array); // true
+   * ```
+   *
+   * @param session The session.
+   * @returns The ticket.
+   * @throws {TicketKeyError} As {@link TicketKeyRing.sealBytes}.
+   */
+  async seal(session: SslSession): Promise<Uint8Array> {
+    return await this.sealBytes(encodeSession(session));
+  }
+
+  /**
+   * Opens a ticket to a session: {@link TicketKeyRing.openBytes}, then `decodeSession`
+   * (a plaintext libssl would reject is `NO_DECRYPT`). A missing session time is taken from the
+   * ring's clock.
+   *
+   * @example
+   * ```ts
+   * import { SslSession, TicketKeyRing } from "@seed/session-tickets";
+   * const ring = await TicketKeyRing.create();
+   * const t = await ring.seal(new SslSession({ cipherId: 0xc030, time: 1, timeout: 7200 }));
+   * console.log((await ring.open(t)).session?.timeout); // 7200
+   * ```
+   *
+   * @param ticket The ticket bytes.
+   * @returns Status, session (on success) and keyName view.
+   */
+  async open(ticket: Uint8Array): Promise<TicketOpenResult> {
+    const early = precheck(ticket);
+    if (early !== null) return decodeOpened(this.#countEarly(early));
+    const now = this.#now();
+    if (now >= this.#nextCheck) this.#advance(now);
+    const e = this.#byId.get(nameKey(ticket));
+    if (e === undefined) {
+      this.#unknownKey++;
+      return decodeOpened(noDecrypt(ticket, 16, "unknownKey"));
+    }
+    const bytes = await e.ops.open(
+      ticket,
+      e.state === "decrypt-only" ? TicketStatus.SUCCESS_RENEW : TicketStatus.SUCCESS,
+      e.counters,
+    );
+    const r = decodeOpened(bytes, Math.floor(now / 1000));
+    if (r.failure === "badSession") {
+      e.counters.opened--;
+      if (bytes.status === TicketStatus.SUCCESS_RENEW) e.counters.renewed--;
+      e.counters.failures.badSession++;
+    }
+    return r;
+  }
+
+  /**
+   * Counters per key and for the ring, as a plain object.
+   *
+   * @example
+   * ```ts
+   * import { TicketKeyRing } from "@seed/session-tickets";
+   * const ring = await TicketKeyRing.create();
+   * console.log(JSON.stringify(ring.metrics()).includes("\"unknownKey\":0")); // true
+   * ```
+   *
+   * @returns The metrics.
+   */
+  metrics(): TicketKeyRingMetrics {
+    this.#tick();
+    return {
+      keys: [...this.#byId.values()].map((e) => ({
+        name: e.key.nameHex,
+        format: e.key.format,
+        cipher: e.key.cipher,
+        state: e.state,
+        sealed: e.sealed,
+        sealCount: e.key.sealCount,
+        sealBudget: e.key.sealBudget,
+        opened: e.counters.opened,
+        renewed: e.counters.renewed,
+        failures: { ...e.counters.failures },
+      })),
+      empty: this.#empty,
+      tooShort: this.#tooShort,
+      tooLong: this.#tooLong,
+      unknownKey: this.#unknownKey,
+      rotations: this.#rotations,
+      retired: this.#retired,
+      generationErrors: this.#generationErrors,
+    };
+  }
+
+  /** Key names and states only. */
+  toJSON(): { keys: { name: string; state: TicketKeyState; cipher: string }[] } {
+    return {
+      keys: [...this.#byId.values()].map((e) => ({
+        name: e.key.nameHex,
+        state: e.state,
+        cipher: e.key.cipher,
+      })),
+    };
+  }
+
+  /** `Deno.inspect` shows {@link TicketKeyRing.toJSON}. */
+  [INSPECT](): string {
+    return `TicketKeyRing ${JSON.stringify(this.toJSON())}`;
+  }
+
+  /** Seals when the fast path cannot: no active key, or its budget is spent. */
+  async #sealSlow(plaintext: Uint8Array): Promise<Uint8Array> {
+    this.#advance(this.#now());
+    let e = this.#active;
+    if ((e === null || e.key.exhausted) && this.#generating !== null) {
+      await this.ready();
+      this.#advance(this.#now());
+      e = this.#active;
+    }
+    if (e === null) {
+      throw new TicketKeyError("the ticket key ring has no active key: add one or call rotate()");
+    }
+    const ticket = await e.ops.seal(plaintext, undefined);
+    e.sealed++;
+    return ticket;
+  }
+
+  /** The entry of a key (the same object) or of a 16-byte name. */
+  #find(key: TicketKey | Uint8Array): Entry | undefined {
+    if (key instanceof TicketKey) {
+      const e = this.#byId.get(nameKey(key.name));
+      return e !== undefined && e.key === key ? e : undefined;
+    }
+    if (!(key instanceof Uint8Array) || key.length !== 16) return undefined;
+    return this.#byId.get(nameKey(key));
+  }
+
+  #countEarly(r: OpenedTicketBytes): OpenedTicketBytes {
+    if (r.status === TicketStatus.EMPTY) this.#empty++;
+    else if (r.failure === "tooLong") this.#tooLong++;
+    else this.#tooShort++;
+    return r;
+  }
+
+  #tick(): void {
+    const now = this.#now();
+    if (now >= this.#nextCheck) this.#advance(now);
+  }
+
+  /** The oldest pending key without a schedule (or, if `any`, with the earliest schedule). */
+  #nextPending(any: boolean): Entry | undefined {
+    let best: Entry | undefined;
+    for (const e of this.#byId.values()) {
+      if (e.state !== "pending") continue;
+      if (e.activateAt === null) return e;
+      if (any && (best === undefined || e.activateAt < best.activateAt!)) best = e;
+    }
+    return best;
+  }
+
+  #promote(e: Entry, t: number): void {
+    const prev = this.#active;
+    if (prev !== null && prev !== e) {
+      prev.state = "decrypt-only";
+      prev.retireAt = Math.min(prev.explicitRetireAt, t + this.#decryptOnlyPeriod);
+    }
+    e.state = "active";
+    e.activateAt = null;
+    e.activatedAt = t;
+    e.retireAt = e.explicitRetireAt;
+    this.#active = e;
+    this.#rotations++;
+  }
+
+  #remove(e: Entry): void {
+    this.#byId.delete(e.id);
+    if (this.#active === e) this.#active = null;
+    this.#retired++;
+  }
+
+  #retireDue(now: number): void {
+    for (const e of this.#byId.values()) if (e.retireAt <= now) this.#remove(e);
+  }
+
+  /** Applies every transition due at `now`, then computes when the next one falls due. */
+  #advance(now: number): void {
+    this.#retireDue(now);
+    // Scheduled pending keys, in schedule order.
+    const due: Entry[] = [];
+    for (const e of this.#byId.values()) {
+      if (e.state === "pending" && e.activateAt !== null && e.activateAt <= now) due.push(e);
+    }
+    due.sort((a, b) => a.activateAt! - b.activateAt! || a.seq - b.seq);
+    for (const e of due) {
+      const since = this.#active?.activatedAt ?? -Infinity;
+      this.#promote(e, Math.max(e.activateAt!, since));
+    }
+    // Interval rotation, or a spent budget: hand over to the next unscheduled pending key.
+    const a = this.#active;
+    if (
+      a !== null &&
+      (a.key.exhausted || (a.activatedAt ?? now) + this.#rotationInterval <= now)
+    ) {
+      const p = this.#nextPending(false);
+      if (p !== undefined) this.#promote(p, now);
+    }
+    this.#retireDue(now);
+    // Keep one generated pending key in reserve (or the first active key).
+    if (
+      this.#generate !== null && this.#generating === null && now >= this.#retryGenerationAt &&
+      (this.#active === null || this.#nextPending(false) === undefined)
+    ) {
+      this.#startGeneration();
+    }
+    // When to look again.
+    let next = Infinity;
+    for (const e of this.#byId.values()) {
+      if (e.retireAt < next) next = e.retireAt;
+      if (e.state === "pending" && e.activateAt !== null && e.activateAt < next) {
+        next = e.activateAt;
+      }
+    }
+    const act = this.#active;
+    if (act !== null && this.#nextPending(false) !== undefined) {
+      const due2 = (act.activatedAt ?? now) + this.#rotationInterval;
+      if (due2 < next) next = due2;
+    }
+    if (this.#generate !== null && this.#generating === null && this.#retryGenerationAt > now) {
+      if (this.#retryGenerationAt < next) next = this.#retryGenerationAt;
+    }
+    this.#nextCheck = next;
+  }
+
+  #startGeneration(): void {
+    const options = this.#generate!;
+    this.#generating = TicketKey.generate(options).then(
+      (k) => {
+        this.#generating = null;
+        this.add(k, { state: this.#active === null ? "active" : "pending" });
+      },
+      () => {
+        this.#generating = null;
+        this.#generationErrors++;
+        this.#retryGenerationAt = this.#now() + 1000;
+        this.#nextCheck = Math.min(this.#nextCheck, this.#retryGenerationAt);
+      },
+    );
+  }
+}

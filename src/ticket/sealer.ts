@@ -1,0 +1,77 @@
+/**
+ * The ticket sealer interface: what a TLS server needs to turn a session into a ticket and back.
+ * {@link TicketKey} (one key) and {@link TicketKeyRing} (rotating keys) implement it, and an
+ * application may supply its own (a remote key service, a hardware module).
+ *
+ * @module
+ */
+
+import type { SslSession } from "../session/ssl_session.ts";
+import type { TicketStatus } from "./status.ts";
+import type { OpenedTicketBytes, TicketFailureReason } from "./ticket_format.ts";
+
+/**
+ * The result of opening a ticket to a session.
+ *
+ * @example
+ * ```ts
+ * import { SslSession, TicketKey, TicketStatus } from "@seed/session-tickets";
+ * const key = await TicketKey.generate();
+ * const r = await key.open(await key.seal(new SslSession({ cipherId: 0x1302, time: 1, timeout: 7200 })));
+ * console.log(r.status === TicketStatus.SUCCESS, r.session?.cipherId); // true 4866
+ * ```
+ */
+export interface TicketOpenResult {
+  /** `EMPTY`, `NO_DECRYPT`, `SUCCESS` or `SUCCESS_RENEW` (`TicketStatus`). */
+  status: TicketStatus;
+  /** The session; non-null exactly when `status` is `SUCCESS` or `SUCCESS_RENEW`. */
+  session: SslSession | null;
+  /**
+   * OpenSSL's `keyname` / `keyname_length` as passed to `dec_cb`: a view of the ticket's first
+   * `min(16, eticklen)` bytes (see `OpenedTicketBytes.keyName`).
+   */
+  keyName: Uint8Array;
+  /** Why the ticket did not open (absent or `null` when it opened or was empty). */
+  failure?: TicketFailureReason | null;
+}
+
+/**
+ * Seals sessions into tickets and opens tickets back into sessions.
+ *
+ * `open` never throws for any input bytes: every malformed, foreign, truncated or tampered ticket
+ * opens as `NO_DECRYPT` (and a zero-length one as `EMPTY`). `seal` rejects with
+ * `TicketKeyError` when no ticket can be made (no sealing key, budget spent, session too large).
+ *
+ * @example
+ * ```ts
+ * import { SslSession, TicketKeyRing, type TicketSealer } from "@seed/session-tickets";
+ * const sealer: TicketSealer = await TicketKeyRing.create();
+ * const ticket = await sealer.seal(new SslSession({ cipherId: 0xc030, time: 1, timeout: 7200 }));
+ * console.log((await sealer.open(ticket)).status); // 5 (SUCCESS)
+ * ```
+ */
+export interface TicketSealer {
+  /** Encodes `session` as `i2d_SSL_SESSION` DER and seals it. */
+  seal(session: SslSession): Promise<Uint8Array>;
+  /** Opens a ticket and decodes its session with `d2i_SSL_SESSION`'s rules. */
+  open(ticket: Uint8Array): Promise<TicketOpenResult>;
+}
+
+/**
+ * The byte-level half of a sealer: seal and open plaintext bytes (normally an `SSL_SESSION`
+ * DER) without the session codec. {@link TicketKey} and {@link TicketKeyRing} implement it.
+ *
+ * @example
+ * ```ts
+ * import { TicketKeyRing, type TicketByteSealer } from "@seed/session-tickets";
+ * const sealer: TicketByteSealer = await TicketKeyRing.create();
+ * const opened = await sealer.openBytes(await sealer.sealBytes(new Uint8Array([1, 2, 3])));
+ * console.log(opened.plaintext); // Uint8Array(3) [ 1, 2, 3 ]
+ * ```
+ */
+export interface TicketByteSealer {
+  /** Seals 1 to 65280 plaintext bytes. */
+  sealBytes(plaintext: Uint8Array): Promise<Uint8Array>;
+  /** Opens a ticket to its plaintext bytes; never throws for any input. */
+  openBytes(ticket: Uint8Array): Promise<OpenedTicketBytes>;
+}

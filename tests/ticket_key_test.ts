@@ -1,0 +1,310 @@
+// Tests for ticket keys and key layouts (src/ticket/ticket_key.ts): OpenSSL's 80-byte
+// SSL_CTX_set_tlsext_ticket_keys layout (ssl/s3_lib.c:ssl3_ctx_ctrl, SSL_CTRL_SET_TLSEXT_TICKET_KEYS),
+// OpenSSL 1.0.x / Node 48-byte keys (node src/crypto/crypto_context.cc SetTicketKeys), nginx
+// (src/event/ngx_event_openssl.c:ngx_ssl_session_ticket_keys) and HAProxy
+// (include/haproxy/ssl_sock-t.h tls_sess_key_128/256, tls-ticket-keys base64 lines).
+import assert from "node:assert/strict";
+import { TicketKeyError } from "../src/errors.ts";
+import { TicketStatus } from "../src/ticket/status.ts";
+import { TICKET_KEY_LAYOUTS, TicketKey, type TicketKeyLayout } from "../src/ticket/ticket_key.ts";
+import { KEYS_00_4F, TLS12_DER, TLS12_TICKET } from "./_vectors.ts";
+
+const TLS12_IV = Uint8Array.fromHex("a7a3281f357aa2089a694076f1ef43da");
+const seq = (n: number, start = 0) => Uint8Array.from({ length: n }, (_, i) => (start + i) & 0xff);
+const cat = (...parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+};
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const isKeyError = (re: RegExp) => (e: unknown) =>
+  e instanceof TicketKeyError && re.test(e.message);
+
+Deno.test("layout table: lengths and field orders of every product", () => {
+  const expect: Record<TicketKeyLayout, [number, string, string, number, boolean]> = {
+    "gcm": [48, "name16|aes32", "aes-256-gcm", 256, false],
+    "openssl-80": [80, "name16|hmac32|aes32", "openssl", 256, false],
+    "openssl-48": [48, "name16|hmac16|aes16", "openssl", 128, false],
+    "node-48": [48, "name16|hmac16|aes16", "openssl", 128, false],
+    "nginx-48": [48, "name16|aes16|hmac16", "openssl", 128, false],
+    "nginx-80": [80, "name16|hmac32|aes32", "openssl", 256, false],
+    "haproxy-48": [48, "name16|aes16|hmac16", "openssl", 128, true],
+    "haproxy-80": [80, "name16|aes32|hmac32", "openssl", 256, true],
+  };
+  assert.deepEqual(Object.keys(TICKET_KEY_LAYOUTS).sort(), Object.keys(expect).sort());
+  for (const [name, [bytes, fields, format, aesBits, base64Lines]] of Object.entries(expect)) {
+    assert.deepEqual(TICKET_KEY_LAYOUTS[name as TicketKeyLayout], {
+      bytes,
+      fields,
+      format,
+      aesBits,
+      base64Lines,
+    });
+  }
+});
+
+Deno.test("ssl3_ctx_ctrl: openssl-80 is name | hmac32 | aes32 and reproduces the OpenSSL ticket", async () => {
+  const key = await TicketKey.import(KEYS_00_4F, "openssl-80");
+  assert.equal(key.format, "openssl");
+  assert.equal(key.aesBits, 256);
+  assert.equal(key.nameHex, "000102030405060708090a0b0c0d0e0f");
+  assert.equal((await key.sealBytes(TLS12_DER, { iv: TLS12_IV })).toHex(), TLS12_TICKET.toHex());
+});
+
+Deno.test("nginx-80 equals openssl-80; haproxy-80 swaps the halves and gives the same tickets", async () => {
+  const name = KEYS_00_4F.subarray(0, 16);
+  const hmac = KEYS_00_4F.subarray(16, 48);
+  const aes = KEYS_00_4F.subarray(48, 80);
+  const nginx = await TicketKey.import(KEYS_00_4F, "nginx-80");
+  const haproxyLine = cat(name, aes, hmac).toBase64() + "\n";
+  const haproxy = await TicketKey.import(haproxyLine, "haproxy-80");
+  for (const k of [nginx, haproxy]) {
+    assert.equal((await k.sealBytes(TLS12_DER, { iv: TLS12_IV })).toHex(), TLS12_TICKET.toHex());
+  }
+});
+
+Deno.test("48-byte layouts: openssl-48/node-48 are name|hmac|aes, nginx-48/haproxy-48 name|aes|hmac", async () => {
+  const name = seq(16, 0x00);
+  const hmac = seq(16, 0x40);
+  const aes = seq(16, 0x80);
+  const iv = seq(16, 0xc0);
+  const keys = [
+    await TicketKey.import(cat(name, hmac, aes), "openssl-48"),
+    await TicketKey.import(cat(name, hmac, aes), "node-48"),
+    await TicketKey.import(cat(name, aes, hmac), "nginx-48"),
+    await TicketKey.import(cat(name, aes, hmac).toBase64(), "haproxy-48"),
+  ];
+  const tickets = await Promise.all(keys.map((k) => k.sealBytes(TLS12_DER, { iv })));
+  for (const t of tickets) assert.equal(t.toHex(), tickets[0].toHex());
+  for (const k of keys) assert.equal(k.cipher, "AES-128-CBC-HMAC-SHA256");
+  // The wrong order for the same bytes decrypts nothing (the "key-file layout trap").
+  const swapped = await TicketKey.import(cat(name, hmac, aes), "nginx-48");
+  assert.equal((await swapped.openBytes(tickets[0])).failure, "badMac");
+});
+
+Deno.test("export: every layout round-trips, and conversion reorders the fields", async () => {
+  for (const layout of Object.keys(TICKET_KEY_LAYOUTS) as TicketKeyLayout[]) {
+    const info = TICKET_KEY_LAYOUTS[layout];
+    const raw = crypto.getRandomValues(new Uint8Array(info.bytes));
+    const material = info.base64Lines ? raw.toBase64() + "\n" : raw;
+    const key = await TicketKey.import(material, layout, { extractable: true });
+    const out = await key.export(layout);
+    if (info.base64Lines) assert.equal(text(out), raw.toBase64() + "\n", layout);
+    else assert.equal(out.toHex(), raw.toHex(), layout);
+  }
+  const name = seq(16, 0);
+  const hmac = seq(32, 0x20);
+  const aes = seq(32, 0x60);
+  const k = await TicketKey.import(cat(name, hmac, aes), "openssl-80", { extractable: true });
+  assert.deepEqual(k.layouts, ["openssl-80", "nginx-80", "haproxy-80"]);
+  assert.equal((await k.export("nginx-80")).toHex(), cat(name, hmac, aes).toHex());
+  assert.equal(text(await k.export("haproxy-80")), cat(name, aes, hmac).toBase64() + "\n");
+  const k48 = await TicketKey.import(cat(name, seq(16, 0x40), seq(16, 0x80)), "nginx-48", {
+    extractable: true,
+  });
+  assert.equal(
+    (await k48.export("node-48")).toHex(),
+    cat(name, seq(16, 0x80), seq(16, 0x40)).toHex(),
+  );
+  const gcm = await TicketKey.import(cat(name, aes), "gcm", { extractable: true });
+  assert.equal((await gcm.export("gcm")).toHex(), cat(name, aes).toHex());
+});
+
+Deno.test("haproxy files: several base64 lines, in order; blank lines and CRLF are tolerated", async () => {
+  const keys: TicketKey[] = [];
+  for (let i = 0; i < 3; i++) {
+    keys.push(await TicketKey.generate({ format: "openssl", extractable: true }));
+  }
+  const file = await TicketKey.exportAll(keys, "haproxy-80");
+  assert.equal(text(file).split("\n").length, 4);
+  const back = await TicketKey.importAll(file, "haproxy-80");
+  assert.deepEqual(back.map((k) => k.nameHex), keys.map((k) => k.nameHex));
+  const crlf = "\r\n" + text(file).replaceAll("\n", "\r\n") + "\r\n\r\n";
+  assert.equal((await TicketKey.importAll(crlf, "haproxy-80")).length, 3);
+  // The imported keys open the originals' tickets.
+  const t = await keys[1].sealBytes(TLS12_DER);
+  assert.equal((await back[1].openBytes(t)).status, TicketStatus.SUCCESS);
+  // TicketKey.import takes exactly one line.
+  await assert.rejects(() => TicketKey.import(file, "haproxy-80"), isKeyError(/holds 3 keys/));
+  await assert.rejects(() => TicketKey.import("", "haproxy-80"), isKeyError(/holds 0 keys/));
+  // A line of the other size names the line and the lengths.
+  const mixed = text(file) + seq(48).toBase64() + "\n";
+  await assert.rejects(
+    () => TicketKey.importAll(mixed, "haproxy-80"),
+    isKeyError(
+      /haproxy-80 lines are base64 of 80 bytes \(name16\|aes32\|hmac32\); line 4 decodes to 48/,
+    ),
+  );
+  await assert.rejects(
+    () => TicketKey.importAll("not base64!\n", "haproxy-48"),
+    isKeyError(/line 1 is not valid base64/),
+  );
+  // Raw layouts hold one key per file.
+  await assert.rejects(
+    () => TicketKey.exportAll(keys, "openssl-80"),
+    isKeyError(/one key per file/),
+  );
+  assert.equal((await TicketKey.exportAll([keys[0]], "nginx-80")).length, 80);
+});
+
+Deno.test("wrong lengths and unknown layouts are TicketKeyErrors naming the layout and lengths", async () => {
+  await assert.rejects(
+    () => TicketKey.import(new Uint8Array(48), "openssl-80"),
+    isKeyError(/^openssl-80 keys are 80 bytes \(name16\|hmac32\|aes32\), got 48$/),
+  );
+  await assert.rejects(
+    () => TicketKey.import(new Uint8Array(80), "nginx-48"),
+    isKeyError(/nginx-48 keys are 48 bytes \(name16\|aes16\|hmac16\), got 80/),
+  );
+  await assert.rejects(
+    () => TicketKey.import(new Uint8Array(47), "gcm"),
+    isKeyError(/gcm keys are 48 bytes/),
+  );
+  await assert.rejects(
+    () => TicketKey.import(new Uint8Array(80), "openssl-96" as TicketKeyLayout),
+    isKeyError(
+      /unknown ticket key layout "openssl-96"; layouts: gcm \(48 bytes: name16\|aes32\), openssl-80 \(80 bytes/,
+    ),
+  );
+  await assert.rejects(
+    () => TicketKey.import("AAAA", "openssl-80"),
+    isKeyError(/openssl-80 keys are raw bytes: pass a Uint8Array of 80 bytes/),
+  );
+  await assert.rejects(
+    () => TicketKey.import(Uint8Array.of(0xff, 0xfe), "haproxy-48"),
+    isKeyError(/not UTF-8/),
+  );
+});
+
+Deno.test("generate: formats, sizes, names; bad options are TicketKeyErrors", async () => {
+  const gcm = await TicketKey.generate();
+  assert.equal(gcm.format, "aes-256-gcm");
+  assert.equal(gcm.cipher, "AES-256-GCM");
+  assert.equal(gcm.extractable, false);
+  assert.equal(gcm.name.length, 16);
+  const cbc = await TicketKey.generate({ format: "openssl", extractable: true });
+  assert.equal(cbc.cipher, "AES-256-CBC-HMAC-SHA256");
+  assert.equal((await cbc.export("openssl-80")).length, 80);
+  const named = await TicketKey.generate({ name: seq(16, 0x30) });
+  assert.equal(named.nameHex, seq(16, 0x30).toHex());
+  assert.notEqual((await TicketKey.generate()).nameHex, gcm.nameHex);
+  await assert.rejects(
+    () => TicketKey.generate({ aesBits: 128 }),
+    isKeyError(/aes-256-gcm keys take aesBits 256/),
+  );
+  await assert.rejects(
+    () => TicketKey.generate({ name: new Uint8Array(8) }),
+    isKeyError(/16 bytes, got 8/),
+  );
+  await assert.rejects(
+    () => TicketKey.generate({ format: "chacha" as "openssl" }),
+    isKeyError(/unknown ticket format "chacha"/),
+  );
+});
+
+Deno.test("keys are non-extractable unless asked; exporting one says how to get an exportable key", async () => {
+  const key = await TicketKey.import(KEYS_00_4F, "openssl-80");
+  assert.equal(key.extractable, false);
+  await assert.rejects(
+    () => key.export("openssl-80"),
+    isKeyError(/not extractable; create it with \{ extractable: true \}/),
+  );
+  const gcm = await TicketKey.generate({ extractable: true });
+  await assert.rejects(
+    () => gcm.export("openssl-80"),
+    isKeyError(/cannot be written as openssl-80 \(name16\|hmac32\|aes32\); its layouts are gcm/),
+  );
+  const k128 = await TicketKey.generate({ format: "openssl", aesBits: 128, extractable: true });
+  await assert.rejects(
+    () => k128.export("nginx-80"),
+    isKeyError(/its layouts are openssl-48, node-48, nginx-48, haproxy-48/),
+  );
+});
+
+Deno.test("key material is copied, not retained: changing the caller's bytes changes nothing", async () => {
+  const raw = KEYS_00_4F.slice();
+  const key = await TicketKey.import(raw, "openssl-80");
+  assert.equal(raw.toHex(), KEYS_00_4F.toHex(), "the caller's buffer is left as it was");
+  raw.fill(0);
+  assert.equal((await key.sealBytes(TLS12_DER, { iv: TLS12_IV })).toHex(), TLS12_TICKET.toHex());
+  const name = key.name;
+  name.fill(0xff);
+  assert.equal(key.nameHex, "000102030405060708090a0b0c0d0e0f");
+  // Material on a SharedArrayBuffer is accepted too.
+  const shared = new Uint8Array(new SharedArrayBuffer(80));
+  shared.set(KEYS_00_4F);
+  const k2 = await TicketKey.import(shared, "openssl-80");
+  assert.equal((await k2.openBytes(TLS12_TICKET)).status, TicketStatus.SUCCESS);
+});
+
+Deno.test("secrets never show in toString, JSON or Deno.inspect", async () => {
+  const hmac = seq(32, 0x90);
+  const aes = seq(32, 0xd0);
+  const key = await TicketKey.import(cat(seq(16), hmac, aes), "openssl-80", { extractable: true });
+  for (
+    const s of [
+      String(key),
+      JSON.stringify(key),
+      Deno.inspect(key),
+      Deno.inspect(key, { depth: 9 }),
+    ]
+  ) {
+    assert.ok(s.includes(key.nameHex), s);
+    assert.ok(!s.includes(hmac.toHex()) && !s.includes(aes.toHex()), s);
+    assert.ok(!s.includes(aes.subarray(0, 8).toHex()), s);
+  }
+  assert.deepEqual(JSON.parse(JSON.stringify(key)), {
+    name: key.nameHex,
+    format: "openssl",
+    cipher: "AES-256-CBC-HMAC-SHA256",
+    sealCount: 0,
+    sealBudget: 2 ** 32,
+  });
+});
+
+Deno.test("fromCryptoKeys: wraps Web Crypto keys and checks them against the format", async () => {
+  const aesCbc = await crypto.subtle.generateKey({ name: "AES-CBC", length: 256 }, false, [
+    "encrypt",
+    "decrypt",
+  ]);
+  const aesGcm = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+    "encrypt",
+    "decrypt",
+  ]);
+  const hmac256 = await crypto.subtle.generateKey(
+    { name: "HMAC", hash: "SHA-256", length: 256 },
+    false,
+    ["sign"],
+  );
+  const hmac128 = await crypto.subtle.generateKey(
+    { name: "HMAC", hash: "SHA-256", length: 128 },
+    false,
+    ["sign"],
+  );
+  const name = seq(16);
+  const k = TicketKey.fromCryptoKeys({ name, format: "openssl", aesKey: aesCbc, hmacKey: hmac256 });
+  assert.equal((await k.openBytes(await k.sealBytes(TLS12_DER))).status, TicketStatus.SUCCESS);
+  const g = TicketKey.fromCryptoKeys({ name, format: "aes-256-gcm", aesKey: aesGcm });
+  assert.equal((await g.openBytes(await g.sealBytes(TLS12_DER))).status, TicketStatus.SUCCESS);
+  assert.throws(
+    () => TicketKey.fromCryptoKeys({ name, format: "aes-256-gcm", aesKey: aesCbc }),
+    isKeyError(/AES-GCM CryptoKey/),
+  );
+  assert.throws(
+    () => TicketKey.fromCryptoKeys({ name, format: "openssl", aesKey: aesCbc }),
+    isKeyError(/HMAC SHA-256 CryptoKey of 256 bits/),
+  );
+  assert.throws(
+    () => TicketKey.fromCryptoKeys({ name, format: "openssl", aesKey: aesCbc, hmacKey: hmac128 }),
+    isKeyError(/of 256 bits/),
+  );
+  assert.throws(
+    () =>
+      TicketKey.fromCryptoKeys({ name: new Uint8Array(15), format: "aes-256-gcm", aesKey: aesGcm }),
+    isKeyError(/16 bytes, got 15/),
+  );
+});
