@@ -4,7 +4,7 @@
 //
 // Run: deno task bench. "x64" benches do 64 operations in flight per iteration.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { encodeSession, SslSession, TicketKey } from "../mod.ts";
+import { encodeSession, type SslSession, TicketKey } from "../mod.ts";
 import { decodeSession } from "../src/session/codec.ts";
 import { TLS12_DER, TLS13_DER } from "../tests/_vectors.ts";
 
