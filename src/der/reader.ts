@@ -231,19 +231,27 @@ export class DerReader {
    * `c2i_ibuf` does. Zero-length contents read as 0, as `crypto/asn1/x_int64.c` allows.
    */
   readInteger(): bigint {
+    return BigInt(this.readIntegerValue());
+  }
+
+  /**
+   * {@link DerReader.readInteger}, but a value of at most 6 content bytes comes back as a
+   * number (exact, since it is below 2^47), and only larger ones as a bigint.
+   */
+  readIntegerValue(): number | bigint {
     const h = this.readHeader();
     if (h.tagClass !== 0 || h.tagNumber !== 2) throw new DerError("expected INTEGER", h.start);
     if (h.constructed) throw new DerError("INTEGER is constructed", h.start);
     const c = this.readContent(h);
-    if (c.length === 0) return 0n;
+    if (c.length === 0) return 0;
     if (c.length > 1 && ((c[0] === 0 && !(c[1] & 0x80)) || (c[0] === 0xff && (c[1] & 0x80)))) {
       throw new DerError("INTEGER is not minimally encoded", h.start);
     }
     if (c.length > 9) throw new DerError("INTEGER too large", h.start);
     if (c.length <= 6) {
       let n = c[0] & 0x80 ? -1 : 0;
-      for (const byte of c) n = n * 256 + byte;
-      return BigInt(n);
+      for (let i = 0; i < c.length; i++) n = n * 256 + c[i];
+      return n;
     }
     let v = 0n;
     for (const byte of c) v = (v << 8n) | BigInt(byte);

@@ -49,6 +49,11 @@ export class DerWriter {
     this.#start = size - used;
   }
 
+  /** Forgets everything written, keeping the buffer for reuse. */
+  reset(): void {
+    this.#start = this.#buf.length;
+  }
+
   /** Prepends raw bytes. */
   writeRaw(bytes: Uint8Array): void {
     this.#reserve(bytes.length);
@@ -115,6 +120,20 @@ export class DerWriter {
       if (!negative && top) this.#buf[--this.#start] = 0;
     }
     this.wrap(0x02, mark);
+  }
+
+  /** Prepends `[n] EXPLICIT INTEGER` (context-specific, constructed) holding `value`. */
+  writeExplicitInteger(n: number, value: number | bigint): void {
+    const mark = this.length;
+    this.writeInteger(value);
+    this.wrap(0xa0 | n, mark);
+  }
+
+  /** Prepends `[n] EXPLICIT OCTET STRING` (context-specific, constructed) holding `bytes`. */
+  writeExplicitOctetString(n: number, bytes: Uint8Array): void {
+    const mark = this.length;
+    this.writeOctetString(bytes);
+    this.wrap(0xa0 | n, mark);
   }
 
   /** The encoding written so far (a view of the writer's buffer, no copy). */

@@ -20,9 +20,6 @@ import {
 /** `SSL_SESSION_ASN1_VERSION`: the only version of the DER form. */
 export const SESSION_ASN1_VERSION = 1;
 
-/** Explicit context tag byte for `[n]` (constructed, context-specific). */
-const ctx = (n: number) => 0xa0 | n;
-
 type IntKind = "uint32" | "int32" | "int64" | "uint64";
 const RANGES: Record<IntKind, [bigint, bigint]> = {
   uint32: [0n, 0xffffffffn],
@@ -39,8 +36,8 @@ const NUMBER_RANGES: Record<IntKind, [number, number]> = {
 };
 
 function checkInt(field: string, v: number, kind: IntKind): void {
-  const [lo, hi] = NUMBER_RANGES[kind];
-  if (!Number.isInteger(v) || v < lo || v > hi) {
+  const range = NUMBER_RANGES[kind];
+  if (!Number.isInteger(v) || v < range[0] || v > range[1]) {
     throw new DerError(`cannot encode ${field}: ${v} is not a ${kind} integer`);
   }
 }
@@ -75,6 +72,32 @@ function latin1(field: string, s: string): Uint8Array {
  * ```
  */
 export function encodeSession(s: SslSession): Uint8Array<ArrayBuffer> {
+  const w = new DerWriter(encodedSizeHint(s));
+  writeSession(w, s);
+  return w.toBytes();
+}
+
+const scratch = new DerWriter(4096);
+
+/**
+ * {@link encodeSession} into a buffer shared by every call: the view returned is valid only
+ * until the next call. For the seal path, which hands it synchronously to Web Crypto (which
+ * copies it) and so saves one allocation per ticket. Internal.
+ */
+export function encodeSessionTransient(s: SslSession): Uint8Array<ArrayBuffer> {
+  scratch.reset();
+  writeSession(scratch, s);
+  return scratch.toBytes();
+}
+
+function encodedSizeHint(s: SslSession): number {
+  const appData = s.getTicketAppData();
+  return 160 + s.masterKey.length + (s.peerCertificate?.length ?? 0) + (s.ticket?.length ?? 0) +
+    (appData?.length ?? 0) + (s.peerRpk?.length ?? 0) + (s.alpnSelected?.length ?? 0) +
+    (s.hostname?.length ?? 0) + (s.pskIdentity?.length ?? 0) + (s.pskIdentityHint?.length ?? 0);
+}
+
+function writeSession(w: DerWriter, s: SslSession): void {
   checkInt("sslVersion", s.sslVersion, "int32");
   if (!Number.isInteger(s.cipherId) || s.cipherId < 0 || s.cipherId > 0xffff) {
     throw new DerError(`cannot encode cipherId: ${s.cipherId} is not a 16-bit suite id`);
@@ -96,51 +119,38 @@ export function encodeSession(s: SslSession): Uint8Array<ArrayBuffer> {
   checkInt("kexGroup", s.kexGroup, "uint32");
   const appData = s.getTicketAppData();
 
-  const w = new DerWriter(
-    160 + s.masterKey.length + (s.peerCertificate?.length ?? 0) + (s.ticket?.length ?? 0) +
-      (appData?.length ?? 0) + (s.peerRpk?.length ?? 0) + (s.alpnSelected?.length ?? 0) +
-      (s.hostname?.length ?? 0) + (s.pskIdentity?.length ?? 0) + (s.pskIdentityHint?.length ?? 0),
-  );
-  // Written back to front: the last field first.
-  const explicit = (n: number, write: () => void) => {
-    const mark = w.length;
-    write();
-    w.wrap(ctx(n), mark);
-  };
-  const octets = (n: number, b: Uint8Array | null) => {
-    if (b) explicit(n, () => w.writeOctetString(b));
-  };
-  const zint = (n: number, v: number) => {
-    if (v !== 0) explicit(n, () => w.writeInteger(v));
-  };
+  // Written back to front: the last field first. "Z" integers are omitted when 0.
   const mark = w.length;
-  octets(20, s.peerRpk);
-  explicit(19, () => w.writeInteger(s.kexGroup));
-  octets(18, appData);
-  zint(17, s.maxFragmentLengthMode);
-  octets(16, s.alpnSelected);
-  zint(15, s.maxEarlyData);
-  zint(14, s.ticketAgeAdd);
-  zint(13, s.flags);
-  if (s.srpUsername !== null) octets(12, latin1("srpUsername", s.srpUsername));
-  if (s.compressionId !== 0) octets(11, new Uint8Array([s.compressionId]));
-  octets(10, s.ticket);
-  zint(9, s.ticketLifetimeHint);
-  octets(8, s.pskIdentity);
-  octets(7, s.pskIdentityHint);
-  if (s.hostname !== null) octets(6, latin1("hostname", s.hostname));
-  zint(5, s.verifyResult);
-  octets(4, s.sessionIdContext);
-  if (s.peerCertificate) explicit(3, () => w.writeRaw(s.peerCertificate!));
-  zint(2, s.timeout);
-  zint(1, s.time);
+  if (s.peerRpk) w.writeExplicitOctetString(20, s.peerRpk);
+  w.writeExplicitInteger(19, s.kexGroup);
+  if (appData) w.writeExplicitOctetString(18, appData);
+  if (s.maxFragmentLengthMode !== 0) w.writeExplicitInteger(17, s.maxFragmentLengthMode);
+  if (s.alpnSelected) w.writeExplicitOctetString(16, s.alpnSelected);
+  if (s.maxEarlyData !== 0) w.writeExplicitInteger(15, s.maxEarlyData);
+  if (s.ticketAgeAdd !== 0) w.writeExplicitInteger(14, s.ticketAgeAdd);
+  if (s.flags !== 0) w.writeExplicitInteger(13, s.flags);
+  if (s.srpUsername !== null) w.writeExplicitOctetString(12, latin1("srpUsername", s.srpUsername));
+  if (s.compressionId !== 0) w.writeExplicitOctetString(11, Uint8Array.of(s.compressionId));
+  if (s.ticket) w.writeExplicitOctetString(10, s.ticket);
+  if (s.ticketLifetimeHint !== 0) w.writeExplicitInteger(9, s.ticketLifetimeHint);
+  if (s.pskIdentity) w.writeExplicitOctetString(8, s.pskIdentity);
+  if (s.pskIdentityHint) w.writeExplicitOctetString(7, s.pskIdentityHint);
+  if (s.hostname !== null) w.writeExplicitOctetString(6, latin1("hostname", s.hostname));
+  if (s.verifyResult !== 0) w.writeExplicitInteger(5, s.verifyResult);
+  w.writeExplicitOctetString(4, s.sessionIdContext);
+  if (s.peerCertificate) {
+    const certMark = w.length;
+    w.writeRaw(s.peerCertificate);
+    w.wrap(0xa3, certMark);
+  }
+  if (s.timeout !== 0) w.writeExplicitInteger(2, s.timeout);
+  if (s.time !== 0) w.writeExplicitInteger(1, s.time);
   w.writeOctetString(s.masterKey);
   w.writeOctetString(s.sessionId);
-  w.writeOctetString(new Uint8Array([s.cipherId >> 8, s.cipherId & 0xff]));
+  w.writeOctetString(Uint8Array.of(s.cipherId >> 8, s.cipherId & 0xff));
   w.writeInteger(s.sslVersion);
   w.writeInteger(SESSION_ASN1_VERSION);
   w.wrap(0x30, mark);
-  return w.toBytes();
 }
 
 /** Options for {@link decodeSession}. */
@@ -152,28 +162,57 @@ export interface DecodeSessionOptions {
 /** Reads integers of one template type, with the range checks of `crypto/asn1/x_int64.c`. */
 function readInt(r: DerReader, field: string, kind: IntKind): number {
   const start = r.pos;
-  const v = r.readInteger();
-  const [lo, hi] = RANGES[kind];
-  if (v < lo || v > hi) throw new DerError(`${field}: integer out of ${kind} range`, start);
-  if (kind === "uint64" && field === "flags") return Number(v & 0xffffffffn);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new DerError(`${field}: integer beyond 2^53 is not supported`, start);
+  const v = r.readIntegerValue();
+  if (typeof v === "number") {
+    const range = NUMBER_RANGES[kind];
+    if (v < range[0] || v > range[1]) {
+      throw new DerError(`${field}: integer out of ${kind} range`, start);
+    }
+    return field === "flags" ? v % 0x100000000 : v;
   }
-  return Number(v);
+  const range = RANGES[kind];
+  if (v < range[0] || v > range[1]) {
+    throw new DerError(`${field}: integer out of ${kind} range`, start);
+  }
+  // Flags are stored as 32 bits (`ret->flags = (int32_t)as->flags` into a uint32_t).
+  if (field === "flags") return Number(v & 0xffffffffn);
+  if (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) {
+    return Number(v);
+  }
+  throw new DerError(`${field}: integer beyond 2^53 is not supported`, start);
 }
 
 /**
- * Reads an OPTIONAL `[n] EXPLICIT` field if the next element carries that tag, calling `read`
- * on its contents, which must consume them exactly (`ASN1_R_EXPLICIT_LENGTH_MISMATCH`).
+ * Enters an OPTIONAL `[n] EXPLICIT` field if the next element carries that tag; its contents
+ * must then be read exactly ({@link closeExplicit}: `ASN1_R_EXPLICIT_LENGTH_MISMATCH`).
  */
-function explicit<T>(r: DerReader, n: number, read: (inner: DerReader) => T): T | undefined {
-  if (!r.nextIs(2, n)) return undefined;
+function openExplicit(r: DerReader, n: number): DerReader | null {
+  if (!r.nextIs(2, n)) return null;
   const h = r.readHeader();
   if (!h.constructed) throw new DerError(`[${n}] explicit tag is not constructed`, h.start);
-  const inner = r.enter(h);
-  const v = read(inner);
+  return r.enter(h);
+}
+
+function closeExplicit(r: DerReader, inner: DerReader): void {
   inner.finish();
   r.leave(inner);
+}
+
+/** An OPTIONAL `[n] EXPLICIT INTEGER`; absent reads as 0. */
+function optInt(r: DerReader, n: number, field: string, kind: IntKind): number {
+  const inner = openExplicit(r, n);
+  if (inner === null) return 0;
+  const v = readInt(inner, field, kind);
+  closeExplicit(r, inner);
+  return v;
+}
+
+/** An OPTIONAL `[n] EXPLICIT OCTET STRING`, or `null` when absent. */
+function optOctets(r: DerReader, n: number): Uint8Array | null {
+  const inner = openExplicit(r, n);
+  if (inner === null) return null;
+  const v = inner.readOctetString();
+  closeExplicit(r, inner);
   return v;
 }
 
@@ -242,38 +281,43 @@ export function decodeSession(der: Uint8Array, options: DecodeSessionOptions = {
   checkLength("masterKey", s.masterKey, MAX_MASTER_KEY_LENGTH, at);
   // [0] key_arg: IMPLICIT OCTET STRING, read and ignored.
   if (r.nextIs(2, 0)) r.readOctetString(2, 0);
-  const time = explicit(r, 1, (i) => readInt(i, "time", "int64")) ?? 0;
-  const timeout = explicit(r, 2, (i) => readInt(i, "timeout", "int64")) ?? 0;
-  s.peerCertificate = explicit(r, 3, (i) => {
-    const start = i.pos;
-    if (!i.nextIs(0, 16)) throw new DerError("[3] peer certificate is not a SEQUENCE", start);
-    return i.skipElement().slice();
-  }) ?? null;
+  const time = optInt(r, 1, "time", "int64");
+  const timeout = optInt(r, 2, "timeout", "int64");
+  const cert = openExplicit(r, 3);
+  if (cert) {
+    if (!cert.nextIs(0, 16)) throw new DerError("[3] peer certificate is not a SEQUENCE", cert.pos);
+    s.peerCertificate = cert.skipElement().slice();
+    closeExplicit(r, cert);
+  }
   at = r.pos;
-  s.sessionIdContext = explicit(r, 4, (i) => i.readOctetString().slice()) ?? new Uint8Array(0);
-  checkLength("sessionIdContext", s.sessionIdContext, MAX_SID_CTX_LENGTH, at);
-  s.verifyResult = explicit(r, 5, (i) => readInt(i, "verifyResult", "int32")) ?? 0;
-  const hostname = explicit(r, 6, (i) => i.readOctetString());
-  s.hostname = hostname ? latin1Decode(hostname) : null;
-  s.pskIdentityHint = explicit(r, 7, (i) => strndup(i.readOctetString()).slice()) ?? null;
-  s.pskIdentity = explicit(r, 8, (i) => strndup(i.readOctetString()).slice()) ?? null;
-  s.ticketLifetimeHint = explicit(r, 9, (i) => readInt(i, "ticketLifetimeHint", "uint64")) ?? 0;
-  s.ticket = explicit(r, 10, (i) => i.readOctetString().slice()) ?? null;
+  const sidCtx = optOctets(r, 4);
+  if (sidCtx) {
+    checkLength("sessionIdContext", sidCtx, MAX_SID_CTX_LENGTH, at);
+    s.sessionIdContext = sidCtx.slice();
+  }
+  s.verifyResult = optInt(r, 5, "verifyResult", "int32");
+  const hostname = optOctets(r, 6);
+  if (hostname) s.hostname = latin1Decode(hostname);
+  const hint = optOctets(r, 7);
+  if (hint) s.pskIdentityHint = strndup(hint).slice();
+  const identity = optOctets(r, 8);
+  if (identity) s.pskIdentity = strndup(identity).slice();
+  s.ticketLifetimeHint = optInt(r, 9, "ticketLifetimeHint", "uint64");
+  s.ticket = optOctets(r, 10)?.slice() ?? null;
   at = r.pos;
-  const comp = explicit(r, 11, (i) => i.readOctetString());
+  const comp = optOctets(r, 11);
   if (comp && comp.length !== 1) throw new DerError(`compressionId is ${comp.length} bytes`, at);
   s.compressionId = comp ? comp[0] : 0;
-  const srp = explicit(r, 12, (i) => i.readOctetString());
-  s.srpUsername = srp ? latin1Decode(srp) : null;
-  s.flags = explicit(r, 13, (i) => readInt(i, "flags", "uint64")) ?? 0;
-  s.ticketAgeAdd = explicit(r, 14, (i) => readInt(i, "ticketAgeAdd", "uint32")) ?? 0;
-  s.maxEarlyData = explicit(r, 15, (i) => readInt(i, "maxEarlyData", "uint32")) ?? 0;
-  s.alpnSelected = explicit(r, 16, (i) => i.readOctetString().slice()) ?? null;
-  s.maxFragmentLengthMode = explicit(r, 17, (i) => readInt(i, "maxFragmentLengthMode", "uint32")) ??
-    0;
-  setDecodedAppData(s, explicit(r, 18, (i) => i.readOctetString().slice()) ?? null);
-  s.kexGroup = explicit(r, 19, (i) => readInt(i, "kexGroup", "uint32")) ?? 0;
-  s.peerRpk = explicit(r, 20, (i) => i.readOctetString().slice()) ?? null;
+  const srp = optOctets(r, 12);
+  if (srp) s.srpUsername = latin1Decode(srp);
+  s.flags = optInt(r, 13, "flags", "uint64");
+  s.ticketAgeAdd = optInt(r, 14, "ticketAgeAdd", "uint32");
+  s.maxEarlyData = optInt(r, 15, "maxEarlyData", "uint32");
+  s.alpnSelected = optOctets(r, 16)?.slice() ?? null;
+  s.maxFragmentLengthMode = optInt(r, 17, "maxFragmentLengthMode", "uint32");
+  setDecodedAppData(s, optOctets(r, 18)?.slice() ?? null);
+  s.kexGroup = optInt(r, 19, "kexGroup", "uint32");
+  s.peerRpk = optOctets(r, 20)?.slice() ?? null;
   if (!r.atEnd()) {
     throw new DerError("unexpected element in SSL_SESSION (unknown or out of order)", r.pos);
   }

@@ -11,7 +11,7 @@
 
 import { TicketKeyError } from "../errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
-import { encodeSession } from "../session/codec.ts";
+import { encodeSessionTransient } from "../session/codec.ts";
 import { TicketStatus } from "./status.ts";
 import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "./sealer.ts";
 import type { OpenedTicketBytes, TicketFormat } from "./ticket_format.ts";
@@ -650,7 +650,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    * @throws {TicketKeyError} As {@link TicketKeyRing.sealBytes}.
    */
   async seal(session: SslSession): Promise<Uint8Array> {
-    return await this.sealBytes(encodeSession(session));
+    return await this.sealBytes(encodeSessionTransient(session));
   }
 
   /**
@@ -747,7 +747,9 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
   }
 
   /** Seals when the fast path cannot: no active key, or its budget is spent. */
-  async #sealSlow(plaintext: Uint8Array): Promise<Uint8Array> {
+  async #sealSlow(transient: Uint8Array): Promise<Uint8Array> {
+    // The plaintext may be a transient view (encodeSessionTransient): copy it before awaiting.
+    const plaintext = transient.slice();
     this.#advance(this.#now());
     let e = this.#active;
     if ((e === null || e.key.exhausted) && this.#generating !== null) {

@@ -19,7 +19,7 @@
 
 import { TicketKeyError } from "../errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
-import { encodeSession } from "../session/codec.ts";
+import { encodeSessionTransient } from "../session/codec.ts";
 import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "./sealer.ts";
 import {
   MAX_TICKET_PLAINTEXT_LENGTH,
@@ -739,7 +739,8 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
   seal(session: SslSession, options?: SealOptions): Promise<Uint8Array> {
     let der: Uint8Array;
     try {
-      der = encodeSession(session);
+      // A shared buffer: sealBytes hands it to Web Crypto (which copies it) before any await.
+      der = encodeSessionTransient(session);
     } catch (e) {
       return Promise.reject(e);
     }
