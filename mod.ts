@@ -73,3 +73,66 @@ export {
   type TicketKeyRingOptions,
   type TicketKeyState,
 } from "./src/ticket/key_ring.ts";
+export {
+  DEFAULT_NUM_TICKETS,
+  DEFAULT_SESSION_TIMEOUT,
+  SslContext,
+  type SslContextOptions,
+  TICKET_KEYS_LENGTH,
+} from "./src/server/ssl_context.ts";
+export {
+  type ClientHello,
+  type ConnectionCounters,
+  type DecryptCallbackCall,
+  type HelloDecision,
+  type IssuedTicket,
+  type NegotiatedSession,
+  ONE_WEEK_SEC,
+  ServerConnection,
+  TLS1_2_VERSION,
+  TLS1_3_VERSION,
+} from "./src/server/server_connection.ts";
+export {
+  type DecryptTicketCallback,
+  DecryptTicketReturn,
+  type GenerateTicketCallback,
+  type PskFindSessionCallback,
+  type TicketKeyCallback,
+  type TicketKeyCallbackResult,
+} from "./src/server/callbacks.ts";
+export { DEFAULT_SESSION_CACHE_SIZE, SessionCache } from "./src/server/session_cache.ts";
+export {
+  decodeNewSessionTicket,
+  encodeNewSessionTicket,
+  NEW_SESSION_TICKET_TYPE,
+  type NewSessionTicket,
+  type NewSessionTicket12,
+  type NewSessionTicket13,
+  TICKET_NONCE_SIZE,
+} from "./src/server/wire/new_session_ticket.ts";
+export {
+  encodeExtensions,
+  ExtensionType,
+  parseExtensions,
+  type ParseExtensionsOptions,
+  sessionTicketFromExtensions,
+} from "./src/server/wire/extensions.ts";
+export {
+  encodePreSharedKey,
+  encodePskKeyExchangeModes,
+  parsePreSharedKey,
+  parsePskKeyExchangeModes,
+  type PreSharedKeyOffer,
+  PreSharedKeyReader,
+  type PskIdentity,
+  PskKeyExchangeMode,
+  type PskKeyExchangeModes,
+  type ReceivedPskIdentity,
+} from "./src/server/wire/psk.ts";
+export {
+  isTls13Suite,
+  TLS13_CIPHER_SUITES,
+  type Tls13CipherSuite,
+  tls13Suite,
+  type TlsHash,
+} from "./src/server/wire/cipher_suites.ts";
