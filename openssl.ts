@@ -816,6 +816,35 @@ export function SSL_CTX_get_timeout(ctx: SSL_CTX): number {
 }
 
 /**
+ * `SSL_CTX_set_security_level(ctx, level)`: at level 3 and above the default security
+ * callback refuses `SSL_SECOP_TICKET`, so TLS ≤1.2 tickets are off (TLS 1.3 tickets stay).
+ *
+ * @example
+ * ```ts
+ * import { SSL_CTX_get_security_level, SSL_CTX_new, SSL_CTX_set_security_level } from "@seed/session-tickets/openssl";
+ * const ctx = await SSL_CTX_new();
+ * SSL_CTX_set_security_level(ctx, 3);
+ * console.log(SSL_CTX_get_security_level(ctx)); // 3
+ * ```
+ */
+export function SSL_CTX_set_security_level(ctx: SSL_CTX, level: number): void {
+  ctx.securityLevel = level;
+}
+
+/**
+ * `SSL_CTX_get_security_level(ctx)`: the context's security level (default 1).
+ *
+ * @example
+ * ```ts
+ * import { SSL_CTX_get_security_level, SSL_CTX_new } from "@seed/session-tickets/openssl";
+ * console.log(SSL_CTX_get_security_level(await SSL_CTX_new())); // 1
+ * ```
+ */
+export function SSL_CTX_get_security_level(ctx: SSL_CTX): number {
+  return ctx.securityLevel;
+}
+
+/**
  * `SSL_new_session_ticket(s)`: queues one more TLS 1.3 ticket, sent by the next
  * `s.newSessionTickets(...)`. Returns 1, or 0 unless `s` is a TLS 1.3 connection whose
  * handshake tickets were already sent.

@@ -254,6 +254,11 @@ export interface HandshakeOptions {
    * `numTickets` as `SSL_set_num_tickets` does).
    */
   onConnection?: (conn: ServerConnection) => void;
+  /**
+   * A context the servername callback switches to after the ClientHello was processed
+   * (`SSL_set_SSL_CTX`); see `ServerConnection.useServerNameContext`.
+   */
+  serverNameContext?: SslContext;
 }
 
 /**
@@ -442,9 +447,10 @@ export async function handshake(
   try {
     if (tls13 && options.helloRetryRequest) await conn.processClientHello(hello);
     const decision = await conn.processClientHello(hello);
+    if (options.serverNameContext) conn.useServerNameContext(options.serverNameContext);
     resumed = decision.resumed;
     identity = decision.identity;
-    ticketExpected = decision.ticketExpected;
+    ticketExpected = conn.ticketExpected;
     if (!resumed) {
       conn.establishSession({
         cipherId: client.cipherSuite,

@@ -1066,6 +1066,78 @@ if (openssl.bin === null) {
 
 const DEMO = `session-tickets demo
 
+Part A: loopback handshakes through SslContext and ServerConnection
+
+TLS 1.2 (ECDHE-RSA-AES256-GCM-SHA384), ticket keys 00..4f set on the SslContext
+  1. Fresh connection: the client sends an empty session_ticket extension.
+     dec_cb: status EMPTY (3), keyname_len 0, app data none -> returns IGNORE_RENEW (2)
+     -> full handshake
+     gen_cb: sets ticket app data "user=42" on the session being sealed
+     NewSessionTicket: 176-byte ticket, key name 00010203..., lifetime hint 7200 s
+  2. The client comes back with that ticket. dec_cb's every return value, in turn:
+     dec_cb: status SUCCESS (5), keyname_len 16, app data "user=42" -> returns USE (3)
+     -> resumed
+     no NewSessionTicket sent
+   dec_cb forced to ABORT:
+     dec_cb: status SUCCESS (5), keyname_len 16, app data "user=42" -> returns ABORT (0)
+     -> fatal alert 80 (internal_error): handshake fails
+   dec_cb forced to IGNORE:
+     dec_cb: status SUCCESS (5), keyname_len 16, app data "user=42" -> returns IGNORE (1)
+     -> full handshake
+     no NewSessionTicket sent
+   dec_cb forced to IGNORE_RENEW:
+     dec_cb: status SUCCESS (5), keyname_len 16, app data "user=42" -> returns IGNORE_RENEW (2)
+     -> full handshake
+     gen_cb: sets ticket app data "user=42" on the session being sealed
+     NewSessionTicket: 176-byte ticket, key name 00010203..., lifetime hint 7200 s
+   dec_cb forced to USE:
+     dec_cb: status SUCCESS (5), keyname_len 16, app data "user=42" -> returns USE (3)
+     -> resumed
+     no NewSessionTicket sent
+   dec_cb forced to USE_RENEW:
+     dec_cb: status SUCCESS (5), keyname_len 16, app data "user=42" -> returns USE_RENEW (4)
+     -> resumed
+     gen_cb: sets ticket app data "user=42" on the session being sealed
+     NewSessionTicket: 208-byte ticket, key name 00010203..., lifetime hint 0 s
+
+TLS 1.3 (TLS_AES_256_GCM_SHA384), the same context
+  1. Fresh connection: no pre_shared_key, so no dec_cb; two tickets (num_tickets 2).
+     -> full handshake
+     gen_cb: sets ticket app data "user=42" on the session being sealed
+     gen_cb: sets ticket app data "user=42" on the session being sealed
+     NewSessionTicket: 208-byte ticket, key name 00010203..., lifetime hint 7200 s, nonce 0000000000000000
+     NewSessionTicket: 208-byte ticket, key name 00010203..., lifetime hint 7200 s, nonce 0000000000000001
+  2. The client offers the first ticket as its PSK identity. dec_cb's every return value:
+     dec_cb: status SUCCESS_RENEW (6), keyname_len 16, app data "user=42" -> returns USE_RENEW (4)
+     -> resumed
+     gen_cb: sets ticket app data "user=42" on the session being sealed
+     NewSessionTicket: 208-byte ticket, key name 00010203..., lifetime hint 7200 s, nonce 0000000000000000
+   dec_cb forced to ABORT:
+     dec_cb: status SUCCESS_RENEW (6), keyname_len 16, app data "user=42" -> returns ABORT (0)
+     -> fatal alert 80 (internal_error): handshake fails
+   dec_cb forced to IGNORE:
+     dec_cb: status SUCCESS_RENEW (6), keyname_len 16, app data "user=42" -> returns IGNORE (1)
+     -> full handshake
+     no NewSessionTicket sent
+   dec_cb forced to IGNORE_RENEW:
+     dec_cb: status SUCCESS_RENEW (6), keyname_len 16, app data "user=42" -> returns IGNORE_RENEW (2)
+     -> full handshake
+     gen_cb: sets ticket app data "user=42" on the session being sealed
+     gen_cb: sets ticket app data "user=42" on the session being sealed
+     NewSessionTicket: 208-byte ticket, key name 00010203..., lifetime hint 7200 s, nonce 0000000000000000
+     NewSessionTicket: 208-byte ticket, key name 00010203..., lifetime hint 7200 s, nonce 0000000000000001
+   dec_cb forced to USE:
+     dec_cb: status SUCCESS_RENEW (6), keyname_len 16, app data "user=42" -> returns USE (3)
+     -> resumed
+     no NewSessionTicket sent
+   dec_cb forced to USE_RENEW:
+     dec_cb: status SUCCESS_RENEW (6), keyname_len 16, app data "user=42" -> returns USE_RENEW (4)
+     -> resumed
+     gen_cb: sets ticket app data "user=42" on the session being sealed
+     NewSessionTicket: 208-byte ticket, key name 00010203..., lifetime hint 7200 s, nonce 0000000000000000
+
+Part B: ticket formats and key layouts
+
 1. Tickets libssl 3.0 sealed under the 80 key bytes 00..4f (layout openssl-80):
    TLS 1.2 ticket, 176 bytes -> SUCCESS: TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384, 48-byte master key, app data "HelloWorld"
    TLS 1.3 ticket, 208 bytes -> SUCCESS: TLSv1.3 TLS_AES_256_GCM_SHA384, 48-byte resumption PSK, app data "HelloWorld"
@@ -1092,7 +1164,7 @@ const DEMO = `session-tickets demo
 Next: "keygen --layout nginx-80 --out ticket.key", then "seal" and "open"; "--help" lists all.
 `;
 
-Deno.test("cli demo: the narrated tour, the same text on every run", async () => {
+Deno.test("cli demo: narrated handshakes (gen_cb, dec_cb and each return) and formats, the same text on every run", async () => {
   const r = await cli(["demo"]);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.err, "");

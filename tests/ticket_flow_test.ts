@@ -712,6 +712,59 @@ Deno.test("pitfall 11: ticket keys are exactly 80 bytes (48 is rejected)", async
   assert.deepEqual(r.tickets[0].ticket.subarray(0, 16), new Uint8Array(16).map((_, i) => i));
 });
 
+Deno.test("pitfall 12: tickets, keys and callbacks come from the initial context, not an SNI-switched one (06-sni-ticket)", async () => {
+  // test/ssl-tests/06-sni-ticket.cnf.in with test/helpers/handshake.c: server2's key callback
+  // must never be called (session_ticket_do_not_call); extensions.c:final_server_name.
+  for (const version of VERSIONS) {
+    let gen1 = 0, dec1 = 0, calls2 = 0;
+    const server1 = await ctxOf({
+      genCb: (conn) => (gen1++, setAppData("server1")(conn, null)),
+      decCb: (c, s, k, st) => (dec1++, defaultDec(c, s, k, st)),
+    });
+    const never = () => {
+      calls2++;
+      return 0;
+    };
+    const server2 = await ctxOf({
+      genCb: never,
+      decCb: never,
+      ticketKeyCb: () => (calls2++, { ret: -1 }),
+    });
+    const client = new TestClient({ version });
+    const h1 = await handshake(server1, client, { serverNameContext: server2 });
+    assert.equal(h1.alert, null, version);
+    assert.ok(h1.tickets.length >= 1, version);
+    // Sealed under server1's keys (opens there), not server2's.
+    const t = h1.tickets[0].ticket;
+    assert.equal((await server1.ticketSealer.open(t)).status, SUCCESS, version);
+    assert.equal((await server2.ticketSealer.open(t)).status, NO_DECRYPT, version);
+    const h2 = await handshake(server1, client, { serverNameContext: server2 });
+    assert.equal(h2.resumed, true, version);
+    assert.equal(appData(h2.session), "server1", version);
+    assert.equal(calls2, 0, `${version}: server2's callbacks were called`);
+    assert.ok(gen1 >= 1 && dec1 >= 1, version);
+
+    // Switching to a context that disables tickets: no ticket is sent.
+    const noTickets = await ctxOf({ noTicket: true });
+    const h3 = await handshake(server1, new TestClient({ version }), {
+      serverNameContext: noTickets,
+    });
+    assert.deepEqual([h3.alert, h3.tickets.length], [null, 0], version);
+  }
+});
+
+Deno.test("pitfall 13: security level 3 turns TLS 1.2 tickets off, not TLS 1.3 ones (ssl/ssl_cert.c default security callback)", async () => {
+  let dec = 0;
+  const ctx = await ctxOf({
+    securityLevel: 3,
+    decCb: (c, s, k, st) => (dec++, defaultDec(c, s, k, st)),
+  });
+  const r12 = await handshake(ctx, new TestClient({ version: "1.2" }));
+  assert.deepEqual([r12.alert, r12.tickets.length, dec, r12.ticketExpected], [null, 0, 0, false]);
+  const r13 = await handshake(ctx, new TestClient({ version: "1.3" }));
+  assert.deepEqual([r13.alert, r13.tickets.length], [null, 2]);
+});
+
 Deno.test("the handshake alert is a TlsAlert", async () => {
   const ctx = await ctxOf({ decCb: () => ABORT });
   const conn = ctx.newConnection();

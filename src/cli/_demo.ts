@@ -15,6 +15,7 @@ import { usageError } from "./_errors.ts";
 import { type CliIo, utf8 } from "./_io.ts";
 import { activeKeys, LAYOUT_NAMES } from "./_keys.ts";
 import { openWith, STATUS_NAMES } from "./_commands.ts";
+import { handshakeDemo } from "./_handshake_demo.ts";
 
 /** The 80 key bytes 00..4f libssl 3.0 sealed the two tickets below with (openssl-80 layout). */
 const VECTOR_KEY = Uint8Array.from({ length: 80 }, (_, i) => i);
@@ -86,6 +87,12 @@ export async function demo(args: readonly string[], io: CliIo): Promise<number> 
   const say = (line = "") => lines.push(line);
 
   say("session-tickets demo");
+  say();
+  say("Part A: loopback handshakes through SslContext and ServerConnection");
+  say();
+  await handshakeDemo(say);
+  say();
+  say("Part B: ticket formats and key layouts");
   say();
   say("1. Tickets libssl 3.0 sealed under the 80 key bytes 00..4f (layout openssl-80):");
   const vectorKey = await TicketKey.import(VECTOR_KEY, "openssl-80");

@@ -291,7 +291,7 @@ export class ServerConnection {
     let session: SslSession | null = null;
     // tls_get_ticket_from_client: no dec_cb for SSL 3.0, when tickets are off or the
     // extension is absent.
-    if (hello.version > SSL3_VERSION && !ctx.noTicket && hello.sessionTicket != null) {
+    if (hello.version > SSL3_VERSION && ctx.ticketsEnabled12 && hello.sessionTicket != null) {
       const r = await decryptTicket(this, hello.sessionTicket, sessionId, false);
       if (r.status === TicketStatus.FATAL_ERR_OTHER) throw internal("ticket decryption failed");
       status = r.status;
@@ -338,7 +338,9 @@ export class ServerConnection {
   }
 
   #decision(session: SslSession | null, identity: number): HelloDecision {
-    if (this.version < TLS1_3_VERSION && this.context.noTicket) this.ticketExpected = false;
+    if (this.version < TLS1_3_VERSION && !this.context.ticketsEnabled12) {
+      this.ticketExpected = false;
+    }
     return { resumed: session !== null, session, identity, ticketExpected: this.ticketExpected };
   }
 
@@ -361,7 +363,7 @@ export class ServerConnection {
       offer instanceof Uint8Array ? offer : encodePreSharedKey(offer),
     );
     const negotiated = hello.cipherSuite === undefined ? undefined : tls13Suite(hello.cipherSuite);
-    const stateful = ctx.noTicket || (ctx.maxEarlyData > 0 && !ctx.noAntiReplay);
+    const stateful = ctx.statefulTickets13;
     this.ticketExpected = false;
     let session: SslSession | null = null;
     let index = -1;
@@ -426,6 +428,29 @@ export class ServerConnection {
   }
 
   /**
+   * A servername (SNI) callback switched this connection to `ctx` (`SSL_set_SSL_CTX`, then
+   * copying its options), after the ClientHello's tickets were processed, as in libssl, where
+   * `dec_cb` runs before the servername callback. Tickets, ticket keys and ticket callbacks
+   * still come from {@link ServerConnection.context} (libssl's `session_ctx`, spec pitfall 12);
+   * only a switch to a context with `noTicket` matters: no ticket is then sent
+   * (`ssl/statem/extensions.c:final_server_name`), and a full handshake's session gets an id.
+   *
+   * @example
+   * ```ts
+   * import { SslContext } from "@seed/session-tickets";
+   * const first = await SslContext.create();
+   * const second = await SslContext.create({ noTicket: true });
+   * const conn = first.newConnection();
+   * await conn.processClientHello({ version: 0x0303, sessionTicket: new Uint8Array(0) });
+   * conn.useServerNameContext(second);
+   * console.log(conn.ticketExpected); // false
+   * ```
+   */
+  useServerNameContext(ctx: SslContext): void {
+    if (ctx.noTicket && !this.context.noTicket) this.ticketExpected = false;
+  }
+
+  /**
    * Creates the session of a full handshake from what the TLS stack negotiated
    * (`ssl_get_new_session`): time now, the context's timeout and session-id context; in
    * TLS 1.2 an empty session id when a ticket will be sent, else 32 random bytes, and the
@@ -447,7 +472,7 @@ export class ServerConnection {
     });
     if (!tls13) s.extendedMasterSecret = params.extendedMasterSecret ?? false;
     this.#alpn = params.alpnSelected ?? null;
-    const ticketed = this.ticketExpected && !(tls13 ? false : ctx.noTicket);
+    const ticketed = this.ticketExpected && (tls13 || ctx.ticketsEnabled12);
     s.sessionId = ticketed || tls13 ? new Uint8Array(0) : this.#random(32);
     this.session = s;
     this.hit = false;
@@ -492,7 +517,7 @@ export class ServerConnection {
     if (this.version < TLS1_3_VERSION) {
       if (this.#handshakeTicketsDone) return [];
       this.#handshakeTicketsDone = true;
-      if (!this.ticketExpected || this.context.noTicket) return [];
+      if (!this.ticketExpected || !this.context.ticketsEnabled12) return [];
       return [await this.#ticketTls12()];
     }
     const rms = options.resumptionMasterSecret;
@@ -603,7 +628,7 @@ export class ServerConnection {
     s.alpnSelected = this.#alpn?.slice() ?? s.alpnSelected;
     s.maxEarlyData = ctx.maxEarlyData;
     await this.#callGen();
-    const stateful = ctx.noTicket || (ctx.maxEarlyData > 0 && !ctx.noAntiReplay);
+    const stateful = ctx.statefulTickets13;
     const ticket = stateful ? s.sessionId.slice() : await this.#seal(s);
     this.#sentTickets++;
     this.#nextNonce++;

@@ -75,6 +75,11 @@ export interface SslContextOptions {
   ticketKeyCb?: TicketKeyCallback | null;
   /** `SSL_OP_NO_TICKET`: no tickets in TLS 1.2, stateful tickets in TLS 1.3. */
   noTicket?: boolean;
+  /**
+   * Security level (`SSL_CTX_set_security_level`, default 1). At 3 and above the default
+   * security callback refuses `SSL_SECOP_TICKET`: no TLS ≤1.2 tickets (TLS 1.3 ones stay).
+   */
+  securityLevel?: number;
   /** `SSL_OP_NO_ANTI_REPLAY`. */
   noAntiReplay?: boolean;
   /** TLS 1.3 tickets per full handshake (default 2). */
@@ -127,6 +132,8 @@ export class SslContext {
   ticketKeyCb: TicketKeyCallback | null;
   /** `SSL_OP_NO_TICKET`. */
   noTicket: boolean;
+  /** Security level; at 3 and above TLS ≤1.2 tickets are off. */
+  securityLevel: number;
   /** `SSL_OP_NO_ANTI_REPLAY`. */
   noAntiReplay: boolean;
   /** TLS 1.3 tickets per full handshake. */
@@ -155,6 +162,7 @@ export class SslContext {
     this.ticketSealer = sealer;
     this.ticketKeyCb = options.ticketKeyCb ?? null;
     this.noTicket = options.noTicket ?? false;
+    this.securityLevel = options.securityLevel ?? 1;
     this.noAntiReplay = options.noAntiReplay ?? false;
     this.numTickets = options.numTickets ?? DEFAULT_NUM_TICKETS;
     this.timeout = options.timeout ?? DEFAULT_SESSION_TIMEOUT;
@@ -165,6 +173,22 @@ export class SslContext {
     this.sessionCache = new SessionCache(options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE);
     this.now = options.now ?? Date.now;
     this.random = options.random ?? ((bytes) => crypto.getRandomValues(bytes));
+  }
+
+  /**
+   * `ssl/t1_lib.c:tls_use_ticket`: TLS ≤1.2 tickets are on: no `SSL_OP_NO_TICKET`, and the
+   * security level lets the default security callback allow `SSL_SECOP_TICKET` (below 3).
+   */
+  get ticketsEnabled12(): boolean {
+    return !this.noTicket && this.securityLevel < 3;
+  }
+
+  /**
+   * TLS 1.3 tickets are stateful (`SSL_OP_NO_TICKET`, or early data with anti-replay on):
+   * the ticket is the session id and the session stays in the cache.
+   */
+  get statefulTickets13(): boolean {
+    return this.noTicket || (this.maxEarlyData > 0 && !this.noAntiReplay);
   }
 
   /**
