@@ -10,14 +10,15 @@
  * - Tickets sealed here (session-id context as nginx sets it, read from its own tickets) resume
  *   against nginx: `s_client -sess_in` prints `Reused` and nginx says `r`.
  * - Negative controls: a flipped byte, a wrong key, an expired session print `New`.
- * - A key converted from nginx's 48-byte layout to Node's (`import(x, "nginx-48")`, then
- *   `export("node-48")`) works in Node: Node's tickets open with the nginx-48 key, nginx's open
+ * - A key converted from nginx's 48-byte layout to Node's (`cli.ts convert --from nginx-48
+ *   --to node-48`) works in Node: Node's tickets open with the nginx-48 key, nginx's open
  *   with the node-48 key, and a real nginx session re-sealed under the converted key resumes in
  *   Node (`isSessionReused()`).
  *
  * Ignored, with the reason printed, when nginx or openssl is missing; the Node steps are ignored
  * when node is missing.
  */
+import { main as cliMain } from "../../cli.ts";
 import assert from "node:assert/strict";
 import {
   decodeSession,
@@ -168,8 +169,17 @@ Deno.test({
         name: `nginx-48 key converted to node-48 works in Node (TLS ${version})`,
         ignore: whyNode !== null,
         fn: async () => {
-          const fromNginx = await TicketKey.import(nginx48.raw, "nginx-48", { extractable: true });
-          const nodeKeys = await fromNginx.export("node-48");
+          const fromNginx = await TicketKey.import(nginx48.raw, "nginx-48");
+          // What an operator runs: cli.ts convert --from nginx-48 --to node-48.
+          const out: Uint8Array[] = [];
+          const code = await cliMain(["convert", "--from", "nginx-48", "--to", "node-48"], {
+            stdin: () => Promise.resolve(nginx48.raw.slice()),
+            stdout: (b: Uint8Array) => void out.push(b.slice()),
+            stderr: (e: string) => console.error(e),
+            stdoutIsTerminal: false,
+          });
+          assert.equal(code, 0);
+          const nodeKeys = Uint8Array.from(out.flatMap((b) => [...b]));
           // name|aes|hmac → name|hmac|aes: the two 16-byte halves swap.
           const r = nginx48.raw;
           assert.equal(

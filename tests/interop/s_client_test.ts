@@ -12,7 +12,8 @@
  * Ignored, with the reason printed, when openssl, gcc/libssl-dev or node is missing.
  */
 import assert from "node:assert/strict";
-import { sessionToPem } from "../../src/session/codec.ts";
+import { encodeSession, sessionToPem } from "../../src/session/codec.ts";
+import { main as cliMain } from "../../cli.ts";
 import type { SslSession } from "../../src/session/ssl_session.ts";
 import { TicketKey } from "../../src/ticket/ticket_key.ts";
 import { TicketStatus } from "../../src/ticket/status.ts";
@@ -131,6 +132,43 @@ for (const version of ["1.2", "1.3"] as Version[]) {
         // (ssl/statem/statem_srvr.c:tls_construct_new_session_ticket).
         assert.equal(conn.appdata, utf8(tls13 ? "from gen_cb" : "made by our API").toHex());
       });
+
+      await t.step(
+        "the CLI pipeline (keys file, seal, client-session) resumes: Reused",
+        async () => {
+          // What an operator runs: cli.ts seal under the server's 80-byte key file, then
+          // cli.ts client-session, then openssl s_client -sess_in.
+          const dir = certs.dir;
+          await Deno.writeFile(`${dir}/keys.bin`, keys);
+          await Deno.writeFile(
+            `${dir}/server.der`,
+            encodeSession(serverSession({ version, appData: "via the CLI" })),
+          );
+          const quiet = { stdout: () => {}, stderr: (e: string) => console.error(e) };
+          const seal = ["seal", "--key", `${dir}/keys.bin`, "--layout", "openssl-80"];
+          assert.equal(
+            await cliMain([...seal, "--out", `${dir}/t.bin`, `${dir}/server.der`], quiet),
+            0,
+          );
+          const cs = [
+            "client-session",
+            "--ticket",
+            `${dir}/t.bin`,
+            "--session",
+            `${dir}/server.der`,
+          ];
+          assert.equal(await cliMain([...cs, "--out", `${dir}/client.pem`], quiet), 0);
+          const r = await runClient("openssl", srv.port, [
+            tls13 ? "-tls1_3" : "-tls1_2",
+            "-sess_in",
+            `${dir}/client.pem`,
+          ]);
+          const out = parseSClient(r.stdout);
+          assert.equal(out.handshake, "Reused", r.stdout + r.stderr);
+          const { decs } = await lastConnection();
+          assert.equal(decs[0].appdata, utf8("via the CLI").toHex());
+        },
+      );
 
       const controls: [string, () => Promise<[SslSession, Uint8Array]>, number][] = [
         ["a flipped byte", async () => {
