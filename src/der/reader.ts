@@ -242,20 +242,25 @@ export class DerReader {
     const h = this.readHeader();
     if (h.tagClass !== 0 || h.tagNumber !== 2) throw new DerError("expected INTEGER", h.start);
     if (h.constructed) throw new DerError("INTEGER is constructed", h.start);
-    const c = this.readContent(h);
-    if (c.length === 0) return 0;
-    if (c.length > 1 && ((c[0] === 0 && !(c[1] & 0x80)) || (c[0] === 0xff && (c[1] & 0x80)))) {
+    if (h.length < 0) throw new DerError("indefinite length on a primitive element", h.start);
+    // Read in place: no view allocated for the common small integers.
+    const b = this.bytes;
+    const p = h.contentStart;
+    const len = h.length;
+    this.pos = p + len;
+    if (len === 0) return 0;
+    if (len > 1 && ((b[p] === 0 && !(b[p + 1] & 0x80)) || (b[p] === 0xff && (b[p + 1] & 0x80)))) {
       throw new DerError("INTEGER is not minimally encoded", h.start);
     }
-    if (c.length > 9) throw new DerError("INTEGER too large", h.start);
-    if (c.length <= 6) {
-      let n = c[0] & 0x80 ? -1 : 0;
-      for (let i = 0; i < c.length; i++) n = n * 256 + c[i];
+    if (len > 9) throw new DerError("INTEGER too large", h.start);
+    if (len <= 6) {
+      let n = b[p] & 0x80 ? -1 : 0;
+      for (let i = p; i < p + len; i++) n = n * 256 + b[i];
       return n;
     }
     let v = 0n;
-    for (const byte of c) v = (v << 8n) | BigInt(byte);
-    if (c[0] & 0x80) v -= 1n << BigInt(8 * c.length);
+    for (let i = p; i < p + len; i++) v = (v << 8n) | BigInt(b[i]);
+    if (b[p] & 0x80) v -= 1n << BigInt(8 * len);
     return v;
   }
 }

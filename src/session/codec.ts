@@ -200,20 +200,39 @@ function closeExplicit(r: DerReader, inner: DerReader): void {
 
 /** An OPTIONAL `[n] EXPLICIT INTEGER`; absent reads as 0. */
 function optInt(r: DerReader, n: number, field: string, kind: IntKind): number {
-  const inner = openExplicit(r, n);
-  if (inner === null) return 0;
-  const v = readInt(inner, field, kind);
-  closeExplicit(r, inner);
+  if (!r.nextIs(2, n)) return 0;
+  const h = r.readHeader();
+  if (!h.constructed) throw new DerError(`[${n}] explicit tag is not constructed`, h.start);
+  if (h.length < 0) {
+    const inner = r.enter(h);
+    const v = readInt(inner, field, kind);
+    closeExplicit(r, inner);
+    return v;
+  }
+  // Definite length (the common case): read in place, then the contents must end exactly here.
+  const v = readInt(r, field, kind);
+  if (r.pos !== h.contentStart + h.length) throw explicitMismatch(n, h.start);
   return v;
 }
 
 /** An OPTIONAL `[n] EXPLICIT OCTET STRING`, or `null` when absent. */
 function optOctets(r: DerReader, n: number): Uint8Array | null {
-  const inner = openExplicit(r, n);
-  if (inner === null) return null;
-  const v = inner.readOctetString();
-  closeExplicit(r, inner);
+  if (!r.nextIs(2, n)) return null;
+  const h = r.readHeader();
+  if (!h.constructed) throw new DerError(`[${n}] explicit tag is not constructed`, h.start);
+  if (h.length < 0) {
+    const inner = r.enter(h);
+    const v = inner.readOctetString();
+    closeExplicit(r, inner);
+    return v;
+  }
+  const v = r.readOctetString();
+  if (r.pos !== h.contentStart + h.length) throw explicitMismatch(n, h.start);
   return v;
+}
+
+function explicitMismatch(n: number, at: number): DerError {
+  return new DerError(`[${n}] explicit contents do not match its length`, at);
 }
 
 function checkLength(field: string, b: Uint8Array, max: number, at: number): void {
@@ -249,6 +268,24 @@ function latin1Decode(b: Uint8Array): string {
  * ```
  */
 export function decodeSession(der: Uint8Array, options: DecodeSessionOptions = {}): SslSession {
+  return decode(der, options.now, true);
+}
+
+/**
+ * {@link decodeSession} of a buffer nobody else holds (a freshly decrypted ticket plaintext),
+ * which it then owns: the session's byte fields are views into it. Internal.
+ */
+export function decodeOwnedSession(der: Uint8Array, now?: number): SslSession {
+  return decode(der, now, false);
+}
+
+/**
+ * Decodes `der`, or (with `copy`) one private copy of it. Byte fields are views into that
+ * buffer, except the master key, which gets a buffer of its own and is wiped from the shared
+ * one, so no field's `.buffer` holds the secret.
+ */
+function decode(input: Uint8Array, now: number | undefined, copy: boolean): SslSession {
+  const der = copy ? input.slice() : input;
   const top = new DerReader(der);
   const h = top.readHeader();
   if (h.tagClass !== 0 || h.tagNumber !== 16 || !h.constructed) {
@@ -274,10 +311,12 @@ export function decodeSession(der: Uint8Array, options: DecodeSessionOptions = {
     throw new DerError(`cipher 0x${s.cipherId.toString(16)} is unknown to OpenSSL`, at);
   }
   at = r.pos;
-  s.sessionId = r.readOctetString().slice();
+  s.sessionId = r.readOctetString();
   checkLength("sessionId", s.sessionId, MAX_SESSION_ID_LENGTH, at);
   at = r.pos;
-  s.masterKey = r.readOctetString().slice();
+  const masterKey = r.readOctetString();
+  s.masterKey = masterKey.slice();
+  masterKey.fill(0);
   checkLength("masterKey", s.masterKey, MAX_MASTER_KEY_LENGTH, at);
   // [0] key_arg: IMPLICIT OCTET STRING, read and ignored.
   if (r.nextIs(2, 0)) r.readOctetString(2, 0);
@@ -286,24 +325,24 @@ export function decodeSession(der: Uint8Array, options: DecodeSessionOptions = {
   const cert = openExplicit(r, 3);
   if (cert) {
     if (!cert.nextIs(0, 16)) throw new DerError("[3] peer certificate is not a SEQUENCE", cert.pos);
-    s.peerCertificate = cert.skipElement().slice();
+    s.peerCertificate = cert.skipElement();
     closeExplicit(r, cert);
   }
   at = r.pos;
   const sidCtx = optOctets(r, 4);
   if (sidCtx) {
     checkLength("sessionIdContext", sidCtx, MAX_SID_CTX_LENGTH, at);
-    s.sessionIdContext = sidCtx.slice();
+    s.sessionIdContext = sidCtx;
   }
   s.verifyResult = optInt(r, 5, "verifyResult", "int32");
   const hostname = optOctets(r, 6);
   if (hostname) s.hostname = latin1Decode(hostname);
   const hint = optOctets(r, 7);
-  if (hint) s.pskIdentityHint = strndup(hint).slice();
+  if (hint) s.pskIdentityHint = strndup(hint);
   const identity = optOctets(r, 8);
-  if (identity) s.pskIdentity = strndup(identity).slice();
+  if (identity) s.pskIdentity = strndup(identity);
   s.ticketLifetimeHint = optInt(r, 9, "ticketLifetimeHint", "uint64");
-  s.ticket = optOctets(r, 10)?.slice() ?? null;
+  s.ticket = optOctets(r, 10);
   at = r.pos;
   const comp = optOctets(r, 11);
   if (comp && comp.length !== 1) throw new DerError(`compressionId is ${comp.length} bytes`, at);
@@ -313,11 +352,11 @@ export function decodeSession(der: Uint8Array, options: DecodeSessionOptions = {
   s.flags = optInt(r, 13, "flags", "uint64");
   s.ticketAgeAdd = optInt(r, 14, "ticketAgeAdd", "uint32");
   s.maxEarlyData = optInt(r, 15, "maxEarlyData", "uint32");
-  s.alpnSelected = optOctets(r, 16)?.slice() ?? null;
+  s.alpnSelected = optOctets(r, 16);
   s.maxFragmentLengthMode = optInt(r, 17, "maxFragmentLengthMode", "uint32");
-  setDecodedAppData(s, optOctets(r, 18)?.slice() ?? null);
+  setDecodedAppData(s, optOctets(r, 18));
   s.kexGroup = optInt(r, 19, "kexGroup", "uint32");
-  s.peerRpk = optOctets(r, 20)?.slice() ?? null;
+  s.peerRpk = optOctets(r, 20);
   if (!r.atEnd()) {
     throw new DerError("unexpected element in SSL_SESSION (unknown or out of order)", r.pos);
   }
@@ -325,7 +364,7 @@ export function decodeSession(der: Uint8Array, options: DecodeSessionOptions = {
   top.leave(r);
   if (top.pos !== der.length) throw new DerError("trailing bytes after the SSL_SESSION", top.pos);
 
-  s.time = time !== 0 ? time : Math.floor(options.now ?? Date.now() / 1000);
+  s.time = time !== 0 ? time : Math.floor(now ?? Date.now() / 1000);
   s.timeout = timeout !== 0 ? timeout : 3;
   return s;
 }

@@ -155,7 +155,8 @@ export class SslSession {
    *
    * @param init Field values; byte fields are copied.
    */
-  constructor(init: SslSessionInit = {}) {
+  constructor(init?: SslSessionInit) {
+    if (init === undefined) return;
     const { ticketAppData, ...fields } = init;
     Object.assign(this, fields);
     for (const k of ["sessionId", "masterKey", "sessionIdContext"] as const) {

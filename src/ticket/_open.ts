@@ -5,7 +5,7 @@
  * @module
  */
 
-import { decodeSession } from "../session/codec.ts";
+import { decodeOwnedSession } from "../session/codec.ts";
 import { DerError } from "../errors.ts";
 import { TicketStatus } from "./status.ts";
 import type { TicketOpenResult } from "./sealer.ts";
@@ -61,10 +61,8 @@ export function decodeOpened(opened: OpenedTicketBytes, nowSeconds?: number): Ti
     };
   }
   try {
-    const session = decodeSession(
-      opened.plaintext,
-      nowSeconds === undefined ? undefined : { now: nowSeconds },
-    );
+    // The plaintext is a fresh buffer of our own: the session may keep views into it.
+    const session = decodeOwnedSession(opened.plaintext, nowSeconds);
     return { status: opened.status, session, keyName: opened.keyName, failure: null };
   } catch (e) {
     if (!(e instanceof DerError)) throw e;
