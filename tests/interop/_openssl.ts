@@ -9,6 +9,8 @@
  * @module
  */
 
+import { terminate } from "../_process.ts";
+
 const decoder = new TextDecoder();
 
 /** Default upper bound, in milliseconds, for one `openssl` command. */
@@ -401,27 +403,7 @@ export async function startServer(bin: string, options: ServerOptions): Promise<
     let stopped: Promise<void> | null = null;
     const stop = () => {
       stopped ??= (async () => {
-        if (!exited) {
-          try {
-            child.kill("SIGTERM");
-          } catch {
-            // Already gone.
-          }
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const killed = await Promise.race([
-            status.then(() => true),
-            new Promise<false>((r) => (timer = setTimeout(() => r(false), 2000))),
-          ]);
-          clearTimeout(timer);
-          if (!killed) {
-            try {
-              child.kill("SIGKILL");
-            } catch {
-              // Already gone.
-            }
-          }
-        }
-        await status;
+        await terminate(child, status, () => exited);
         await drained;
       })();
       return stopped;

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { terminate } from "../_process.ts";
 import { SslSession } from "../../src/session/ssl_session.ts";
 import { freePort } from "./_openssl.ts";
 
@@ -314,27 +315,7 @@ export async function startProcess(
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
-      if (!exited) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // Already gone.
-        }
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const done = await Promise.race([
-          status.then(() => true),
-          new Promise<false>((r) => (timer = setTimeout(() => r(false), 2000))),
-        ]);
-        clearTimeout(timer);
-        if (!done) {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // Already gone.
-          }
-        }
-      }
-      await status;
+      await terminate(child, status, () => exited);
       await drained;
     })();
     return stopping;
