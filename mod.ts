@@ -136,3 +136,31 @@ export {
   tls13Suite,
   type TlsHash,
 } from "./src/server/wire/cipher_suites.ts";
+export {
+  type KeyStore,
+  KeyStoreError,
+  KeyStoreUnavailableError,
+  MAX_STORE_KEY_BYTES,
+  MAX_STORE_VALUE_BYTES,
+  type StoredRecord,
+} from "./src/fleet/key_store.ts";
+export { MemoryKeyStore, type MemoryKeyStoreOptions } from "./src/fleet/memory_store.ts";
+export { DenoKvKeyStore, type DenoKvKeyStoreOptions } from "./src/fleet/deno_kv_store.ts";
+export { EtcdKeyStore, type EtcdKeyStoreOptions } from "./src/fleet/etcd_store.ts";
+export {
+  type FleetExport,
+  type FleetKeyStatus,
+  type FleetMetrics,
+  FleetRing,
+  type FleetRingOptions,
+  type FleetSchedule,
+  type FleetStatus,
+} from "./src/fleet/fleet_ring.ts";
+export {
+  importKek,
+  KEK_ENV,
+  loadKek,
+  parseKek,
+  unwrapRecord,
+  wrapRecord,
+} from "./src/fleet/key_wrap.ts";

@@ -6,6 +6,7 @@
 
 import { TICKET_KEY_LAYOUTS } from "../ticket/ticket_key.ts";
 import { LAYOUT_NAMES } from "./_keys.ts";
+import { FLEET_HELP } from "./_fleet.ts";
 
 const PRODUCTS: Record<string, string> = {
   "gcm": "this module's own AES-256-GCM tickets",
@@ -41,6 +42,7 @@ Commands:
   session         inspect a session (DER, PEM or JSON), or convert it to PEM or DER
   client-session  make the client session PEM that openssl s_client -sess_in resumes with
   demo            seal and open a session under every layout, narrated
+  fleet           a fleet's shared key schedule: status, metrics, rotate, export
 
 Key layouts (--layout, --from, --to); every key starts with its 16-byte name:
 ${layoutTable()}
@@ -52,6 +54,7 @@ Run "<command> --help" for a command's options.
 `;
 
 const HELP: Record<string, string> = {
+  fleet: FLEET_HELP,
   keygen: `Usage: keygen --layout L [--out FILE] [--hex] [--count N] [--force]
 
 Makes a fresh random ticket key (crypto.subtle.generateKey) and writes it in layout L: raw

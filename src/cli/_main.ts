@@ -11,6 +11,7 @@ import { helpText } from "./_help.ts";
 import { convert, keygen } from "./_keys.ts";
 import { clientSessionCommand, openCommand, sealCommand, sessionCommand } from "./_commands.ts";
 import { demo } from "./_demo.ts";
+import { fleetCommand } from "./_fleet.ts";
 
 type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, Command> = {
   session: sessionCommand,
   "client-session": clientSessionCommand,
   demo,
+  fleet: fleetCommand,
 };
 
 const COMMAND_LIST = Object.keys(COMMANDS).join(", ");

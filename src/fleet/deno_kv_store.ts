@@ -1,0 +1,396 @@
+/**
+ * A {@link KeyStore} over Deno KV (`Deno.openKv`): a local SQLite file by default, or Deno
+ * Deploy's KV with the same code. Needs Deno's `kv` unstable feature (`--unstable-kv`, or
+ * `"unstable": ["kv"]` in `deno.json`).
+ *
+ * Layout: the record `"a/b/c"` lives at the KV key `[namespace, "d", "a", "b", "c"]` with the
+ * value `{ value: Uint8Array, expiresAt: number | null }`. Every write also bumps, in the same
+ * atomic operation, a change counter `[namespace, "c", ...ancestor]` for each ancestor path
+ * (`[]`, `["a"]`, `["a", "b"]`); a watch on `"a/b/"` watches the counter `["a", "b"]`.
+ *
+ * Change delivery: `kv.watch` reports writes made in the same process at once, but a local KV
+ * file does not deliver writes made by another process (checked with Deno 2.9.6: a second
+ * process's `set` never reached a `watch` in the first), so every watch also polls its counter
+ * (every 200 ms by default, `pollIntervalMs`). Several processes on one file work: creates are
+ * `atomic().check(...)` operations that SQLite serialises, and an operation that meets another
+ * process's write lock ("database is locked": nothing was written) is retried for up to 5 s.
+ *
+ * @module
+ */
+
+import {
+  type KeyStore,
+  KeyStoreError,
+  KeyStoreUnavailableError,
+  MAX_STORE_KEY_BYTES,
+  MAX_STORE_VALUE_BYTES,
+  type StoredRecord,
+} from "./key_store.ts";
+
+/**
+ * Options for {@link DenoKvKeyStore}.
+ *
+ * @example
+ * ```ts
+ * import type { DenoKvKeyStoreOptions } from "@seed/session-tickets";
+ * const options: DenoKvKeyStoreOptions = { namespace: "tickets", pollIntervalMs: 500 };
+ * ```
+ */
+export interface DenoKvKeyStoreOptions {
+  /** First part of every KV key this store writes (default `"key_store"`). */
+  namespace?: string;
+  /** How often a watch polls for writes by other processes, in ms (default 200). */
+  pollIntervalMs?: number;
+}
+
+interface Envelope {
+  value: Uint8Array;
+  expiresAt: number | null;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * {@link KeyStore} on Deno KV. Open with {@link DenoKvKeyStore.open} (a file path, or nothing for
+ * Deno's default database), or wrap a `Deno.Kv` you opened yourself.
+ *
+ * @example
+ * ```ts ignore
+ * import { DenoKvKeyStore } from "@seed/session-tickets";
+ * const store = await DenoKvKeyStore.open("/var/lib/tickets/keys.kv");
+ * console.log(await store.createIfAbsent("prod/keys/1", new Uint8Array([1]))); // true
+ * console.log((await store.list("prod/keys/")).length); // 1
+ * await store.close();
+ * ```
+ */
+export class DenoKvKeyStore implements KeyStore {
+  readonly #kv: Deno.Kv;
+  readonly #owned: boolean;
+  readonly #ns: string;
+  readonly #pollMs: number;
+  readonly #closing = new AbortController();
+  readonly #loops = new Set<Promise<void>>();
+  #closed = false;
+
+  /**
+   * Opens a KV database and wraps it; {@link DenoKvKeyStore.close} closes it again.
+   *
+   * @param path The SQLite file (created if missing); omitted: Deno's default database.
+   * @param options Namespace and poll interval.
+   * @returns The store.
+   * @throws {KeyStoreError} when Deno KV is not enabled (`--unstable-kv`).
+   * @throws {KeyStoreUnavailableError} when the database cannot be opened.
+   *
+   * @example
+   * ```ts ignore
+   * import { DenoKvKeyStore } from "@seed/session-tickets";
+   * const store = await DenoKvKeyStore.open(await Deno.makeTempFile(), { pollIntervalMs: 100 });
+   * await store.close();
+   * ```
+   */
+  static async open(path?: string, options: DenoKvKeyStoreOptions = {}): Promise<DenoKvKeyStore> {
+    const openKv = (Deno as { openKv?: (path?: string) => Promise<Deno.Kv> }).openKv;
+    if (typeof openKv !== "function") {
+      throw new KeyStoreError(
+        'Deno KV is not enabled: run with --unstable-kv or add "unstable": ["kv"] to deno.json',
+      );
+    }
+    checkOptions(options); // before opening, so a refusal leaves nothing open
+    const deadline = Date.now() + BUSY_RETRY_MS;
+    for (let delay = 2;; delay = Math.min(delay * 2, 50)) {
+      try {
+        return new DenoKvKeyStore(await openKv(path), options, true);
+      } catch (e) {
+        if (e instanceof KeyStoreError) throw e;
+        // Two processes creating one new file race for its schema: "database is locked".
+        if (isBusy(e) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+          continue;
+        }
+        throw new KeyStoreUnavailableError(`deno kv: cannot open ${path ?? "default database"}`, {
+          cause: e,
+        });
+      }
+    }
+  }
+
+  /**
+   * Wraps an open `Deno.Kv` (which {@link DenoKvKeyStore.close} then leaves open).
+   *
+   * @param kv The database.
+   * @param options Namespace and poll interval.
+   * @param owned Internal: whether `close()` closes `kv` (true when opened by `open`).
+   *
+   * @example
+   * ```ts ignore
+   * import { DenoKvKeyStore } from "@seed/session-tickets";
+   * const kv = await Deno.openKv();
+   * const store = new DenoKvKeyStore(kv, { namespace: "tickets" });
+   * ```
+   */
+  constructor(kv: Deno.Kv, options: DenoKvKeyStoreOptions = {}, owned = false) {
+    const { ns, poll } = checkOptions(options);
+    this.#kv = kv;
+    this.#owned = owned;
+    this.#ns = ns;
+    this.#pollMs = poll;
+  }
+
+  /** {@inheritDoc KeyStore.list} */
+  list(prefix: string): Promise<StoredRecord[]> {
+    return this.#run("list", async () => {
+      const base = checkPrefix(prefix);
+      const now = Date.now();
+      const out: StoredRecord[] = [];
+      for await (const entry of this.#kv.list<Envelope>({ prefix: [this.#ns, "d", ...base] })) {
+        const key = (entry.key.slice(2) as string[]).join("/");
+        if (!key.startsWith(prefix) || !isLive(entry.value, now)) continue;
+        out.push({ key, value: entry.value.value.slice(), version: entry.versionstamp });
+      }
+      return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    });
+  }
+
+  /** {@inheritDoc KeyStore.get} */
+  get(key: string): Promise<StoredRecord | null> {
+    return this.#run("get", async () => {
+      const entry = await this.#kv.get<Envelope>(this.#dataKey(checkKey(key)));
+      if (entry.versionstamp === null || !isLive(entry.value, Date.now())) return null;
+      return { key, value: entry.value.value.slice(), version: entry.versionstamp };
+    });
+  }
+
+  /** {@inheritDoc KeyStore.createIfAbsent} */
+  createIfAbsent(
+    key: string,
+    value: Uint8Array,
+    options: { ttlSeconds?: number } = {},
+  ): Promise<boolean> {
+    return this.#run("createIfAbsent", async () => {
+      const parts = checkKey(key);
+      checkValue(value);
+      const ttl = checkTtl(options?.ttlSeconds);
+      const dataKey = this.#dataKey(parts);
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const existing = await this.#kv.get<Envelope>(dataKey);
+        if (existing.versionstamp !== null && isLive(existing.value, Date.now())) return false;
+        // Absent, or present but expired (local KV deletes expired keys lazily): replace it only
+        // if nobody else touched it since we looked.
+        const envelope: Envelope = {
+          value: value.slice(),
+          expiresAt: ttl === undefined ? null : Date.now() + ttl * 1000,
+        };
+        const op = this.#kv.atomic()
+          .check({ key: dataKey, versionstamp: existing.versionstamp })
+          .set(dataKey, envelope, ttl === undefined ? undefined : { expireIn: ttl * 1000 });
+        this.#bump(op, parts);
+        if ((await op.commit()).ok) return true;
+      }
+      // Lost every round to other writers: the record is theirs.
+      return false;
+    });
+  }
+
+  /** {@inheritDoc KeyStore.delete} */
+  delete(key: string): Promise<void> {
+    return this.#run("delete", async () => {
+      const parts = checkKey(key);
+      const dataKey = this.#dataKey(parts);
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const existing = await this.#kv.get(dataKey);
+        if (existing.versionstamp === null) return;
+        const op = this.#kv.atomic()
+          .check({ key: dataKey, versionstamp: existing.versionstamp })
+          .delete(dataKey);
+        this.#bump(op, parts);
+        if ((await op.commit()).ok) return;
+      }
+      throw new KeyStoreUnavailableError("deno kv: delete kept conflicting with other writers");
+    });
+  }
+
+  /** {@inheritDoc KeyStore.watch} */
+  watch(prefix: string, onChange: () => void, signal: AbortSignal): void {
+    const base = checkPrefix(prefix);
+    if (signal.aborted || this.#closed) return;
+    const stop = AbortSignal.any([signal, this.#closing.signal]);
+    const loop = this.#watchLoop([this.#ns, "c", ...base], onChange, stop);
+    this.#loops.add(loop);
+    loop.finally(() => this.#loops.delete(loop));
+  }
+
+  /** {@inheritDoc KeyStore.close} */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closing.abort();
+    await Promise.allSettled([...this.#loops]);
+    if (this.#owned) this.#kv.close();
+  }
+
+  async #watchLoop(counter: Deno.KvKey, onChange: () => void, stop: AbortSignal): Promise<void> {
+    // The newest counter versionstamp reported; undefined until (re)established.
+    let seen: string | null | undefined;
+    const report = (versionstamp: string | null): void => {
+      if (stop.aborted) return;
+      if (seen === undefined || (versionstamp ?? "") > (seen ?? "")) {
+        seen = versionstamp;
+        safeCall(onChange);
+      }
+    };
+
+    // Same-process writes: at once through kv.watch.
+    let stream: ReadableStream<Deno.KvEntryMaybe<unknown>[]> | undefined;
+    try {
+      stream = this.#kv.watch([counter]);
+    } catch {
+      stream = undefined; // polling alone still works
+    }
+    const reader = stream?.getReader();
+    const onAbort = () => void reader?.cancel().catch(() => {});
+    stop.addEventListener("abort", onAbort, { once: true });
+    const watched = (async () => {
+      if (reader === undefined) return;
+      try {
+        while (!stop.aborted) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          if (seen !== undefined) report(value[0].versionstamp);
+        }
+      } catch {
+        // closed or failed: polling carries on
+      }
+    })();
+
+    // Other processes' writes: by polling.
+    while (!stop.aborted) {
+      try {
+        const entry = await this.#kv.get(counter);
+        report(entry.versionstamp);
+      } catch {
+        seen = undefined; // unavailable: report once when it answers again
+      }
+      await sleep(this.#pollMs, stop);
+    }
+    stop.removeEventListener("abort", onAbort);
+    await reader?.cancel().catch(() => {});
+    await watched;
+  }
+
+  #dataKey(parts: string[]): Deno.KvKey {
+    return [this.#ns, "d", ...parts];
+  }
+
+  #bump(op: Deno.AtomicOperation, parts: string[]): void {
+    for (let i = 0; i < parts.length; i++) {
+      op.sum([this.#ns, "c", ...parts.slice(0, i)], 1n);
+    }
+  }
+
+  async #run<T>(what: string, op: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new KeyStoreUnavailableError(`deno kv: ${what} after close()`);
+    const deadline = Date.now() + BUSY_RETRY_MS;
+    for (let delay = 2;; delay = Math.min(delay * 2, 50)) {
+      try {
+        return await op();
+      } catch (e) {
+        if (e instanceof KeyStoreError) throw e;
+        // Another process holds SQLite's write lock: nothing was written, so try again.
+        if (isBusy(e) && Date.now() < deadline && !this.#closed) {
+          await sleep(delay * (0.5 + Math.random()), this.#closing.signal);
+          continue;
+        }
+        throw new KeyStoreUnavailableError(`deno kv: ${what} failed: ${errorName(e)}`, {
+          cause: e,
+        });
+      }
+    }
+  }
+}
+
+function checkOptions(options: DenoKvKeyStoreOptions): { ns: string; poll: number } {
+  const ns = options?.namespace ?? "key_store";
+  const poll = options?.pollIntervalMs ?? 200;
+  if (typeof ns !== "string" || ns.length === 0 || encoder.encode(ns).length > 64) {
+    throw new KeyStoreError("namespace must be a string of 1..64 UTF-8 bytes");
+  }
+  if (!Number.isFinite(poll) || poll < 10) {
+    throw new KeyStoreError("pollIntervalMs must be a number >= 10");
+  }
+  return { ns, poll };
+}
+
+function isLive(envelope: Envelope | null, now: number): envelope is Envelope {
+  return envelope !== null && typeof envelope === "object" &&
+    envelope.value instanceof Uint8Array &&
+    (envelope.expiresAt === null || envelope.expiresAt > now);
+}
+
+function checkPrefix(prefix: string): string[] {
+  if (typeof prefix !== "string" || encoder.encode(prefix).length > MAX_STORE_KEY_BYTES) {
+    throw new KeyStoreError(`prefix must be a string of at most ${MAX_STORE_KEY_BYTES} bytes`);
+  }
+  // The complete path components of the prefix; the last, partial one is matched by string.
+  const parts = prefix.split("/");
+  parts.pop();
+  return parts;
+}
+
+function checkKey(key: string): string[] {
+  if (
+    typeof key !== "string" || key.length === 0 ||
+    encoder.encode(key).length > MAX_STORE_KEY_BYTES
+  ) {
+    throw new KeyStoreError(`key must be a string of 1..${MAX_STORE_KEY_BYTES} UTF-8 bytes`);
+  }
+  return key.split("/");
+}
+
+function checkValue(value: Uint8Array): void {
+  if (!(value instanceof Uint8Array) || value.length > MAX_STORE_VALUE_BYTES) {
+    throw new KeyStoreError(`value must be a Uint8Array of at most ${MAX_STORE_VALUE_BYTES} bytes`);
+  }
+}
+
+function checkTtl(ttl: number | undefined): number | undefined {
+  if (ttl === undefined) return undefined;
+  if (!Number.isSafeInteger(ttl) || ttl < 1) {
+    throw new KeyStoreError("ttlSeconds must be a positive integer");
+  }
+  return ttl;
+}
+
+/** How long an operation retries while another process holds the database lock, in ms. */
+const BUSY_RETRY_MS = 5_000;
+
+function isBusy(e: unknown): boolean {
+  return e instanceof Error && /database is locked|SQLITE_BUSY/i.test(e.message);
+}
+
+function errorName(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+function safeCall(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    // A throwing listener must not end the watch; surface it without crashing the loop.
+    queueMicrotask(() => {
+      throw e;
+    });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

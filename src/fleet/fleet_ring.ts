@@ -1,0 +1,1109 @@
+/**
+ * `FleetRing`: one schedule of ticket keys shared by every process of a fleet through a
+ * {@link KeyStore} (Deno KV, etcd), without a leader.
+ *
+ * The schedule is a function of the clock. Time is cut into intervals of `rotationInterval` (I)
+ * aligned to the Unix epoch; key N seals during [N·I, (N+1)·I), then opens as decrypt-only until
+ * (N+1)·I + `decryptPeriod`, then is erased from memory (and, `maxClockSkew` later, from the
+ * store). Key N is published `publishLead` before its interval, so it sits in every process,
+ * pending (opening tickets, sealing none), for longer than `propagationDelay + maxClockSkew`.
+ * Whoever finds a due key missing proposes one with `createIfAbsent`: exactly one proposal per
+ * interval wins and every process adopts the winner's, read back from the store; a process never
+ * seals under a key it has not read from the store.
+ *
+ * Keys are stored wrapped under a key-encryption key (see `key_wrap.ts`); a record
+ * `<prefix>/kek-check` lets a process with the wrong KEK (or a different schedule) refuse to
+ * start.
+ *
+ * When the store is unreachable the ring keeps sealing and opening with the keys it holds,
+ * reports the outage in {@link FleetRing.status}, creates nothing, and catches up when the store
+ * returns. Keys are still erased on time. If the store stays away through a boundary and the new
+ * interval's key was never published, the newest key held keeps sealing (its lifetime hint
+ * shrinks, since its erase time does not move) and `status().onSchedule` turns false.
+ *
+ * @module
+ */
+
+import { TicketKeyError } from "../errors.ts";
+import type { SslSession } from "../session/ssl_session.ts";
+import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "../ticket/sealer.ts";
+import type { OpenedTicketBytes, TicketFormat } from "../ticket/ticket_format.ts";
+import {
+  TicketKeyRing,
+  type TicketKeyRingMetrics,
+  type TicketKeyState,
+} from "../ticket/key_ring.ts";
+import { TICKET_KEY_LAYOUTS, TicketKey, type TicketKeyLayout } from "../ticket/ticket_key.ts";
+import { type KeyStore, KeyStoreUnavailableError, type StoredRecord } from "./key_store.ts";
+import { importKek, unwrapRecord, wrapRecord } from "./key_wrap.ts";
+import {
+  checkSchedule,
+  eraseAt,
+  intervalAt,
+  keyRecordName,
+  parseKeyRecordName,
+  type Schedule,
+  sealFrom,
+  sealUntil,
+  wantedIntervals,
+} from "./_schedule.ts";
+
+/**
+ * The schedule a fleet runs, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import type { FleetSchedule } from "@seed/session-tickets";
+ * const s: Pick<FleetSchedule, "rotationInterval"> = { rotationInterval: 43_200_000 };
+ * console.log(s.rotationInterval);
+ * ```
+ */
+export interface FleetSchedule {
+  /** How long each key seals (I); key N seals during [N·I, (N+1)·I). */
+  rotationInterval: number;
+  /** How long a key opens tickets after its interval. */
+  decryptPeriod: number;
+  /** How long before its interval a key is published. */
+  publishLead: number;
+  /** Longest time a new record takes to reach every process. */
+  propagationDelay: number;
+  /** Largest clock difference allowed between two processes. */
+  maxClockSkew: number;
+}
+
+/**
+ * Options for {@link FleetRing.start}. Times are milliseconds.
+ *
+ * @example
+ * ```ts
+ * import type { FleetRingOptions } from "@seed/session-tickets";
+ * const o: Partial<FleetRingOptions> = { prefix: "session-tickets/prod", rotationInterval: 3_600_000 };
+ * console.log(o.prefix);
+ * ```
+ */
+export interface FleetRingOptions {
+  /** The shared store. The ring does not close it. */
+  store: KeyStore;
+  /** Key prefix of this fleet in the store (no trailing slash). Default `session-tickets/default`. */
+  prefix?: string;
+  /** The key-encryption key: 32 raw bytes or an AES-GCM `CryptoKey` (see `loadKek`). */
+  kek: Uint8Array | CryptoKey;
+  /** How long each key seals. Default 12 h. Must match the fleet's. */
+  rotationInterval?: number;
+  /** How long a key opens tickets after its interval. Default 24 h. Must match the fleet's. */
+  decryptPeriod?: number;
+  /**
+   * How long before its interval each key is published. Must exceed `propagationDelay +
+   * maxClockSkew`. Default: one interval (key N+1 is created when interval N starts), or
+   * `propagationDelay + maxClockSkew + 1` if that is longer.
+   */
+  publishLead?: number;
+  /** Longest time a new store record takes to reach every process. Default 10 s. */
+  propagationDelay?: number;
+  /** Largest clock difference allowed between two processes. Default 60 s. */
+  maxClockSkew?: number;
+  /** The clock (default `Date.now`). */
+  now?: () => number;
+  /** Ticket format of new keys: `"aes-256-gcm"` (default) or `"openssl"` (for nginx/HAProxy export). */
+  format?: TicketFormat;
+  /** AES size of `"openssl"` keys: 256 (80-byte layouts, default) or 128 (48-byte layouts). */
+  aesBits?: 128 | 256;
+  /** How often to re-read the store besides watching it. Default `propagationDelay / 2` (≥ 50 ms). */
+  pollInterval?: number;
+  /** Run the background timer and store watch (default true). Tests pass false and call `sync()`. */
+  background?: boolean;
+  /**
+   * Observe only: read the fleet's keys (and its settings, for any left out) but never write
+   * to the store: no proposals, no deletions, no check record. Fails when there is no fleet at
+   * `prefix`. For tools that show or export the schedule.
+   */
+  readOnly?: boolean;
+}
+
+/**
+ * One key of the fleet schedule, as {@link FleetRing.status} reports it.
+ *
+ * @example
+ * ```ts
+ * import type { FleetKeyStatus } from "@seed/session-tickets";
+ * const k: Pick<FleetKeyStatus, "interval" | "state"> = { interval: 1, state: "pending" };
+ * console.log(k.state);
+ * ```
+ */
+export interface FleetKeyStatus {
+  /** The interval N the key belongs to. */
+  interval: number;
+  /** Key name, hex. */
+  name: string;
+  /** Its state in this process. */
+  state: TicketKeyState;
+  /** When it was created (creator's clock). */
+  createdAt: number;
+  /** Scheduled start of sealing: N·I. */
+  activateAt: number;
+  /** When it may seal here: N·I, later if published late, null if it never seals. */
+  sealFrom: number | null;
+  /** Scheduled end of sealing: (N+1)·I. */
+  deactivateAt: number;
+  /** When it is erased from memory: (N+1)·I + decryptPeriod. */
+  eraseAt: number;
+}
+
+/**
+ * What {@link FleetRing.status} returns: the schedule and the store's reachability.
+ *
+ * @example
+ * ```ts
+ * import type { FleetStatus } from "@seed/session-tickets";
+ * const s: Pick<FleetStatus, "storeReachable"> = { storeReachable: true };
+ * console.log(s.storeReachable);
+ * ```
+ */
+export interface FleetStatus {
+  /** The fleet prefix. */
+  prefix: string;
+  /** This process's clock. */
+  now: number;
+  /** The interval `now` falls in. */
+  currentInterval: number;
+  /** The interval and name of the key that seals now, or null (nothing to seal with). */
+  sealing: { interval: number; name: string } | null;
+  /** True when the sealing key is the current interval's (false after an outage over a boundary). */
+  onSchedule: boolean;
+  /** The schedule in force. */
+  schedule: FleetSchedule;
+  /** Ticket format and AES size of the fleet's keys. */
+  format: TicketFormat;
+  /** AES key size. */
+  aesBits: 128 | 256;
+  /** Whether the last store operation succeeded. */
+  storeReachable: boolean;
+  /** The last error (store unreachable, or a key record that does not open), or null. */
+  lastError: string | null;
+  /** Since when (this clock) the store has been unreachable, or null. */
+  unreachableSince: number | null;
+  /** When the last successful sync finished, or null. */
+  lastSync: number | null;
+  /** The keys held, by interval. */
+  keys: FleetKeyStatus[];
+}
+
+/**
+ * Counters of a {@link FleetRing}: the ring's per-key counters plus the fleet's own.
+ *
+ * @example
+ * ```ts
+ * import type { FleetMetrics } from "@seed/session-tickets";
+ * const m: Pick<FleetMetrics, "proposalsWon"> = { proposalsWon: 0 };
+ * console.log(m.proposalsWon);
+ * ```
+ */
+export interface FleetMetrics {
+  /** Per-key seal/open counters (see `TicketKeyRing.metrics`). */
+  ring: TicketKeyRingMetrics;
+  /** Whether the last store operation succeeded. */
+  storeReachable: boolean;
+  /** Since when the store has been unreachable, or null. */
+  unreachableSince: number | null;
+  /** The last store error message, or null. */
+  lastError: string | null;
+  /** Syncs with the store attempted. */
+  syncs: number;
+  /** Syncs that failed (store unreachable or erroring). */
+  syncFailures: number;
+  /** Keys this process proposed. */
+  proposals: number;
+  /** Proposals that created the key. */
+  proposalsWon: number;
+  /** Proposals that found another process's key already there. */
+  proposalsLost: number;
+  /** Keys read from the store and added. */
+  adopted: number;
+  /** Keys erased from memory at the end of their life. */
+  erased: number;
+  /** Expired key records this process deleted from the store. */
+  storeDeletes: number;
+  /** Key records that did not open under the KEK (never used). */
+  badRecords: number;
+}
+
+/**
+ * Key files for other products, from {@link FleetRing.exportKeys}.
+ *
+ * @example
+ * ```ts
+ * import type { FleetExport } from "@seed/session-tickets";
+ * const e: Pick<FleetExport, "layout"> = { layout: "nginx-80" };
+ * console.log(e.layout);
+ * ```
+ */
+export interface FleetExport {
+  /** The layout written. */
+  layout: TicketKeyLayout;
+  /**
+   * File contents: for `haproxy-*` one file (base64 lines); for raw layouts one file per key,
+   * in the product's order. The caller should wipe them after writing.
+   */
+  files: Uint8Array[];
+  /** The keys written, in file/line order. */
+  keys: { interval: number; name: string; state: TicketKeyState }[];
+}
+
+interface Held {
+  n: number;
+  key: TicketKey;
+  name: string;
+  createdAt: number;
+  sealFrom: number | null;
+  eraseAt: number;
+  recordKey: string;
+  wrapped: Uint8Array;
+}
+
+const CHECK_PAYLOAD = "session-tickets fleet key-encryption key check";
+const KEK_MISMATCH = "key-encryption key does not match the fleet's; check SESSION_TICKETS_KEK";
+const INSPECT = Symbol.for("Deno.customInspect");
+const enc = new TextEncoder();
+
+function storedLayout(format: TicketFormat, aesBits: 128 | 256): TicketKeyLayout {
+  return format === "aes-256-gcm" ? "gcm" : aesBits === 256 ? "openssl-80" : "openssl-48";
+}
+
+/** The fleet's check record's settings, null when absent; throws when the KEK does not open it. */
+async function readCheck(
+  store: KeyStore,
+  key: string,
+  kek: CryptoKey,
+): Promise<Record<string, unknown> | null> {
+  const rec = await store.get(key);
+  if (rec === null) return null;
+  try {
+    const r = await unwrapRecord(kek, key, rec.value);
+    const ok = new TextDecoder().decode(r.payload) === CHECK_PAYLOAD;
+    r.payload.fill(0);
+    if (!ok || r.header.kind !== "kek-check") throw new Error("payload");
+    return r.header;
+  } catch {
+    throw new TicketKeyError(`${KEK_MISMATCH} (store record ${key})`);
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message.split("\n")[0] : String(e);
+}
+
+/**
+ * A fleet-wide, self-rotating ticket key ring over a shared {@link KeyStore}; a
+ * {@link TicketSealer}.
+ *
+ * @example
+ * ```ts
+ * import { FleetRing, MemoryKeyStore, SslSession } from "@seed/session-tickets";
+ * let t = 1_000_000;
+ * const store = new MemoryKeyStore();
+ * const kek = crypto.getRandomValues(new Uint8Array(32));
+ * const opts = { store, kek, rotationInterval: 60_000, decryptPeriod: 120_000, propagationDelay: 1000, maxClockSkew: 1000, now: () => t, background: false };
+ * const a = await FleetRing.start(opts);
+ * const b = await FleetRing.start(opts);      // adopts a's keys
+ * t += 60_000;                                  // the next key is active
+ * const ticket = await a.seal(new SslSession({ cipherId: 0x1301, time: 1, timeout: 7200 }));
+ * console.log((await b.open(ticket)).status);   // 5 (SUCCESS)
+ * await a.stop(); await b.stop();
+ * ```
+ */
+export class FleetRing implements TicketSealer, TicketByteSealer {
+  readonly #store: KeyStore;
+  readonly #prefix: string;
+  readonly #kek: CryptoKey;
+  readonly #s: Schedule;
+  readonly #now: () => number;
+  readonly #format: TicketFormat;
+  readonly #aesBits: 128 | 256;
+  readonly #layout: TicketKeyLayout;
+  readonly #pollInterval: number;
+  readonly #background: boolean;
+  readonly #readOnly: boolean;
+  readonly #ring: TicketKeyRing;
+  readonly #held = new Map<number, Held>();
+  readonly #bad = new Set<string>();
+  readonly #uncertain = new Map<string, Uint8Array>();
+  readonly #abort = new AbortController();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #chain: Promise<void> = Promise.resolve();
+  #queued: Promise<void> | null = null;
+  #stopped = false;
+  #started = false;
+  #reachable = true;
+  #lastError: string | null = null;
+  #unreachableSince: number | null = null;
+  #lastSync: number | null = null;
+  #m = {
+    syncs: 0,
+    syncFailures: 0,
+    proposals: 0,
+    proposalsWon: 0,
+    proposalsLost: 0,
+    adopted: 0,
+    erased: 0,
+    storeDeletes: 0,
+    badRecords: 0,
+  };
+
+  private constructor(
+    o: FleetRingOptions,
+    kek: CryptoKey,
+    s: Schedule,
+    prefix: string,
+    format: TicketFormat,
+    aesBits: 128 | 256,
+  ) {
+    this.#store = o.store;
+    this.#prefix = prefix;
+    this.#kek = kek;
+    this.#s = s;
+    this.#now = o.now ?? Date.now;
+    this.#format = format;
+    this.#aesBits = aesBits;
+    this.#layout = storedLayout(format, aesBits);
+    this.#pollInterval = o.pollInterval ?? Math.max(50, Math.floor(s.propagationDelay / 2));
+    this.#background = o.background !== false;
+    this.#readOnly = o.readOnly === true;
+    this.#ring = new TicketKeyRing({
+      now: this.#now,
+      rotationInterval: Infinity,
+      decryptOnlyPeriod: Infinity,
+    });
+  }
+
+  /**
+   * Joins (or founds) the fleet at `prefix`: checks the KEK against the fleet's check record
+   * (creating it for a new fleet), reads every live key, proposes any due key that is missing,
+   * and starts watching the store. Resolves once every live key is held, so a late joiner
+   * never seals before it knows the fleet's keys. A new fleet's first key seals
+   * `propagationDelay + maxClockSkew` after it is created (see {@link FleetRing.ready}).
+   *
+   * @example
+   * ```ts
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * const store = new MemoryKeyStore();
+   * await FleetRing.start({ store, kek: new Uint8Array(32).fill(1), background: false });
+   * await FleetRing.start({ store, kek: new Uint8Array(32).fill(2), background: false })
+   *   .catch((e) => console.log(e.message)); // key-encryption key does not match the fleet's; ...
+   * ```
+   *
+   * @param options Store, prefix, KEK, schedule and clock.
+   * @returns The running ring.
+   * @throws {TicketKeyError} For bad options, a KEK that does not match the fleet's, or a schedule
+   * or format other than the fleet's.
+   * @throws {KeyStoreUnavailableError} When the store cannot be reached at start-up.
+   */
+  static async start(options: FleetRingOptions): Promise<FleetRing> {
+    if (options === null || typeof options !== "object") {
+      throw new TicketKeyError("FleetRing.start takes an options object");
+    }
+    const store = options.store;
+    if (store === null || typeof store !== "object" || typeof store.list !== "function") {
+      throw new TicketKeyError("FleetRing.start needs a KeyStore as options.store");
+    }
+    const prefix = (options.prefix ?? "session-tickets/default").replace(/\/+$/, "");
+    if (typeof prefix !== "string" || prefix === "" || /[\s]/.test(prefix)) {
+      throw new TicketKeyError(
+        `prefix must be a non-empty store key without white space, got ${JSON.stringify(prefix)}`,
+      );
+    }
+    if (options.now !== undefined && typeof options.now !== "function") {
+      throw new TicketKeyError("now must be a function returning milliseconds");
+    }
+    if (
+      options.pollInterval !== undefined &&
+      !(typeof options.pollInterval === "number" && options.pollInterval >= 1)
+    ) {
+      throw new TicketKeyError(
+        `pollInterval must be a number of milliseconds >= 1, got ${String(options.pollInterval)}`,
+      );
+    }
+    const kekIn = options.kek;
+    let kek: CryptoKey;
+    if (kekIn instanceof CryptoKey) {
+      const alg = kekIn.algorithm as AesKeyAlgorithm;
+      if (alg.name !== "AES-GCM" || alg.length !== 256) {
+        throw new TicketKeyError("the key-encryption key must be an AES-256-GCM CryptoKey");
+      }
+      kek = kekIn;
+    } else kek = await importKek(kekIn);
+    // The fleet's own settings (from its check record) fill in whatever the caller left out.
+    const checkKey = `${prefix}/kek-check`;
+    let fleet = await readCheck(store, checkKey, kek);
+    if (fleet === null && options.readOnly === true) {
+      throw new TicketKeyError(
+        `there is no fleet at ${prefix} in this store (no ${checkKey} record); check --prefix and --store`,
+      );
+    }
+    const num = (v: unknown) => (typeof v === "number" ? v : undefined);
+    const s = checkSchedule({
+      rotationInterval: options.rotationInterval ?? num(fleet?.rotationInterval),
+      decryptPeriod: options.decryptPeriod ?? num(fleet?.decryptPeriod),
+      propagationDelay: options.propagationDelay ?? num(fleet?.propagationDelay),
+      maxClockSkew: options.maxClockSkew ?? num(fleet?.maxClockSkew),
+      publishLead: options.publishLead ??
+        (options.rotationInterval === undefined ? num(fleet?.publishLead) : undefined),
+    });
+    if (s.publishLead / s.rotationInterval > 4096) {
+      throw new TicketKeyError(
+        `publishLead (${s.publishLead} ms) spans more than 4096 intervals of ${s.rotationInterval} ms; lengthen rotationInterval`,
+      );
+    }
+    const format = options.format ?? (fleet?.format as TicketFormat | undefined) ??
+      "aes-256-gcm";
+    if (format !== "aes-256-gcm" && format !== "openssl") {
+      throw new TicketKeyError(
+        `unknown ticket format "${String(format)}"; formats: aes-256-gcm, openssl`,
+      );
+    }
+    const aesBits = options.aesBits ??
+      (format === fleet?.format ? fleet.aesBits as 128 | 256 : undefined) ?? 256;
+    if (aesBits !== 256 && (aesBits !== 128 || format !== "openssl")) {
+      throw new TicketKeyError(
+        `${format} fleet keys take aesBits 256${format === "openssl" ? " or 128" : ""}, got ${
+          String(aesBits)
+        }`,
+      );
+    }
+    const config = {
+      kind: "kek-check",
+      rotationInterval: s.rotationInterval,
+      decryptPeriod: s.decryptPeriod,
+      format,
+      aesBits,
+      publishLead: s.publishLead,
+      propagationDelay: s.propagationDelay,
+      maxClockSkew: s.maxClockSkew,
+    };
+    if (fleet === null && options.readOnly !== true) {
+      const value = await wrapRecord(kek, checkKey, enc.encode(CHECK_PAYLOAD), config);
+      if (!(await store.createIfAbsent(checkKey, value))) {
+        fleet = await readCheck(store, checkKey, kek);
+        if (fleet === null) {
+          throw new TicketKeyError(
+            `store record ${checkKey} vanished while joining the fleet; retry`,
+          );
+        }
+      }
+    }
+    if (fleet !== null) {
+      const describe = (c: Record<string, unknown>) =>
+        `rotationInterval ${c.rotationInterval} ms, decryptPeriod ${c.decryptPeriod} ms, ` +
+        `format ${c.format}${c.format === "openssl" ? ` AES-${c.aesBits}` : ""}`;
+      const theirs = describe(fleet);
+      const ours = describe(config);
+      if (theirs !== ours) {
+        throw new TicketKeyError(
+          `the fleet at ${prefix} runs ${theirs}; this process asked for ${ours}: use the fleet's settings`,
+        );
+      }
+    }
+    const ring = new FleetRing(options, kek, s, prefix, format, aesBits);
+    await ring.#syncOnce(true);
+    ring.#started = true;
+    if (ring.#background) {
+      store.watch(`${prefix}/keys/`, () => void ring.sync(), ring.#abort.signal);
+      ring.#arm();
+    }
+    return ring;
+  }
+
+  /** The fleet prefix. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  /** The schedule in force (a copy). */
+  get schedule(): FleetSchedule {
+    return { ...this.#s };
+  }
+
+  /** The key that seals now, or null. */
+  get activeKey(): TicketKey | null {
+    return this.#ring.activeKey;
+  }
+
+  /**
+   * Resolves when the ring has a key to seal with (polling the store meanwhile), or rejects
+   * after `timeoutMs`.
+   *
+   * @example
+   * ```ts
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), propagationDelay: 10, maxClockSkew: 10, rotationInterval: 1000 });
+   * await ring.ready(5000);
+   * console.log(ring.activeKey !== null); // true
+   * await ring.stop();
+   * ```
+   *
+   * @param timeoutMs How long to wait (real time). Default 5 minutes.
+   * @throws {TicketKeyError} When no key became active in time.
+   */
+  async ready(timeoutMs = 300_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (this.#ring.activeKey === null) {
+      if (Date.now() >= end || this.#stopped) {
+        throw new TicketKeyError(
+          `the fleet has no key to seal with after ${timeoutMs} ms; see status()`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(100, this.#pollInterval)));
+      if (!this.#background) await this.sync();
+    }
+  }
+
+  /**
+   * Reads the store now: adopts new keys, proposes due keys that are missing, deletes expired
+   * records, and erases expired keys. Never rejects for a store outage (it is reported in
+   * {@link FleetRing.status}). Concurrent calls share one read.
+   *
+   * @example
+   * ```ts
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), background: false });
+   * await ring.sync();
+   * console.log(ring.status().storeReachable); // true
+   * ```
+   */
+  sync(): Promise<void> {
+    if (this.#queued !== null) return this.#queued;
+    const p = this.#chain.then(() => {
+      this.#queued = null;
+      return this.#syncOnce(false);
+    });
+    this.#queued = p;
+    this.#chain = p.then(() => {}, () => {});
+    return p;
+  }
+
+  /**
+   * Publishes the next interval's key now, if it is not in the store yet, and adopts it.
+   * The schedule itself is fixed by the clock (that is what lets every process agree without a
+   * leader), so a forced rotation does not cut the current key's interval short: it stages the
+   * next key early, which matters when `publishLead` is short or the store was away.
+   *
+   * @example
+   * ```ts
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), background: false });
+   * const r = await ring.rotateNow();
+   * console.log(r.created); // false (the default lead already published it)
+   * ```
+   *
+   * @returns The interval, whether this call created its key, and the key's name.
+   * @throws {KeyStoreUnavailableError} When the store cannot be reached.
+   */
+  async rotateNow(): Promise<{ interval: number; created: boolean; name: string | null }> {
+    if (this.#readOnly) throw new TicketKeyError("this FleetRing is read-only; it cannot rotate");
+    await this.sync();
+    const n = intervalAt(this.#now(), this.#s.rotationInterval) + 1;
+    let created = false;
+    if (!this.#held.has(n)) {
+      const existing = await this.#store.get(keyRecordName(this.#prefix, n));
+      if (existing === null) created = await this.#propose(n, this.#now());
+      await this.#syncOnce(true);
+    }
+    return { interval: n, created, name: this.#held.get(n)?.name ?? null };
+  }
+
+  /**
+   * The lifetime hint (seconds) to send with a ticket: `sessionTimeout`, but never past the
+   * sealing key's erase time (its remaining sealing time plus `decryptPeriod`).
+   *
+   * @example
+   * ```ts
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * let t = 0;
+   * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), now: () => t, rotationInterval: 3_600_000, decryptPeriod: 3_600_000, background: false });
+   * t = 3_600_000 * 1.5; await ring.sync();
+   * console.log(ring.lifetimeHint(86_400)); // 5400 (half an hour of sealing + one hour)
+   * ```
+   *
+   * @param sessionTimeout Session timeout in seconds.
+   * @returns The hint in whole seconds (0 when nothing seals).
+   */
+  lifetimeHint(sessionTimeout: number): number {
+    return this.#ring.lifetimeHint(sessionTimeout);
+  }
+
+  /**
+   * Seals a session with the current key.
+   *
+   * @example
+   * ```ts
+   * import { FleetRing, MemoryKeyStore, SslSession } from "@seed/session-tickets";
+   * let t = 0;
+   * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), now: () => t, rotationInterval: 1000, propagationDelay: 0, maxClockSkew: 0, background: false });
+   * t = 1000;
+   * console.log((await ring.seal(new SslSession({ cipherId: 0x1301, time: 1, timeout: 60 }))).length > 0); // true
+   * ```
+   *
+   * @param session The session.
+   * @returns The ticket.
+   * @throws {TicketKeyError} When the fleet has no key to seal with yet (or any more).
+   */
+  seal(session: SslSession): Promise<Uint8Array> {
+    if (this.#ring.activeKey === null) return Promise.reject(this.#noKey());
+    return this.#ring.seal(session);
+  }
+
+  /**
+   * Seals plaintext bytes with the current key.
+   *
+   * @example
+   * ```ts
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * let t = 0;
+   * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), now: () => t, rotationInterval: 1000, propagationDelay: 0, maxClockSkew: 0, background: false });
+   * t = 1000;
+   * console.log((await ring.sealBytes(new Uint8Array([1]))).length); // 45
+   * ```
+   *
+   * @param plaintext 1 to 65280 bytes.
+   * @returns The ticket.
+   * @throws {TicketKeyError} When the fleet has no key to seal with.
+   */
+  sealBytes(plaintext: Uint8Array): Promise<Uint8Array> {
+    if (this.#ring.activeKey === null) return Promise.reject(this.#noKey());
+    return this.#ring.sealBytes(plaintext);
+  }
+
+  /**
+   * Opens a ticket to a session with any live key (`SUCCESS` for the active and pending keys,
+   * `SUCCESS_RENEW` for decrypt-only keys, `NO_DECRYPT` otherwise). Never throws.
+   *
+   * @example
+   * ```ts
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), background: false });
+   * console.log((await ring.open(new Uint8Array(64))).status); // 4 (NO_DECRYPT)
+   * ```
+   *
+   * @param ticket The ticket.
+   * @returns Status and session.
+   */
+  open(ticket: Uint8Array): Promise<TicketOpenResult> {
+    return this.#ring.open(ticket);
+  }
+
+  /**
+   * Opens a ticket to its plaintext bytes. Never throws.
+   *
+   * @example
+   * ```ts
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), background: false });
+   * console.log((await ring.openBytes(new Uint8Array(0))).status); // 3 (EMPTY)
+   * ```
+   *
+   * @param ticket The ticket.
+   * @returns Status and plaintext.
+   */
+  openBytes(ticket: Uint8Array): Promise<OpenedTicketBytes> {
+    return this.#ring.openBytes(ticket);
+  }
+
+  /**
+   * The schedule as this process sees it, and the store's reachability. No key material.
+   *
+   * @example
+   * ```ts
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), now: () => 0, background: false });
+   * console.log(ring.status().keys.map((k) => k.state)); // [ "pending", "pending" ]
+   * ```
+   *
+   * @returns The status.
+   */
+  status(): FleetStatus {
+    const now = this.#now();
+    this.#prune(now);
+    const active = this.#ring.activeKey;
+    let sealing: FleetStatus["sealing"] = null;
+    const keys: FleetKeyStatus[] = [];
+    for (const h of [...this.#held.values()].sort((a, b) => a.n - b.n)) {
+      const state = this.#ring.stateOf(h.key);
+      if (state === null) continue;
+      if (h.key === active) sealing = { interval: h.n, name: h.name };
+      keys.push({
+        interval: h.n,
+        name: h.name,
+        state,
+        createdAt: h.createdAt,
+        activateAt: h.n * this.#s.rotationInterval,
+        sealFrom: h.sealFrom,
+        deactivateAt: sealUntil(h.n, this.#s.rotationInterval),
+        eraseAt: h.eraseAt,
+      });
+    }
+    const currentInterval = intervalAt(now, this.#s.rotationInterval);
+    return {
+      prefix: this.#prefix,
+      now,
+      currentInterval,
+      sealing,
+      onSchedule: sealing !== null && sealing.interval === currentInterval,
+      schedule: { ...this.#s },
+      format: this.#format,
+      aesBits: this.#aesBits,
+      storeReachable: this.#reachable,
+      lastError: this.#lastError,
+      unreachableSince: this.#unreachableSince,
+      lastSync: this.#lastSync,
+      keys,
+    };
+  }
+
+  /**
+   * The ring's per-key counters and the fleet's own (proposals, adoptions, erasures, outages).
+   *
+   * @example
+   * ```ts
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), background: false });
+   * console.log(ring.metrics().proposalsWon); // 2
+   * ```
+   *
+   * @returns The metrics, a plain object.
+   */
+  metrics(): FleetMetrics {
+    this.#prune(this.#now());
+    return {
+      ring: this.#ring.metrics(),
+      storeReachable: this.#reachable,
+      unreachableSince: this.#unreachableSince,
+      lastError: this.#lastError,
+      ...this.#m,
+    };
+  }
+
+  /**
+   * Writes the live keys in another product's layout, in the order that product expects:
+   *
+   * - raw layouts (`nginx-80`, `nginx-48`, `openssl-*`, `node-48`, `gcm`): one file per key,
+   *   the sealing key first (nginx seals with its first `ssl_session_ticket_key`), then the
+   *   pending keys (oldest first) so tickets sealed by the rest of the fleet after the next
+   *   boundary still open, then the decrypt-only keys (newest first);
+   * - `haproxy-80` / `haproxy-48`: one file of base64 lines, the decrypt-only keys (oldest
+   *   first), the sealing key, then the next pending key last: HAProxy seals with the
+   *   penultimate line and keeps the last as the staged next key. (HAProxy reads only its last
+   *   three lines by default, `TLS_TICKETS_NO`.)
+   *
+   * The fleet's keys must have the layout's format: nginx and HAProxy need a fleet started with
+   * `format: "openssl"` (`aesBits` 256 for the 80-byte layouts, 128 for the 48-byte ones).
+   *
+   * @example
+   * ```ts
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * let t = 0;
+   * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), format: "openssl", now: () => t, rotationInterval: 1000, propagationDelay: 0, maxClockSkew: 0, background: false });
+   * t = 500;
+   * const out = await ring.exportKeys("haproxy-80");
+   * console.log(out.keys.map((k) => k.state)); // [ "active", "pending" ]
+   * ```
+   *
+   * @param layout The target layout.
+   * @returns The files and the keys in them.
+   * @throws {TicketKeyError} For a layout of another format, or when nothing seals yet.
+   */
+  async exportKeys(layout: TicketKeyLayout): Promise<FleetExport> {
+    if (typeof layout !== "string" || !Object.hasOwn(TICKET_KEY_LAYOUTS, layout)) {
+      throw new TicketKeyError(
+        `unknown ticket key layout "${String(layout)}"; layouts: ${
+          Object.keys(TICKET_KEY_LAYOUTS).join(", ")
+        }`,
+      );
+    }
+    const spec = TICKET_KEY_LAYOUTS[layout];
+    if (spec.format !== this.#format || spec.aesBits !== this.#aesBits) {
+      throw new TicketKeyError(
+        `${layout} holds ${spec.format} keys with AES-${spec.aesBits}, and this fleet's keys are ` +
+          `${this.#format}${this.#format === "openssl" ? ` AES-${this.#aesBits}` : ""}; ` +
+          `run the fleet with format "${spec.format}"${
+            spec.format === "openssl" ? ` and aesBits ${spec.aesBits}` : ""
+          } to export ${layout}`,
+      );
+    }
+    this.#prune(this.#now());
+    const active = this.#ring.activeKey;
+    const live = [...this.#held.values()].sort((a, b) => a.n - b.n)
+      .map((h) => ({ h, state: this.#ring.stateOf(h.key) }))
+      .filter((x): x is { h: Held; state: TicketKeyState } => x.state !== null);
+    const act = live.find((x) => x.h.key === active);
+    if (act === undefined) {
+      throw new TicketKeyError(
+        "the fleet has no key sealing yet, so there is nothing for a server to seal with; retry later",
+      );
+    }
+    const pending = live.filter((x) => x.state === "pending");
+    const old = live.filter((x) => x.state === "decrypt-only");
+    const order = spec.base64Lines
+      ? [...old, act, ...pending.slice(0, 1)]
+      : [act, ...pending, ...old.reverse()];
+    const keys: TicketKey[] = [];
+    for (const x of order) keys.push(await this.#extractable(x.h));
+    const files = spec.base64Lines
+      ? [await TicketKey.exportAll(keys, layout)]
+      : await Promise.all(keys.map((k) => k.export(layout)));
+    return {
+      layout,
+      files,
+      keys: order.map((x) => ({ interval: x.h.n, name: x.h.name, state: x.state })),
+    };
+  }
+
+  /**
+   * Stops the background timer and the store watch (the store itself stays open: the caller
+   * owns it). Held keys keep sealing and opening, and are still erased on time.
+   *
+   * @example
+   * ```ts
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32) });
+   * await ring.stop();
+   * console.log(ring.status().prefix); // "session-tickets/default"
+   * ```
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#abort.abort();
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#chain;
+  }
+
+  /** Prefix and key names only. */
+  toJSON(): { prefix: string; keys: { interval: number; name: string; state: string }[] } {
+    return {
+      prefix: this.#prefix,
+      keys: this.status().keys.map((k) => ({ interval: k.interval, name: k.name, state: k.state })),
+    };
+  }
+
+  /** `Deno.inspect` shows {@link FleetRing.toJSON}. */
+  [INSPECT](): string {
+    return `FleetRing ${JSON.stringify(this.toJSON())}`;
+  }
+
+  #noKey(): TicketKeyError {
+    const s = this.status();
+    return new TicketKeyError(
+      s.keys.length === 0
+        ? `the fleet at ${this.#prefix} holds no live key${
+          s.storeReachable ? "" : " and its store is unreachable"
+        }; no ticket can be sealed`
+        : `the fleet at ${this.#prefix} has no key sealing yet (a new key seals ` +
+          `propagationDelay + maxClockSkew after it is published); retry later`,
+    );
+  }
+
+  async #extractable(h: Held): Promise<TicketKey> {
+    const { payload } = await unwrapRecord(this.#kek, h.recordKey, h.wrapped);
+    try {
+      return await TicketKey.import(payload, this.#layout, { extractable: true });
+    } finally {
+      payload.fill(0);
+    }
+  }
+
+  #arm(): void {
+    if (this.#stopped || !this.#background || !this.#started) return;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    const now = this.#now();
+    const I = this.#s.rotationInterval;
+    let delay = this.#pollInterval;
+    if (this.#reachable) {
+      // The next key falls due for publication at (last + 1)·I − lead.
+      const last = intervalAt(now + this.#s.publishLead, I);
+      delay = Math.min(delay, (last + 1) * I - this.#s.publishLead - now + 1);
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.sync();
+    }, Math.max(5, delay));
+  }
+
+  #down(e: unknown): void {
+    this.#lastError = message(e);
+    this.#m.syncFailures++;
+    if (e instanceof KeyStoreUnavailableError) {
+      if (this.#reachable) this.#unreachableSince = this.#now();
+      this.#reachable = false;
+    }
+  }
+
+  #up(): void {
+    if (!this.#reachable) this.#lastError = null;
+    this.#reachable = true;
+    this.#unreachableSince = null;
+  }
+
+  /** One round with the store. With `strict`, store errors reject instead of being reported. */
+  async #syncOnce(strict: boolean): Promise<void> {
+    this.#m.syncs++;
+    try {
+      const prefix = `${this.#prefix}/keys/`;
+      let records = await this.#store.list(prefix);
+      this.#up();
+      const now = this.#now();
+      await this.#adopt(records, now);
+      const [first, last] = wantedIntervals(now, this.#s);
+      const present = new Set<number>();
+      for (const r of records) {
+        const n = parseKeyRecordName(this.#prefix, r.key);
+        if (n !== null) present.add(n);
+      }
+      let proposed = false;
+      for (let n = first; n <= last && !this.#readOnly; n++) {
+        if (present.has(n) || this.#held.has(n)) continue;
+        if (sealFrom(n, now, this.#s) === null) continue; // too late to ever seal: skip it
+        await this.#propose(n, now);
+        proposed = true;
+      }
+      if (proposed) {
+        records = await this.#store.list(prefix);
+        await this.#adopt(records, this.#now());
+      }
+      for (const r of records) {
+        const n = parseKeyRecordName(this.#prefix, r.key);
+        if (n === null || this.#readOnly) continue;
+        if (this.#now() >= eraseAt(n, this.#s) + this.#s.maxClockSkew) {
+          await this.#store.delete(r.key);
+          this.#m.storeDeletes++;
+        }
+      }
+      this.#lastSync = this.#now();
+    } catch (e) {
+      if (e instanceof TicketKeyError) this.#lastError = message(e);
+      else this.#down(e);
+      if (strict) throw e;
+    } finally {
+      this.#prune(this.#now());
+      this.#arm();
+    }
+  }
+
+  async #propose(n: number, now: number): Promise<boolean> {
+    const recordKey = keyRecordName(this.#prefix, n);
+    const spec = TICKET_KEY_LAYOUTS[this.#layout];
+    const raw = crypto.getRandomValues(new Uint8Array(spec.bytes));
+    let value: Uint8Array;
+    try {
+      value = await wrapRecord(this.#kek, recordKey, raw, {
+        kind: "ticket-key",
+        interval: n,
+        createdAt: now,
+        format: this.#format,
+        aesBits: this.#aesBits,
+      });
+    } finally {
+      raw.fill(0);
+    }
+    this.#m.proposals++;
+    const ttl = Math.ceil((eraseAt(n, this.#s) + this.#s.maxClockSkew - now) / 1000) + 60;
+    // A write whose answer was lost (a member died, a retry hit another member) may have
+    // landed: remember it, and recognise it by its bytes when the record is read back.
+    this.#uncertain.set(recordKey, value);
+    const won = await this.#store.createIfAbsent(recordKey, value, { ttlSeconds: ttl });
+    this.#uncertain.delete(recordKey);
+    if (won) this.#m.proposalsWon++;
+    else {
+      const rec = await this.#store.get(recordKey).catch(() => null);
+      if (rec !== null && sameBytes(rec.value, value)) {
+        this.#m.proposalsWon++;
+        return true;
+      }
+      this.#m.proposalsLost++;
+    }
+    return won;
+  }
+
+  async #adopt(records: StoredRecord[], now: number): Promise<void> {
+    const found: { n: number; r: StoredRecord }[] = [];
+    for (const r of records) {
+      const n = parseKeyRecordName(this.#prefix, r.key);
+      if (n === null || this.#held.has(n) || this.#bad.has(`${r.key}@${r.version}`)) continue;
+      if (eraseAt(n, this.#s) <= now) continue;
+      found.push({ n, r });
+    }
+    found.sort((a, b) => a.n - b.n);
+    for (const { n, r } of found) {
+      const mine = this.#uncertain.get(r.key);
+      if (mine !== undefined) {
+        this.#uncertain.delete(r.key);
+        if (sameBytes(mine, r.value)) this.#m.proposalsWon++;
+        else this.#m.proposalsLost++;
+      }
+      let key: TicketKey;
+      let createdAt: number;
+      try {
+        const { header, payload } = await unwrapRecord(this.#kek, r.key, r.value);
+        try {
+          if (
+            header.kind !== "ticket-key" || header.interval !== n ||
+            typeof header.createdAt !== "number" || header.format !== this.#format ||
+            header.aesBits !== this.#aesBits
+          ) {
+            throw new TicketKeyError(`store record ${r.key} is not a ${this.#format} fleet key`);
+          }
+          createdAt = header.createdAt;
+          key = await TicketKey.import(payload, this.#layout);
+        } finally {
+          payload.fill(0);
+        }
+      } catch (e) {
+        this.#bad.add(`${r.key}@${r.version}`);
+        this.#m.badRecords++;
+        this.#lastError = message(e);
+        continue;
+      }
+      if (this.#held.has(n)) continue;
+      const from = sealFrom(n, createdAt, this.#s);
+      const erase = eraseAt(n, this.#s);
+      const t = this.#now();
+      let newer = false;
+      for (const h of this.#held.values()) {
+        if (h.n > n && h.sealFrom !== null && h.sealFrom <= t) newer = true;
+      }
+      const late = sealUntil(n, this.#s.rotationInterval) <= t && newer;
+      if (from === null || late) {
+        this.#ring.add(key, { state: "decrypt-only", retireAt: erase });
+      } else {
+        this.#ring.add(key, { state: "pending", activateAt: from, retireAt: erase });
+      }
+      this.#held.set(n, {
+        n,
+        key,
+        name: key.nameHex,
+        createdAt,
+        sealFrom: from,
+        eraseAt: erase,
+        recordKey: r.key,
+        wrapped: r.value.slice(),
+      });
+      this.#m.adopted++;
+    }
+  }
+
+  /** Forgets keys past their erase time (the ring retires them by the same clock). */
+  #prune(now: number): void {
+    for (const [n, h] of this.#held) {
+      if (h.eraseAt <= now) {
+        this.#held.delete(n);
+        this.#ring.retire(h.key);
+        h.wrapped.fill(0);
+        this.#m.erased++;
+      }
+    }
+  }
+}

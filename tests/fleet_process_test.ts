@@ -1,0 +1,259 @@
+// Fleet agreement with real processes: `deno` subprocesses (tests/_fleet_worker.ts) share one
+// ticket key schedule through a Deno KV file or a 3-member etcd cluster, rotating every 2 s,
+// each sealing tickets continuously and sending them to the others over loopback HTTP.
+// Checked: every ticket opens everywhere as SUCCESS or SUCCESS_RENEW until its key's decrypt
+// life ends (and not after); no process seals under a key another does not hold; exactly one
+// key per interval (created keys = intervals, no gaps, one name per interval everywhere).
+// etcd adds: one process 30 s ahead, a member killed, the whole cluster stopped for 10 s, and a
+// process started late. OpenSSL has no fleet; the renew statuses are those of
+// ssl/t1_lib.c:tls_decrypt_ticket's callers (SSL_TICKET_SUCCESS_RENEW for a decrypt-only key).
+import assert from "node:assert/strict";
+import type { WorkerConfig, WorkerReport } from "./_fleet_worker.ts";
+import { findEtcd, startEtcdCluster } from "./_etcd.ts";
+import { EtcdKeyStore } from "../src/fleet/etcd_store.ts";
+import { parseKeyRecordName } from "../src/fleet/_schedule.ts";
+
+const WORKER = new URL("./_fleet_worker.ts", import.meta.url).pathname;
+const SECONDS = Number(Deno.env.get("FLEET_TEST_SECONDS") ?? "60");
+
+interface Scenario {
+  store: string;
+  prefix: string;
+  dir: string;
+  workers: { id: string; skewMs: number; startAt: number }[];
+  endAt: number;
+  schedule: Pick<
+    WorkerConfig,
+    "rotationInterval" | "decryptPeriod" | "propagationDelay" | "maxClockSkew" | "publishLead"
+  >;
+}
+
+function spawnWorker(sc: Scenario, w: Scenario["workers"][number], kek: string) {
+  const cfg: WorkerConfig = {
+    id: w.id,
+    store: sc.store,
+    prefix: sc.prefix,
+    dir: sc.dir,
+    endAt: sc.endAt,
+    skewMs: w.skewMs,
+    sealEveryMs: 150,
+    ...sc.schedule,
+  };
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--unstable-kv",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-net=127.0.0.1,localhost",
+      WORKER,
+      JSON.stringify(cfg),
+    ],
+    env: { SESSION_TICKETS_KEK: kek },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Runs the workers (late ones at their start time) and returns their reports. */
+async function runWorkers(sc: Scenario): Promise<WorkerReport[]> {
+  const kek = crypto.getRandomValues(new Uint8Array(32)).toBase64();
+  const runs = sc.workers.map(async (w) => {
+    const wait = w.startAt - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const out = await spawnWorker(sc, w, kek).output();
+    const err = new TextDecoder().decode(out.stderr);
+    if (!out.success) throw new Error(`worker ${w.id} exited ${out.code}:\n${err.slice(-3000)}`);
+    return JSON.parse(await Deno.readTextFile(`${sc.dir}/${w.id}.report.json`)) as WorkerReport;
+  });
+  return await Promise.all(runs);
+}
+
+/** The checks every scenario shares; returns the union interval → name map. */
+function checkAgreement(
+  reports: WorkerReport[],
+  storeIntervals: number[],
+  contiguousUpTo: number,
+): Map<number, string> {
+  const failures = reports.flatMap((r) => r.failures);
+  assert.deepEqual(failures.slice(0, 10), [], `${failures.length} failures`);
+  const union = new Map<number, string>();
+  for (const r of reports) {
+    for (const [n, name] of Object.entries(r.keys)) {
+      const prev = union.get(Number(n));
+      assert.ok(prev === undefined || prev === name, `interval ${n}: ${prev} vs ${name}`);
+      union.set(Number(n), name);
+    }
+  }
+  for (const n of storeIntervals) if (!union.has(n)) union.set(n, "(only in store)");
+  const intervals = [...union.keys()].sort((a, b) => a - b);
+  const created = reports.reduce((s, r) => s + r.proposalsWon, 0);
+  // One key per interval: as many keys created as intervals, and no interval skipped.
+  assert.equal(
+    created,
+    intervals.length,
+    `created ${created} keys for ${intervals.length} intervals: ` +
+      reports.map((r) => `${r.id}: ${r.proposalStats}`).join("; "),
+  );
+  const missing: number[] = [];
+  // Up to the last key a process with a true clock publishes before the end (a process whose
+  // clock is ahead publishes further, but skips keys it can no longer stage in time).
+  for (let n = intervals[0]; n <= Math.min(contiguousUpTo, intervals[intervals.length - 1]); n++) {
+    if (!union.has(n)) missing.push(n);
+  }
+  assert.deepEqual(missing, [], `gap in intervals ${intervals[0]}..${intervals.at(-1)}`);
+  for (const r of reports) {
+    assert.ok(r.sealed > 20, `${r.id} sealed ${r.sealed}`);
+    assert.ok(r.opened > 20, `${r.id} opened ${r.opened}`);
+    assert.ok(r.received >= r.opened);
+    assert.ok(r.renewed + r.reopenedRenewed > 0, `${r.id} never saw SUCCESS_RENEW`);
+    assert.ok(r.reopened > 0, `${r.id} re-opened nothing`);
+  }
+  return union;
+}
+
+Deno.test({
+  name: "4 processes on one Deno KV file: one key per 2 s interval, every ticket opens everywhere",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fleet_kv_" });
+    try {
+      const start = Date.now() + 1500;
+      const sc: Scenario = {
+        store: `kv:${dir}/keys.kv`,
+        prefix: "test/kv",
+        dir,
+        endAt: start + SECONDS * 1000,
+        workers: [0, 1, 2, 3].map((i) => ({ id: `kv${i}`, skewMs: 0, startAt: 0 })),
+        schedule: {
+          rotationInterval: 2000,
+          decryptPeriod: 4000,
+          propagationDelay: 1000,
+          maxClockSkew: 500,
+          publishLead: 2000,
+        },
+      };
+      const t0 = performance.now();
+      const reports = await runWorkers(sc);
+      const union = checkAgreement(reports, [], Infinity);
+      // The run spans about SECONDS/2 intervals (plus the staged one).
+      assert.ok(union.size >= SECONDS / 2 - 1 && union.size <= SECONDS / 2 + 3, `${union.size}`);
+      assert.ok(reports.some((r) => r.expiredChecked > 0), "no ticket was seen to expire");
+      console.log(
+        `kv: ${union.size} intervals, ${
+          reports.map((r) => `${r.id} sealed ${r.sealed} opened ${r.opened}`).join(", ")
+        }, ${Math.round(performance.now() - t0)} ms`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+const etcd = await findEtcd();
+if (etcd.bin === null) console.log(`skipping the etcd fleet test: ${etcd.reason}`);
+
+Deno.test({
+  name:
+    "4 processes on a 3-member etcd cluster: clock 30 s ahead, member killed, etcd down 10 s, late joiner",
+  ignore: etcd.bin === null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const cluster = await startEtcdCluster(etcd.bin!, 3);
+    const dir = await Deno.makeTempDir({ prefix: "fleet_etcd_" });
+    try {
+      const t = Date.now() + 1500;
+      const sec = SECONDS * 1000;
+      const sc: Scenario = {
+        store: `etcd:${cluster.endpoints.join(",")}`,
+        prefix: "test/etcd",
+        dir,
+        endAt: t + sec,
+        workers: [
+          { id: "e0", skewMs: 0, startAt: 0 },
+          { id: "e1", skewMs: 0, startAt: 0 },
+          { id: "e2", skewMs: 0, startAt: 0 },
+          { id: "ahead", skewMs: 30_000, startAt: 0 },
+          { id: "late", skewMs: 0, startAt: t + Math.round(sec * 0.85) },
+        ],
+        schedule: {
+          rotationInterval: 2000,
+          decryptPeriod: 40_000, // > the skew, so the process ahead still holds what others seal
+          propagationDelay: 2000,
+          maxClockSkew: 31_000,
+          publishLead: 35_000, // keys are published ~17 intervals ahead, pending meanwhile
+        },
+      };
+      const killAt = t + Math.round(sec * 0.25);
+      const downAt = t + Math.round(sec * 0.5);
+      let upAt = 0;
+      const faults = (async () => {
+        await new Promise((r) => setTimeout(r, killAt - Date.now()));
+        await cluster.killMember(0); // one member lost: the other two keep a quorum
+        await new Promise((r) => setTimeout(r, 5000));
+        await cluster.restartMember(0);
+        await new Promise((r) => setTimeout(r, Math.max(0, downAt - Date.now())));
+        await Promise.all([0, 1, 2].map((i) => cluster.stopMember(i))); // all of etcd gone
+        await new Promise((r) => setTimeout(r, 10_000));
+        await Promise.all([0, 1, 2].map((i) => cluster.restartMember(i)));
+        upAt = Date.now();
+      })();
+      const t0 = performance.now();
+      const [reports] = await Promise.all([runWorkers(sc), faults]);
+      const store = new EtcdKeyStore({ endpoints: cluster.endpoints });
+      const inStore = (await store.list("test/etcd/keys/"))
+        .map((r) => parseKeyRecordName("test/etcd", r.key)!);
+      await store.close();
+      const union = checkAgreement(
+        reports,
+        inStore,
+        Math.floor((sc.endAt + sc.schedule.publishLead) / sc.schedule.rotationInterval),
+      );
+      const byId = new Map(reports.map((r) => [r.id, r]));
+      // The outage: seen by every process that ran through it; sealing and opening went on.
+      for (const id of ["e0", "e1", "e2", "ahead"]) {
+        const r = byId.get(id)!;
+        assert.ok(r.outageSeen, `${id} never saw the store down`);
+        assert.ok(
+          r.sealedDuringOutage > 10,
+          `${id} sealed ${r.sealedDuringOutage} during the outage`,
+        );
+        assert.ok(
+          r.openedDuringOutage > 10,
+          `${id} opened ${r.openedDuringOutage} during the outage`,
+        );
+      }
+      // No key was created while etcd was down; creation resumed after.
+      const creations = reports.flatMap((r) => r.creations);
+      const during = creations.filter((c) => c > downAt + 1500 && c < upAt - 500);
+      assert.deepEqual(during, [], "keys created while etcd was down");
+      assert.ok(creations.some((c) => c > upAt), "no key created after etcd came back");
+      // The late joiner held every live key the others had before it sealed.
+      const late = byId.get("late")!;
+      assert.ok(late.firstSealAt !== null && late.firstSealAt >= late.joinedAt);
+      const I = sc.schedule.rotationInterval;
+      for (const [n, name] of union) {
+        const seenBefore = reports.some((r) =>
+          r.id !== "late" && r.id !== "ahead" && r.firstSeen[n] !== undefined &&
+          r.firstSeen[n] < late.joinedAt - 1000
+        );
+        const alive = (n + 1) * I + sc.schedule.decryptPeriod > late.joinedAt + 1000;
+        if (seenBefore && alive) {
+          assert.equal(late.initialKeys[n], name, `late joiner lacked interval ${n} at start`);
+        }
+      }
+      assert.ok(Object.keys(late.initialKeys).length > 20);
+      console.log(
+        `etcd: ${union.size} intervals, ${
+          reports.map((r) => `${r.id} sealed ${r.sealed} opened ${r.opened}`).join(", ")
+        }, ${Math.round(performance.now() - t0)} ms`,
+      );
+    } finally {
+      await cluster.stopAll();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});

@@ -1,0 +1,735 @@
+// Tests for FleetRing (src/fleet/fleet_ring.ts), its schedule (src/fleet/_schedule.ts) and key
+// wrapping (src/fleet/key_wrap.ts), with a fake clock and the in-memory store.
+// OpenSSL has no fleet rotation; the states follow the renew-on-old-key behaviour of nginx's
+// ngx_ssl_ticket_key_callback and HAProxy's ssl_tlsext_ticket_key_cb (SUCCESS_RENEW for a key
+// that no longer seals), the export orders follow nginx (first ssl_session_ticket_key seals) and
+// HAProxy (tls-ticket-keys: the penultimate line seals, the last is the staged next key), and the
+// lifetime hint rule follows s2n (the hint never outlives the key).
+import assert from "node:assert/strict";
+import { TicketKeyError } from "../src/errors.ts";
+import { TicketStatus } from "../src/ticket/status.ts";
+import { TicketKey } from "../src/ticket/ticket_key.ts";
+import { FleetRing, type FleetRingOptions } from "../src/fleet/fleet_ring.ts";
+import { MemoryKeyStore } from "../src/fleet/memory_store.ts";
+import { importKek, loadKek, parseKek, unwrapRecord, wrapRecord } from "../src/fleet/key_wrap.ts";
+import {
+  checkSchedule,
+  eraseAt,
+  keyRecordName,
+  parseKeyRecordName,
+  sealFrom,
+  wantedIntervals,
+} from "../src/fleet/_schedule.ts";
+
+const I = 60_000; // rotation interval
+const D = 120_000; // decrypt-only period
+const P = 1_000; // propagation delay
+const S = 2_000; // clock skew
+const PREFIX = "test/fleet";
+const KEK_BYTES = new Uint8Array(32).map((_, i) => i + 1);
+const PT = Uint8Array.of(1, 2, 3);
+
+function clock(start: number) {
+  const c = { t: start, now: () => c.t };
+  return c;
+}
+
+function fleet(
+  store: MemoryKeyStore,
+  now: () => number,
+  extra: Partial<FleetRingOptions> = {},
+): Promise<FleetRing> {
+  return FleetRing.start({
+    store,
+    prefix: PREFIX,
+    kek: KEK_BYTES,
+    rotationInterval: I,
+    decryptPeriod: D,
+    propagationDelay: P,
+    maxClockSkew: S,
+    now,
+    background: false,
+    ...extra,
+  });
+}
+
+async function storedIntervals(store: MemoryKeyStore): Promise<number[]> {
+  return (await store.list(`${PREFIX}/keys/`)).map((r) => parseKeyRecordName(PREFIX, r.key)!);
+}
+
+const name = (t: Uint8Array) => t.subarray(0, 16).toHex();
+
+Deno.test("schedule: defaults, validation, wanted intervals, late keys, record names", () => {
+  const s = checkSchedule({});
+  assert.deepEqual(s, {
+    rotationInterval: 12 * 3600_000,
+    decryptPeriod: 24 * 3600_000,
+    publishLead: 12 * 3600_000,
+    propagationDelay: 10_000,
+    maxClockSkew: 60_000,
+  });
+  assert.throws(
+    () => checkSchedule({ publishLead: 30_000, maxClockSkew: 30_000, propagationDelay: 0 }),
+    (e) =>
+      e instanceof TicketKeyError &&
+      e.message.startsWith("publishLead (30000 ms) must exceed propagationDelay + maxClockSkew"),
+  );
+  assert.throws(() => checkSchedule({ rotationInterval: 0 }), TicketKeyError);
+  assert.throws(() => checkSchedule({ decryptPeriod: -1 }), TicketKeyError);
+  assert.throws(() => checkSchedule({ rotationInterval: 1.5 }), TicketKeyError);
+  // I = 2 s with a 35 s lead: keys are published 17 intervals ahead, pending meanwhile.
+  const fast = checkSchedule({
+    rotationInterval: 2000,
+    publishLead: 35_000,
+    maxClockSkew: 30_000,
+    propagationDelay: 2000,
+  });
+  assert.deepEqual(wantedIntervals(1_000_000, fast), [500, 517]);
+  const t = checkSchedule({
+    rotationInterval: 1000,
+    publishLead: 500,
+    maxClockSkew: 100,
+    propagationDelay: 100,
+  });
+  assert.equal(sealFrom(10, 9_000, t), 10_000); // published on time
+  assert.equal(sealFrom(10, 10_500, t), 10_700); // late: P + S after creation
+  assert.equal(sealFrom(10, 10_800, t), null); // too late to ever seal
+  assert.equal(eraseAt(10, checkSchedule({ rotationInterval: 1000, decryptPeriod: 5000 })), 16_000);
+  assert.equal(keyRecordName("a/b", 7), "a/b/keys/0000000000000007");
+  assert.equal(parseKeyRecordName("a/b", "a/b/keys/0000000000000007"), 7);
+  assert.equal(parseKeyRecordName("a/b", "a/b/keys/7"), null);
+  assert.equal(parseKeyRecordName("a/b", "a/c/keys/0000000000000007"), null);
+});
+
+Deno.test("key wrap: round trip, AAD binds the record key, KEK loading errors", async () => {
+  const kek = await importKek(KEK_BYTES);
+  const v = await wrapRecord(kek, "p/keys/1", Uint8Array.of(9, 8, 7), { n: 1 });
+  const r = await unwrapRecord(kek, "p/keys/1", v);
+  assert.deepEqual(r.header, { n: 1 });
+  assert.deepEqual([...r.payload], [9, 8, 7]);
+  await assert.rejects(
+    () => unwrapRecord(kek, "p/keys/2", v),
+    (e) =>
+      e instanceof TicketKeyError &&
+      e.message === "store record p/keys/2 does not open under this key-encryption key",
+  );
+  const other = await importKek(new Uint8Array(32));
+  await assert.rejects(() => unwrapRecord(other, "p/keys/1", v), TicketKeyError);
+  await assert.rejects(
+    () => unwrapRecord(kek, "p/keys/1", Uint8Array.of(1, 2)),
+    (e) =>
+      e instanceof TicketKeyError &&
+      e.message === "store record p/keys/1 is not a wrapped fleet record",
+  );
+  await assert.rejects(() => importKek(new Uint8Array(16)), TicketKeyError);
+  await assert.rejects(
+    () => parseKek("AAAA"),
+    (e) =>
+      e instanceof TicketKeyError &&
+      e.message ===
+        "SESSION_TICKETS_KEK decodes to 3 bytes; a key-encryption key is base64 of 32 bytes",
+  );
+  await assert.rejects(() => parseKek("!!"), TicketKeyError);
+  await assert.rejects(
+    () => loadKek({ env: "SESSION_TICKETS_TEST_UNSET_KEK" }),
+    (e) => e instanceof TicketKeyError && e.message.startsWith("no key-encryption key: set"),
+  );
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/kek`, KEK_BYTES.toBase64() + "\n");
+    const fromFile = await loadKek({ file: `${dir}/kek` });
+    assert.deepEqual([...(await unwrapRecord(fromFile, "p/keys/1", v)).payload], [9, 8, 7]);
+    await assert.rejects(() => loadKek({ file: `${dir}/missing` }), TicketKeyError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("schedule in one ring: pending, active, decrypt-only (SUCCESS_RENEW), erased from memory and store", async () => {
+  const c = clock(100 * I + 10_000); // 10 s into interval 100
+  const store = new MemoryKeyStore({ now: c.now });
+  const ring = await fleet(store, c.now);
+  assert.deepEqual(await storedIntervals(store), [100, 101]);
+  let st = ring.status();
+  assert.equal(st.currentInterval, 100);
+  assert.deepEqual(st.keys.map((k) => [k.interval, k.state, k.sealFrom]), [
+    [100, "pending", c.t + P + S], // created late in its own interval: seals P + S after
+    [101, "pending", 101 * I],
+  ]);
+  assert.equal(st.sealing, null);
+  await assert.rejects(
+    () => ring.sealBytes(PT),
+    (e) => e instanceof TicketKeyError && e.message.includes("has no key sealing yet"),
+  );
+  c.t += P + S;
+  const t100 = await ring.sealBytes(PT);
+  assert.equal(name(t100), st.keys[0].name);
+  assert.equal((await ring.openBytes(t100)).status, TicketStatus.SUCCESS);
+  c.t = 101 * I;
+  await ring.sync();
+  assert.deepEqual(await storedIntervals(store), [100, 101, 102]);
+  st = ring.status();
+  assert.deepEqual(st.keys.map((k) => [k.interval, k.state]), [
+    [100, "decrypt-only"],
+    [101, "active"],
+    [102, "pending"],
+  ]);
+  assert.equal(st.onSchedule, true);
+  assert.deepEqual(st.keys[0], {
+    interval: 100,
+    name: name(t100),
+    state: "decrypt-only",
+    createdAt: 100 * I + 10_000,
+    activateAt: 100 * I,
+    sealFrom: 100 * I + 10_000 + P + S,
+    deactivateAt: 101 * I,
+    eraseAt: 101 * I + D,
+  });
+  assert.equal((await ring.openBytes(t100)).status, TicketStatus.SUCCESS_RENEW);
+  const t101 = await ring.sealBytes(PT);
+  assert.equal(name(t101), st.keys[1].name);
+  c.t = 101 * I + D - 1;
+  assert.equal((await ring.openBytes(t100)).status, TicketStatus.SUCCESS_RENEW);
+  c.t = 101 * I + D; // key 100's decrypt life ends
+  const gone = await ring.openBytes(t100);
+  assert.equal(gone.status, TicketStatus.NO_DECRYPT);
+  assert.equal(gone.failure, "unknownKey");
+  assert.equal(ring.status().keys[0].interval, 101);
+  await ring.sync();
+  assert.ok((await storedIntervals(store)).includes(100)); // the store keeps it S longer
+  c.t += S;
+  await ring.sync();
+  assert.ok(!(await storedIntervals(store)).includes(100));
+  const m = ring.metrics();
+  assert.equal(m.erased, 1);
+  assert.equal(m.storeDeletes, 1);
+  assert.equal(m.proposalsWon, 5); // 100..104
+  await ring.stop();
+});
+
+Deno.test("10 rings racing: exactly one key per interval, all adopt the winner's", async () => {
+  const c = clock(500 * I + 30_000);
+  const first = new MemoryKeyStore({ now: c.now });
+  const clients = [first, ...Array.from({ length: 9 }, () => first.connect())];
+  const rings = await Promise.all(clients.map((s) => fleet(s, c.now)));
+  const total = () => rings.reduce((n, r) => n + r.metrics().proposalsWon, 0);
+  assert.deepEqual(await storedIntervals(first), [500, 501]);
+  assert.equal(total(), 2);
+  const names = (r: FleetRing) => r.status().keys.map((k) => `${k.interval}:${k.name}`).join();
+  for (const r of rings) assert.equal(names(r), names(rings[0]));
+  for (let step = 1; step <= 12; step++) {
+    c.t = (500 + step) * I + (step % 3) * 1000;
+    await Promise.all(rings.map((r) => r.sync()));
+    for (const r of rings) assert.equal(names(r), names(rings[0]));
+  }
+  assert.equal(total(), 14); // intervals 500..513
+  assert.equal(rings.reduce((n, r) => n + r.metrics().proposalsLost, 0) > 0, true);
+  const ticket = await rings[3].sealBytes(PT);
+  for (const r of rings) assert.equal((await r.openBytes(ticket)).status, TicketStatus.SUCCESS);
+  await Promise.all(rings.map((r) => r.stop()));
+});
+
+Deno.test("wrong KEK refuses to start with a clear error; so does a different schedule", async () => {
+  const c = clock(10 * I);
+  const store = new MemoryKeyStore({ now: c.now });
+  const ring = await fleet(store, c.now);
+  const before = await storedIntervals(store);
+  await assert.rejects(
+    () => fleet(store.connect(), c.now, { kek: new Uint8Array(32).fill(9) }),
+    (e) =>
+      e instanceof TicketKeyError &&
+      e.message ===
+        "key-encryption key does not match the fleet's; check SESSION_TICKETS_KEK (store record test/fleet/kek-check)",
+  );
+  await assert.rejects(
+    () => fleet(store.connect(), c.now, { rotationInterval: 2 * I, publishLead: 2 * I }),
+    (e) =>
+      e instanceof TicketKeyError &&
+      e.message ===
+        "the fleet at test/fleet runs rotationInterval 60000 ms, decryptPeriod 120000 ms, format aes-256-gcm; " +
+          "this process asked for rotationInterval 120000 ms, decryptPeriod 120000 ms, format aes-256-gcm: use the fleet's settings",
+  );
+  await assert.rejects(
+    () => fleet(store.connect(), c.now, { format: "openssl" }),
+    (e) => e instanceof TicketKeyError && e.message.includes("format openssl AES-256"),
+  );
+  assert.deepEqual(await storedIntervals(store), before); // nothing created by the refused ones
+  await assert.rejects(
+    () => fleet(store, c.now, { publishLead: P + S }),
+    (e) => e instanceof TicketKeyError && e.message.startsWith("publishLead (3000 ms) must exceed"),
+  );
+  await ring.stop();
+});
+
+Deno.test("secrets: no stored value contains any key's raw bytes; inspect shows names only", async () => {
+  const c = clock(42 * I);
+  const store = new MemoryKeyStore({ now: c.now });
+  const rings = [
+    await fleet(store, c.now),
+    await fleet(store.connect(), c.now, { prefix: "test/other", format: "openssl" }),
+  ];
+  for (let i = 1; i <= 3; i++) {
+    c.t = (42 + i) * I;
+    for (const r of rings) await r.sync();
+  }
+  const kek = await importKek(KEK_BYTES);
+  const all = await store.list("test/");
+  const secrets: Uint8Array[] = [];
+  for (const r of all) {
+    if (r.key.endsWith("/kek-check")) continue;
+    const { payload } = await unwrapRecord(kek, r.key, r.value);
+    secrets.push(payload.slice(16)); // the AES (and HMAC) key bytes, after the name
+  }
+  assert.equal(secrets.length, 10); // 5 + 5 keys
+  const hay = all.map((r) => r.value);
+  const includes = (h: Uint8Array, n: Uint8Array) => {
+    outer: for (let i = 0; i + n.length <= h.length; i++) {
+      for (let j = 0; j < n.length; j++) if (h[i + j] !== n[j]) continue outer;
+      return true;
+    }
+    return false;
+  };
+  const te = new TextEncoder();
+  for (const sec of secrets) {
+    for (const part of [sec.subarray(0, 16), sec.subarray(sec.length - 16)]) {
+      for (const h of hay) {
+        assert.equal(includes(h, part), false);
+        assert.equal(includes(h, te.encode(part.toHex())), false);
+        assert.equal(includes(h, te.encode(part.toBase64().slice(0, 20))), false);
+      }
+    }
+  }
+  const shown = Deno.inspect(rings[0]) + JSON.stringify(rings[0]) +
+    JSON.stringify(rings[0].status()) + JSON.stringify(rings[0].metrics());
+  for (const sec of secrets) assert.equal(shown.includes(sec.toHex().slice(0, 16)), false);
+  for (const r of rings) await r.stop();
+});
+
+Deno.test("store outage: keeps sealing and opening, reports it, creates nothing, erases on time, catches up", async () => {
+  const c = clock(200 * I - 30_000);
+  const store = new MemoryKeyStore({ now: c.now });
+  const ring = await fleet(store, c.now); // keys 199 (late, never seals) and 200
+  c.t = 200 * I + 1000;
+  await ring.sync();
+  const t200 = await ring.sealBytes(PT);
+  assert.deepEqual(await storedIntervals(store), [199, 200, 201]);
+  store.down = true;
+  c.t = 200 * I + 5000;
+  await ring.sync();
+  let st = ring.status();
+  assert.equal(st.storeReachable, false);
+  assert.equal(st.unreachableSince, 200 * I + 5000);
+  assert.match(st.lastError!, /unavailable|down|unreachable/i);
+  const proposals = ring.metrics().proposals;
+  // Through the boundary to 201 (published before the outage): on schedule.
+  c.t = 201 * I + 10;
+  await ring.sync();
+  assert.equal(ring.status().sealing!.interval, 201);
+  assert.equal((await ring.openBytes(t200)).status, TicketStatus.SUCCESS_RENEW);
+  // Through the boundary to 202 (never published): 201 keeps sealing, off schedule.
+  c.t = 202 * I + 10;
+  await ring.sync();
+  st = ring.status();
+  assert.equal(st.sealing!.interval, 201);
+  assert.equal(st.onSchedule, false);
+  assert.equal(st.unreachableSince, 200 * I + 5000);
+  const t201 = await ring.sealBytes(PT);
+  assert.equal((await ring.openBytes(t201)).status, TicketStatus.SUCCESS);
+  // The hint never outlives key 201: it ends at 202·I + D whatever happens.
+  assert.equal(ring.lifetimeHint(1_000_000), Math.floor((202 * I + D - c.t) / 1000));
+  assert.equal(ring.metrics().proposals, proposals); // nothing created during the outage
+  // Key 200's decrypt life ends during the outage: erased from memory all the same.
+  c.t = 201 * I + D;
+  await ring.sync();
+  assert.equal((await ring.openBytes(t200)).status, TicketStatus.NO_DECRYPT);
+  assert.deepEqual(ring.status().keys.map((k) => k.interval), [201]);
+  assert.equal((await ring.openBytes(t201)).status, TicketStatus.SUCCESS);
+  assert.deepEqual(
+    await (async () => {
+      store.down = false;
+      const r = await storedIntervals(store);
+      store.down = true;
+      return r;
+    })(),
+    [199, 200, 201],
+  );
+  // The store returns: re-list, propose the due keys, adopt them.
+  store.down = false;
+  await ring.sync();
+  st = ring.status();
+  assert.equal(st.storeReachable, true);
+  assert.equal(st.unreachableSince, null);
+  const now = c.t; // 201·I + D = 203·I: keys 203 (late) and 204 are due
+  assert.deepEqual(st.keys.map((k) => [k.interval, k.state, k.sealFrom]), [
+    [201, "active", 201 * I],
+    [203, "pending", now + P + S],
+    [204, "pending", 204 * I],
+  ]);
+  c.t += P + S;
+  assert.equal(ring.status().sealing!.interval, 203);
+  assert.equal((await ring.openBytes(t201)).status, TicketStatus.SUCCESS_RENEW);
+  await ring.stop();
+});
+
+Deno.test("late joiner learns every live key before it seals and opens every live ticket", async () => {
+  const c = clock(300 * I);
+  const store = new MemoryKeyStore({ now: c.now });
+  const a = await fleet(store, c.now);
+  const tickets: Uint8Array[] = [];
+  for (let i = 1; i <= 4; i++) {
+    c.t = (300 + i) * I + 500;
+    await a.sync();
+    tickets.push(await a.sealBytes(PT));
+  }
+  const b = await fleet(store.connect(), c.now);
+  const live = (r: FleetRing) => r.status().keys.map((k) => `${k.interval}:${k.name}:${k.state}`);
+  assert.deepEqual(live(b), live(a));
+  assert.deepEqual(a.status().keys.map((k) => k.interval), [302, 303, 304, 305]);
+  const results = await Promise.all(tickets.map((t) => b.openBytes(t)));
+  assert.deepEqual(results.map((r) => r.status), [
+    TicketStatus.NO_DECRYPT, // key 301: erased at 302·I + D = 304·I
+    TicketStatus.SUCCESS_RENEW,
+    TicketStatus.SUCCESS_RENEW,
+    TicketStatus.SUCCESS,
+  ]);
+  assert.equal(name(await b.sealBytes(PT)), name(tickets[3]));
+  await a.stop();
+  await b.stop();
+});
+
+Deno.test("lifetime hint: min(timeout, remaining seal time + decryptPeriod), 0 with nothing sealing", async () => {
+  const c = clock(700 * I - 10_000);
+  const store = new MemoryKeyStore({ now: c.now });
+  const ring = await fleet(store, c.now);
+  assert.equal(ring.lifetimeHint(7200), 0);
+  c.t = 700 * I + 15_000;
+  assert.equal(ring.lifetimeHint(100_000), (I - 15_000 + D) / 1000); // 165
+  assert.equal(ring.lifetimeHint(60), 60);
+  c.t = 701 * I - 1000;
+  assert.equal(ring.lifetimeHint(100_000), (1000 + D) / 1000);
+  await ring.stop();
+});
+
+Deno.test("clock skew: a process S ahead only seals under keys the others already hold", async () => {
+  const c = clock(900 * I + 5000);
+  const ahead = () => c.t + S;
+  const store = new MemoryKeyStore({ now: c.now });
+  const fast = await fleet(store.connect(), ahead);
+  const slow = await fleet(store, c.now);
+  for (let t = 901 * I - 4000; t < 905 * I; t += 500) {
+    c.t = t;
+    // The fast process syncs first (it sees boundaries first); the slow one P later at most.
+    await fast.sync();
+    const ticket = await fast.sealBytes(PT).catch(() => null);
+    if (ticket !== null) {
+      const r = await slow.openBytes(ticket);
+      assert.ok(
+        r.status === TicketStatus.SUCCESS || r.status === TicketStatus.SUCCESS_RENEW,
+        `t=${t}: ${r.status}`,
+      );
+    }
+    await slow.sync();
+  }
+  await fast.stop();
+  await slow.stop();
+});
+
+Deno.test("export: nginx current first then pending then older; HAProxy [older..., active, next]", async () => {
+  const c = clock(1000 * I);
+  const store = new MemoryKeyStore({ now: c.now });
+  const ring = await fleet(store, c.now, { format: "openssl" });
+  for (let i = 1; i <= 3; i++) {
+    c.t = (1000 + i) * I + 100;
+    await ring.sync();
+  }
+  const st = ring.status();
+  const by = new Map(st.keys.map((k) => [k.interval, k.name]));
+  assert.deepEqual(st.keys.map((k) => [k.interval, k.state]), [
+    [1001, "decrypt-only"],
+    [1002, "decrypt-only"],
+    [1003, "active"],
+    [1004, "pending"],
+  ]);
+  const ng = await ring.exportKeys("nginx-80");
+  assert.deepEqual(ng.files.map((f) => f.length), [80, 80, 80, 80]);
+  assert.deepEqual(ng.files.map((f) => f.subarray(0, 16).toHex()), [
+    by.get(1003),
+    by.get(1004),
+    by.get(1002),
+    by.get(1001),
+  ]);
+  assert.deepEqual(ng.keys.map((k) => k.state), [
+    "active",
+    "pending",
+    "decrypt-only",
+    "decrypt-only",
+  ]);
+  const ticket = await ring.sealBytes(PT);
+  const nginxCurrent = await TicketKey.import(ng.files[0], "nginx-80");
+  assert.equal((await nginxCurrent.openBytes(ticket)).status, TicketStatus.SUCCESS);
+  const ha = await ring.exportKeys("haproxy-80");
+  assert.equal(ha.files.length, 1);
+  const lines = await TicketKey.importAll(ha.files[0], "haproxy-80");
+  assert.deepEqual(lines.map((k) => k.nameHex), [
+    by.get(1001),
+    by.get(1002),
+    by.get(1003), // penultimate: HAProxy seals with it
+    by.get(1004), // last: the staged next key
+  ]);
+  assert.equal((await lines[2].openBytes(ticket)).status, TicketStatus.SUCCESS);
+  await assert.rejects(
+    () => ring.exportKeys("nginx-48"),
+    (e) =>
+      e instanceof TicketKeyError &&
+      e.message ===
+        'nginx-48 holds openssl keys with AES-128, and this fleet\'s keys are openssl AES-256; run the fleet with format "openssl" and aesBits 128 to export nginx-48',
+  );
+  const gcm = await fleet(store.connect(), c.now, { prefix: "test/gcm" });
+  await assert.rejects(() => gcm.exportKeys("haproxy-80"), TicketKeyError);
+  await gcm.stop();
+  await ring.stop();
+});
+
+Deno.test("rotateNow publishes the next interval's key early (short publishLead)", async () => {
+  const c = clock(50 * I + 1000);
+  const store = new MemoryKeyStore({ now: c.now });
+  const ring = await fleet(store, c.now, { publishLead: P + S + 1 });
+  assert.deepEqual(await storedIntervals(store), [50]);
+  const r = await ring.rotateNow();
+  assert.equal(r.interval, 51);
+  assert.equal(r.created, true);
+  assert.equal(r.name, ring.status().keys[1].name);
+  assert.deepEqual(await storedIntervals(store), [50, 51]);
+  assert.equal((await ring.rotateNow()).created, false);
+  store.down = true;
+  c.t = 52 * I - 10;
+  await assert.rejects(
+    () => ring.rotateNow(),
+    (e) => (e as Error).name === "KeyStoreUnavailableError",
+  );
+  await ring.stop();
+});
+
+Deno.test("start: store unreachable rejects; bad options are typed errors", async () => {
+  const store = new MemoryKeyStore();
+  store.down = true;
+  await assert.rejects(
+    () => fleet(store, Date.now),
+    (e) => (e as Error).name === "KeyStoreUnavailableError",
+  );
+  store.down = false;
+  await assert.rejects(() => fleet(store, Date.now, { kek: new Uint8Array(3) }), TicketKeyError);
+  await assert.rejects(() => fleet(store, Date.now, { prefix: "a b" }), TicketKeyError);
+  await assert.rejects(
+    () => fleet(store, Date.now, { format: "aes-256-gcm", aesBits: 128 }),
+    TicketKeyError,
+  );
+  await assert.rejects(
+    () => fleet(store, Date.now, { rotationInterval: 1, publishLead: 10_000 }),
+    (e) => e instanceof TicketKeyError && e.message.includes("more than 4096 intervals"),
+  );
+});
+
+Deno.test("background mode: watch + timer pick up another process's key", async () => {
+  const store = new MemoryKeyStore();
+  const opts = {
+    rotationInterval: 400,
+    decryptPeriod: 800,
+    propagationDelay: 100,
+    maxClockSkew: 50,
+    now: Date.now,
+    background: true,
+  };
+  const a = await fleet(store, Date.now, opts);
+  const b = await fleet(store.connect(), Date.now, opts);
+  await a.ready(5000);
+  await new Promise((r) => setTimeout(r, 1200));
+  const ka = a.status().keys.map((k) => k.name).join();
+  assert.equal(b.status().keys.map((k) => k.name).join(), ka);
+  const t = await b.sealBytes(PT);
+  const r = await a.openBytes(t);
+  assert.ok(r.status === TicketStatus.SUCCESS || r.status === TicketStatus.SUCCESS_RENEW);
+  await a.stop();
+  await b.stop();
+});
+
+Deno.test("cli fleet: rotate founds a fleet, status/metrics/export read it, errors are one line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fleet_cli_" });
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const kekFile = `${dir}/kek`;
+  await Deno.writeTextFile(kekFile, KEK_BYTES.toBase64() + "\n");
+  const store = `kv:${dir}/keys.kv`;
+  const run = async (args: string[], env: Record<string, string> = {}) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--unstable-kv",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-net=127.0.0.1",
+        cli,
+        "fleet",
+        ...args,
+      ],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return {
+      code: out.code,
+      stdout: new TextDecoder().decode(out.stdout),
+      stderr: new TextDecoder().decode(out.stderr),
+    };
+  };
+  try {
+    let r = await run(["status", "--store", store, "--kek-file", kekFile]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      "error: there is no fleet at session-tickets/default in this store (no session-tickets/default/kek-check record); check --prefix and --store\n",
+    );
+    r = await run([
+      "rotate",
+      "--store",
+      store,
+      "--kek-file",
+      kekFile,
+      "--format",
+      "openssl",
+      "--rotation-interval",
+      "1h",
+      "--decrypt-period",
+      "2h",
+      "--propagation-delay",
+      "0",
+      "--max-clock-skew",
+      "0",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const rot = JSON.parse(r.stdout);
+    assert.equal(rot.created, false); // founding already staged the next key (lead = 1 interval)
+    r = await run(["status", "--store", store], { SESSION_TICKETS_KEK: KEK_BYTES.toBase64() });
+    assert.equal(r.code, 0, r.stderr);
+    const st = JSON.parse(r.stdout);
+    assert.equal(st.schedule.rotationInterval, 3600_000);
+    assert.equal(st.schedule.decryptPeriod, 7200_000);
+    assert.equal(st.format, "openssl");
+    assert.deepEqual(st.keys.map((k: { state: string }) => k.state), ["active", "pending"]);
+    assert.equal(st.keys[1].interval, rot.interval);
+    assert.equal(st.keys[1].name, rot.name);
+    r = await run(["metrics", "--store", store, "--kek-file", kekFile]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).storeReachable, true);
+    r = await run([
+      "export",
+      "--store",
+      store,
+      "--kek-file",
+      kekFile,
+      "--layout",
+      "nginx-80",
+      "--out",
+      `${dir}/t.key`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      `ssl_session_ticket_key ${dir}/t.key; # active ${st.keys[0].name}\n` +
+        `ssl_session_ticket_key ${dir}/t.key.1; # pending ${st.keys[1].name}\n`,
+    );
+    assert.equal((await Deno.readFile(`${dir}/t.key`)).subarray(0, 16).toHex(), st.keys[0].name);
+    assert.equal((await Deno.stat(`${dir}/t.key`)).mode! & 0o777, 0o600);
+    r = await run([
+      "export",
+      "--store",
+      store,
+      "--kek-file",
+      kekFile,
+      "--layout",
+      "haproxy-80",
+      "--out",
+      `${dir}/h.keys`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = await TicketKey.importAll(await Deno.readFile(`${dir}/h.keys`), "haproxy-80");
+    assert.deepEqual(lines.map((k) => k.nameHex), [st.keys[0].name, st.keys[1].name]);
+    r = await run([
+      "export",
+      "--store",
+      store,
+      "--kek-file",
+      kekFile,
+      "--layout",
+      "nginx-48",
+      "--out",
+      `${dir}/x`,
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^error: nginx-48 holds openssl keys with AES-128, and this fleet's keys are openssl AES-256; .*\n$/,
+    );
+    r = await run(["status", "--store", store], {
+      SESSION_TICKETS_KEK: new Uint8Array(32).toBase64(),
+    });
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      "error: key-encryption key does not match the fleet's; check SESSION_TICKETS_KEK (store record session-tickets/default/kek-check)\n",
+    );
+    r = await run(["status", "--store", store]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: no key-encryption key: set SESSION_TICKETS_KEK/);
+    r = await run(["status", "--store", "etcd:http://127.0.0.1:1", "--kek-file", kekFile]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: the key store is unreachable: .*; check --store\n$/);
+    r = await run(["frob", "--store", store]);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.stderr,
+      'error: fleet needs a subcommand: status, metrics, rotate, export (got "frob"); see fleet --help\n',
+    );
+    r = await run(["status"]);
+    assert.equal(r.code, 2);
+    r = await run(["export", "--store", store, "--layout", "gcm", "--out", "x"]);
+    assert.equal(r.code, 2);
+    r = await run(["--help"]);
+    assert.equal(r.code, 0);
+    assert.ok(r.stdout.startsWith("Usage: fleet status|metrics|rotate|export"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a key record that does not open under the KEK is never used, and not replaced", async () => {
+  const c = clock(600 * I + 1000);
+  const store = new MemoryKeyStore({ now: c.now });
+  const ring = await fleet(store, c.now);
+  const other = await importKek(new Uint8Array(32).fill(5));
+  const forged = await wrapRecord(other, keyRecordName(PREFIX, 602), new Uint8Array(48), {
+    kind: "ticket-key",
+    interval: 602,
+    createdAt: c.t,
+    format: "aes-256-gcm",
+    aesBits: 256,
+  });
+  assert.equal(await store.createIfAbsent(keyRecordName(PREFIX, 602), forged), true);
+  c.t = 601 * I + 10;
+  await ring.sync();
+  const m = ring.metrics();
+  assert.equal(m.badRecords, 1);
+  assert.equal(
+    ring.status().lastError,
+    `store record ${keyRecordName(PREFIX, 602)} does not open under this key-encryption key`,
+  );
+  assert.deepEqual(ring.status().keys.map((k) => k.interval), [600, 601]);
+  c.t = 602 * I + 10;
+  await ring.sync();
+  const st = ring.status();
+  assert.equal(st.sealing!.interval, 601); // the newest key it could read keeps sealing
+  assert.equal(st.onSchedule, false);
+  assert.equal(ring.metrics().badRecords, 1); // not retried every sync
+  assert.deepEqual(await storedIntervals(store), [600, 601, 602, 603]);
+  await ring.stop();
+});
