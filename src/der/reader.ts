@@ -114,13 +114,32 @@ export class DerReader {
 
   /** Reads an element header (identifier and length), as libssl's `ASN1_get_object` does. */
   readHeader(): DerHeader {
+    this.#scan();
+    return {
+      tag: this.#tag,
+      tagNumber: this.#tagNumber,
+      tagClass: this.#tag >> 6,
+      constructed: (this.#tag & 0x20) !== 0,
+      start: this.#start,
+      contentStart: this.pos,
+      length: this.#length,
+    };
+  }
+
+  // The header #scan read last (no object allocated on the hot paths).
+  #tag = 0;
+  #tagNumber = 0;
+  #start = 0;
+  #length = 0;
+
+  /** Parses the header at `pos` into the private fields and moves `pos` to its contents. */
+  #scan(): void {
     const b = this.bytes;
     const start = this.pos;
     let p = start;
     let max = this.end - p;
     if (max < 1) throw new DerError("element expected, input ends", p);
     const tag = b[p++];
-    const tagClass = tag >> 6;
     const constructed = (tag & 0x20) !== 0;
     let tagNumber = tag & 0x1f;
     if (--max === 0) throw new DerError("element header truncated", start);
@@ -157,7 +176,10 @@ export class DerReader {
     }
     if (length > this.end - p) throw new DerError("element length runs past its container", start);
     this.pos = p;
-    return { tag, tagNumber, tagClass, constructed, start, contentStart: p, length };
+    this.#tag = tag;
+    this.#tagNumber = tagNumber;
+    this.#start = start;
+    this.#length = length;
   }
 
   /** A reader over the contents of a constructed element whose header was just read. */
@@ -213,11 +235,24 @@ export class DerReader {
    * universal 4 unless an IMPLICIT class and number are given.
    */
   readOctetString(tagClass = 0, tagNumber = 4): Uint8Array {
-    const h = this.readHeader();
-    if (h.tagClass !== tagClass || h.tagNumber !== tagNumber) {
-      throw new DerError("expected OCTET STRING", h.start);
+    this.#scan();
+    if (this.#tag >> 6 !== tagClass || this.#tagNumber !== tagNumber) {
+      throw new DerError("expected OCTET STRING", this.#start);
     }
-    if (!h.constructed) return this.readContent(h);
+    if (!(this.#tag & 0x20)) {
+      const from = this.pos;
+      this.pos = from + this.#length;
+      return this.bytes.subarray(from, this.pos);
+    }
+    const h: DerHeader = {
+      tag: this.#tag,
+      tagNumber,
+      tagClass,
+      constructed: true,
+      start: this.#start,
+      contentStart: this.pos,
+      length: this.#length,
+    };
     const parts: Uint8Array[] = [];
     const inner = this.enter(h);
     collectSegments(inner, parts, 0);
@@ -239,20 +274,22 @@ export class DerReader {
    * number (exact, since it is below 2^47), and only larger ones as a bigint.
    */
   readIntegerValue(): number | bigint {
-    const h = this.readHeader();
-    if (h.tagClass !== 0 || h.tagNumber !== 2) throw new DerError("expected INTEGER", h.start);
-    if (h.constructed) throw new DerError("INTEGER is constructed", h.start);
-    if (h.length < 0) throw new DerError("indefinite length on a primitive element", h.start);
-    // Read in place: no view allocated for the common small integers.
+    this.#scan();
+    const start = this.#start;
+    if (this.#tag >> 6 !== 0 || this.#tagNumber !== 2) {
+      throw new DerError("expected INTEGER", start);
+    }
+    if (this.#tag & 0x20) throw new DerError("INTEGER is constructed", start);
+    // Read in place: no header object, no view, for the common small integers.
     const b = this.bytes;
-    const p = h.contentStart;
-    const len = h.length;
+    const p = this.pos;
+    const len = this.#length;
     this.pos = p + len;
     if (len === 0) return 0;
     if (len > 1 && ((b[p] === 0 && !(b[p + 1] & 0x80)) || (b[p] === 0xff && (b[p + 1] & 0x80)))) {
-      throw new DerError("INTEGER is not minimally encoded", h.start);
+      throw new DerError("INTEGER is not minimally encoded", start);
     }
-    if (len > 9) throw new DerError("INTEGER too large", h.start);
+    if (len > 9) throw new DerError("INTEGER too large", start);
     if (len <= 6) {
       let n = b[p] & 0x80 ? -1 : 0;
       for (let i = p; i < p + len; i++) n = n * 256 + b[i];

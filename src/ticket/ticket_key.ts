@@ -763,8 +763,8 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
    * @param options `anyName` skips the key-name check (key-callback path).
    * @returns Status, session (on success) and OpenSSL's keyName view.
    */
-  async open(ticket: Uint8Array, options?: OpenOptions): Promise<TicketOpenResult> {
-    return decodeOpened(await this.openBytes(ticket, options));
+  open(ticket: Uint8Array, options?: OpenOptions): Promise<TicketOpenResult> {
+    return this.openBytes(ticket, options).then((o) => decodeOpened(o));
   }
 
   /**

@@ -1,0 +1,84 @@
+// Cost ratios of the public seal/open API against the raw Web Crypto AES-GCM primitive, measured
+// interleaved: each round times a batch of every operation in turn, and the ratio is taken
+// between medians over all rounds. On a shared 2-core machine one-at-a-time Web Crypto latency
+// swings by tens of percent from one benchmark to the next (thread-pool wake-ups), so comparing
+// averages of separately timed benchmarks mostly measures that drift; interleaving cancels it.
+//
+// Run: deno task bench (after the Deno.bench tables), or deno run bench/ratios.ts [rounds].
+import { type SslSession, TicketKey } from "../mod.ts";
+import { decodeSession, encodeSession } from "../src/session/codec.ts";
+import { TLS12_DER, TLS13_DER } from "../tests/_vectors.ts";
+
+const ROUNDS = Number(Deno.args[0] ?? 300);
+const BATCH = 16;
+const IN_FLIGHT = 64;
+
+const cert = new Uint8Array(2048 + 4);
+cert.set([0x30, 0x82, 0x08, 0x00]);
+const withCert = decodeSession(TLS13_DER);
+withCert.peerCertificate = cert;
+const sessions: [string, SslSession][] = [
+  ["TLS 1.2 (107 B)", decodeSession(TLS12_DER)],
+  ["TLS 1.3 (143 B)", decodeSession(TLS13_DER)],
+  ["2 KiB peer cert", withCert],
+];
+
+const key = await TicketKey.generate({ format: "aes-256-gcm", sealBudget: 2 ** 40 });
+const raw = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+  "encrypt",
+  "decrypt",
+]);
+const name = crypto.getRandomValues(new Uint8Array(16));
+
+const median = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
+
+/** Median µs per operation of each op, one at a time (n = 1) or `IN_FLIGHT` at once. */
+async function measure(ops: Record<string, () => Promise<unknown>>, n: number) {
+  const samples: Record<string, number[]> = {};
+  for (const k in ops) samples[k] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const k in ops) {
+      const t = performance.now();
+      if (n === 1) { for (let i = 0; i < BATCH; i++) await ops[k](); }
+      else await Promise.all(Array.from({ length: n }, ops[k]));
+      samples[k].push(((performance.now() - t) * 1000) / (n === 1 ? BATCH : n));
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+}
+
+console.log(
+  `\nInterleaved medians, ${ROUNDS} rounds (µs per operation; ratio = API / raw primitive):\n`,
+);
+console.log(
+  "| session | mode | raw encrypt | seal | seal ratio | raw decrypt | open | open ratio |",
+);
+console.log("|---|---|---|---|---|---|---|---|");
+for (const [label, session] of sessions) {
+  const der = encodeSession(session);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: name }, raw, der);
+  const ticket = await key.seal(session);
+  const ops = {
+    rawSeal: () =>
+      crypto.subtle.encrypt(
+        { name: "AES-GCM", iv: crypto.getRandomValues(new Uint8Array(12)), additionalData: name },
+        raw,
+        der,
+      ),
+    seal: () => key.seal(session),
+    rawOpen: () => crypto.subtle.decrypt({ name: "AES-GCM", iv, additionalData: name }, raw, ct),
+    open: () => key.open(ticket),
+  };
+  for (const n of [1, IN_FLIGHT]) {
+    const m = await measure(ops, n);
+    const f = (x: number) => x.toFixed(1);
+    console.log(
+      `| ${label} | ${n === 1 ? "1 at a time" : `${n} in flight`} | ${f(m.rawSeal)} | ${
+        f(m.seal)
+      } | ${(m.seal / m.rawSeal).toFixed(2)}× | ${f(m.rawOpen)} | ${f(m.open)} | ${
+        (m.open / m.rawOpen).toFixed(2)
+      }× |`,
+    );
+  }
+}
