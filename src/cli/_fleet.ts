@@ -256,5 +256,5 @@ metrics and export never write to the store.
 
 Examples:
   deno run -A --unstable-kv cli.ts fleet status --store kv:/var/lib/tickets/keys.kv
-  deno run -A cli.ts fleet export --store etcd:http://10.0.0.1:2379 --layout nginx-80 --out /etc/nginx/ticket.key
+  deno run -A cli.ts fleet export --store etcd:http://etcd-1.internal:2379 --layout nginx-80 --out /etc/nginx/ticket.key
 `;

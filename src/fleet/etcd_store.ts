@@ -33,7 +33,7 @@ import {
  * ```ts
  * import type { EtcdKeyStoreOptions } from "@seed/session-tickets";
  * const options: EtcdKeyStoreOptions = {
- *   endpoints: ["http://10.0.0.1:2379", "http://10.0.0.2:2379", "http://10.0.0.3:2379"],
+ *   endpoints: ["http://etcd-1.internal:2379", "http://etcd-2.internal:2379", "http://etcd-3.internal:2379"],
  *   requestTimeoutMs: 1500,
  * };
  * ```
