@@ -22,10 +22,9 @@ import {
   type KeyStore,
   KeyStoreError,
   KeyStoreUnavailableError,
-  MAX_STORE_KEY_BYTES,
-  MAX_STORE_VALUE_BYTES,
   type StoredRecord,
 } from "./key_store.ts";
+import { checkTtl, checkValue, keyBytes, prefixBytes, safeCall, sleep } from "./_store_checks.ts";
 
 /**
  * Options for {@link DenoKvKeyStore}.
@@ -139,7 +138,7 @@ export class DenoKvKeyStore implements KeyStore {
   /** {@inheritDoc KeyStore.list} */
   list(prefix: string): Promise<StoredRecord[]> {
     return this.#run("list", async () => {
-      const base = checkPrefix(prefix);
+      const base = prefixParts(prefix);
       const now = Date.now();
       const out: StoredRecord[] = [];
       for await (const entry of this.#kv.list<Envelope>({ prefix: [this.#ns, "d", ...base] })) {
@@ -154,7 +153,7 @@ export class DenoKvKeyStore implements KeyStore {
   /** {@inheritDoc KeyStore.get} */
   get(key: string): Promise<StoredRecord | null> {
     return this.#run("get", async () => {
-      const entry = await this.#kv.get<Envelope>(this.#dataKey(checkKey(key)));
+      const entry = await this.#kv.get<Envelope>(this.#dataKey(keyParts(key)));
       if (entry.versionstamp === null || !isLive(entry.value, Date.now())) return null;
       return { key, value: entry.value.value.slice(), version: entry.versionstamp };
     });
@@ -167,7 +166,7 @@ export class DenoKvKeyStore implements KeyStore {
     options: { ttlSeconds?: number } = {},
   ): Promise<boolean> {
     return this.#run("createIfAbsent", async () => {
-      const parts = checkKey(key);
+      const parts = keyParts(key);
       checkValue(value);
       const ttl = checkTtl(options?.ttlSeconds);
       const dataKey = this.#dataKey(parts);
@@ -194,7 +193,7 @@ export class DenoKvKeyStore implements KeyStore {
   /** {@inheritDoc KeyStore.delete} */
   delete(key: string): Promise<void> {
     return this.#run("delete", async () => {
-      const parts = checkKey(key);
+      const parts = keyParts(key);
       const dataKey = this.#dataKey(parts);
       for (let attempt = 0; attempt < 8; attempt++) {
         const existing = await this.#kv.get(dataKey);
@@ -211,7 +210,7 @@ export class DenoKvKeyStore implements KeyStore {
 
   /** {@inheritDoc KeyStore.watch} */
   watch(prefix: string, onChange: () => void, signal: AbortSignal): void {
-    const base = checkPrefix(prefix);
+    const base = prefixParts(prefix);
     if (signal.aborted || this.#closed) return;
     const stop = AbortSignal.any([signal, this.#closing.signal]);
     const loop = this.#watchLoop([this.#ns, "c", ...base], onChange, stop);
@@ -326,40 +325,6 @@ function isLive(envelope: Envelope | null, now: number): envelope is Envelope {
     (envelope.expiresAt === null || envelope.expiresAt > now);
 }
 
-function checkPrefix(prefix: string): string[] {
-  if (typeof prefix !== "string" || encoder.encode(prefix).length > MAX_STORE_KEY_BYTES) {
-    throw new KeyStoreError(`prefix must be a string of at most ${MAX_STORE_KEY_BYTES} bytes`);
-  }
-  // The complete path components of the prefix; the last, partial one is matched by string.
-  const parts = prefix.split("/");
-  parts.pop();
-  return parts;
-}
-
-function checkKey(key: string): string[] {
-  if (
-    typeof key !== "string" || key.length === 0 ||
-    encoder.encode(key).length > MAX_STORE_KEY_BYTES
-  ) {
-    throw new KeyStoreError(`key must be a string of 1..${MAX_STORE_KEY_BYTES} UTF-8 bytes`);
-  }
-  return key.split("/");
-}
-
-function checkValue(value: Uint8Array): void {
-  if (!(value instanceof Uint8Array) || value.length > MAX_STORE_VALUE_BYTES) {
-    throw new KeyStoreError(`value must be a Uint8Array of at most ${MAX_STORE_VALUE_BYTES} bytes`);
-  }
-}
-
-function checkTtl(ttl: number | undefined): number | undefined {
-  if (ttl === undefined) return undefined;
-  if (!Number.isSafeInteger(ttl) || ttl < 1) {
-    throw new KeyStoreError("ttlSeconds must be a positive integer");
-  }
-  return ttl;
-}
-
 /** How long an operation retries while another process holds the database lock, in ms. */
 const BUSY_RETRY_MS = 5_000;
 
@@ -371,26 +336,16 @@ function errorName(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
-function safeCall(fn: () => void): void {
-  try {
-    fn();
-  } catch (e) {
-    // A throwing listener must not end the watch; surface it without crashing the loop.
-    queueMicrotask(() => {
-      throw e;
-    });
-  }
+/** The complete path components of a prefix; the last, partial one is matched by string. */
+function prefixParts(prefix: string): string[] {
+  prefixBytes(prefix);
+  const parts = prefix.split("/");
+  parts.pop();
+  return parts;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
+/** A record key's path components. */
+function keyParts(key: string): string[] {
+  keyBytes(key);
+  return key.split("/");
 }

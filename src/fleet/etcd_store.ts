@@ -21,10 +21,9 @@ import {
   type KeyStore,
   KeyStoreError,
   KeyStoreUnavailableError,
-  MAX_STORE_KEY_BYTES,
-  MAX_STORE_VALUE_BYTES,
   type StoredRecord,
 } from "./key_store.ts";
+import { checkTtl, checkValue, keyBytes, prefixBytes, safeCall, sleep } from "./_store_checks.ts";
 
 /**
  * Options for {@link EtcdKeyStore}.
@@ -64,7 +63,6 @@ class EndpointFailure extends Error {
   }
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** gRPC codes that mean "try another member": CANCELLED, UNKNOWN, DEADLINE_EXCEEDED,
@@ -136,7 +134,7 @@ export class EtcdKeyStore implements KeyStore {
 
   /** {@inheritDoc KeyStore.list} */
   async list(prefix: string): Promise<StoredRecord[]> {
-    const p = checkPrefix(prefix);
+    const p = prefixBytes(prefix);
     const res = await this.#call("kv/range", rangeOf(p));
     const out = ((res.kvs ?? []) as EtcdKv[]).map(toRecord);
     return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
@@ -144,7 +142,7 @@ export class EtcdKeyStore implements KeyStore {
 
   /** {@inheritDoc KeyStore.get} */
   async get(key: string): Promise<StoredRecord | null> {
-    const k = checkKey(key);
+    const k = keyBytes(key);
     const res = await this.#call("kv/range", { key: b64(k) });
     const kvs = (res.kvs ?? []) as EtcdKv[];
     return kvs.length === 0 ? null : toRecord(kvs[0]);
@@ -163,16 +161,9 @@ export class EtcdKeyStore implements KeyStore {
     value: Uint8Array,
     options: { ttlSeconds?: number } = {},
   ): Promise<boolean> {
-    const k = checkKey(key);
-    if (!(value instanceof Uint8Array) || value.length > MAX_STORE_VALUE_BYTES) {
-      throw new KeyStoreError(
-        `value must be a Uint8Array of at most ${MAX_STORE_VALUE_BYTES} bytes`,
-      );
-    }
-    const ttl = options?.ttlSeconds;
-    if (ttl !== undefined && (!Number.isSafeInteger(ttl) || ttl < 1)) {
-      throw new KeyStoreError("ttlSeconds must be a positive integer");
-    }
+    const k = keyBytes(key);
+    checkValue(value);
+    const ttl = checkTtl(options?.ttlSeconds);
     const put: Record<string, string> = { key: b64(k), value: b64(value) };
     if (ttl !== undefined) {
       const lease = await this.#call("lease/grant", { TTL: String(ttl) });
@@ -198,12 +189,12 @@ export class EtcdKeyStore implements KeyStore {
 
   /** {@inheritDoc KeyStore.delete} */
   async delete(key: string): Promise<void> {
-    await this.#call("kv/deleterange", { key: b64(checkKey(key)) });
+    await this.#call("kv/deleterange", { key: b64(keyBytes(key)) });
   }
 
   /** {@inheritDoc KeyStore.watch} */
   watch(prefix: string, onChange: () => void, signal: AbortSignal): void {
-    const p = checkPrefix(prefix);
+    const p = prefixBytes(prefix);
     if (signal.aborted || this.#closed) return;
     const stop = AbortSignal.any([signal, this.#closing.signal]);
     const loop = this.#watchLoop(p, onChange, stop);
@@ -403,22 +394,6 @@ function toRecord(kv: EtcdKv): StoredRecord {
   };
 }
 
-function checkPrefix(prefix: string): Uint8Array {
-  const bytes = typeof prefix === "string" ? encoder.encode(prefix) : null;
-  if (bytes === null || bytes.length > MAX_STORE_KEY_BYTES) {
-    throw new KeyStoreError(`prefix must be a string of at most ${MAX_STORE_KEY_BYTES} bytes`);
-  }
-  return bytes;
-}
-
-function checkKey(key: string): Uint8Array {
-  const bytes = typeof key === "string" ? encoder.encode(key) : null;
-  if (bytes === null || bytes.length === 0 || bytes.length > MAX_STORE_KEY_BYTES) {
-    throw new KeyStoreError(`key must be a string of 1..${MAX_STORE_KEY_BYTES} UTF-8 bytes`);
-  }
-  return bytes;
-}
-
 /** etcd's key range for "every key starting with prefix": [prefix, prefix + 1); the whole
  * keyspace ["\0", "\0") for an empty prefix (etcd refuses an empty key). */
 function rangeOf(prefix: Uint8Array): { key: string; range_end: string } {
@@ -478,28 +453,5 @@ function splitLines(): TransformStream<string, string> {
     flush(controller) {
       if (buffered.trim().length > 0) controller.enqueue(buffered.trim());
     },
-  });
-}
-
-function safeCall(fn: () => void): void {
-  try {
-    fn();
-  } catch (e) {
-    queueMicrotask(() => {
-      throw e;
-    });
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
   });
 }

@@ -6,14 +6,8 @@
  * @module
  */
 
-import {
-  type KeyStore,
-  KeyStoreError,
-  KeyStoreUnavailableError,
-  MAX_STORE_KEY_BYTES,
-  MAX_STORE_VALUE_BYTES,
-  type StoredRecord,
-} from "./key_store.ts";
+import { type KeyStore, KeyStoreUnavailableError, type StoredRecord } from "./key_store.ts";
+import { checkTtl, checkValue, keyBytes, prefixBytes } from "./_store_checks.ts";
 
 interface MemoryEntry {
   value: Uint8Array;
@@ -156,7 +150,7 @@ export class MemoryKeyStore implements KeyStore {
   /** {@inheritDoc KeyStore.list} */
   list(prefix: string): Promise<StoredRecord[]> {
     return this.#run(() => {
-      checkPrefix(prefix);
+      prefixBytes(prefix);
       const out: StoredRecord[] = [];
       for (const key of [...this.#backend.records.keys()]) {
         if (!key.startsWith(prefix)) continue;
@@ -170,7 +164,7 @@ export class MemoryKeyStore implements KeyStore {
   /** {@inheritDoc KeyStore.get} */
   get(key: string): Promise<StoredRecord | null> {
     return this.#run(() => {
-      checkKey(key);
+      keyBytes(key);
       const entry = this.#backend.live(key);
       return entry === null ? null : toRecord(key, entry);
     });
@@ -183,7 +177,7 @@ export class MemoryKeyStore implements KeyStore {
     options: { ttlSeconds?: number } = {},
   ): Promise<boolean> {
     return this.#run(() => {
-      checkKey(key);
+      keyBytes(key);
       checkValue(value);
       const ttl = checkTtl(options?.ttlSeconds);
       if (this.#backend.live(key) !== null) return false;
@@ -201,7 +195,7 @@ export class MemoryKeyStore implements KeyStore {
   /** {@inheritDoc KeyStore.delete} */
   delete(key: string): Promise<void> {
     return this.#run(() => {
-      checkKey(key);
+      keyBytes(key);
       if (this.#backend.records.delete(key)) {
         this.#backend.revision++;
         this.#backend.changed(key);
@@ -211,7 +205,7 @@ export class MemoryKeyStore implements KeyStore {
 
   /** {@inheritDoc KeyStore.watch} */
   watch(prefix: string, onChange: () => void, signal: AbortSignal): void {
-    checkPrefix(prefix);
+    prefixBytes(prefix);
     if (signal.aborted || this.#closed) return;
     const w: MemoryWatch = { prefix, onChange };
     this.#watches.add(w);
@@ -258,35 +252,4 @@ export class MemoryKeyStore implements KeyStore {
 
 function toRecord(key: string, entry: MemoryEntry): StoredRecord {
   return { key, value: entry.value.slice(), version: String(entry.version) };
-}
-
-const encoder = new TextEncoder();
-
-function checkPrefix(prefix: string): void {
-  if (typeof prefix !== "string" || encoder.encode(prefix).length > MAX_STORE_KEY_BYTES) {
-    throw new KeyStoreError(`prefix must be a string of at most ${MAX_STORE_KEY_BYTES} bytes`);
-  }
-}
-
-function checkKey(key: string): void {
-  if (
-    typeof key !== "string" || key.length === 0 ||
-    encoder.encode(key).length > MAX_STORE_KEY_BYTES
-  ) {
-    throw new KeyStoreError(`key must be a string of 1..${MAX_STORE_KEY_BYTES} UTF-8 bytes`);
-  }
-}
-
-function checkValue(value: Uint8Array): void {
-  if (!(value instanceof Uint8Array) || value.length > MAX_STORE_VALUE_BYTES) {
-    throw new KeyStoreError(`value must be a Uint8Array of at most ${MAX_STORE_VALUE_BYTES} bytes`);
-  }
-}
-
-function checkTtl(ttl: number | undefined): number | undefined {
-  if (ttl === undefined) return undefined;
-  if (!Number.isSafeInteger(ttl) || ttl < 1) {
-    throw new KeyStoreError("ttlSeconds must be a positive integer");
-  }
-  return ttl;
 }
