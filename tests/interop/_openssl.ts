@@ -9,7 +9,7 @@
  * @module
  */
 
-import { terminate } from "../_process.ts";
+import { runCommand, terminate } from "../_process.ts";
 
 const decoder = new TextDecoder();
 
@@ -141,52 +141,16 @@ export async function runOpenssl(
   args: string[],
   options: RunOptions = {},
 ): Promise<CommandResult> {
-  const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS;
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  try {
-    const child = new Deno.Command(bin, {
-      args,
-      stdin: options.stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-      signal: controller.signal,
-    }).spawn();
-    if (options.stdin !== undefined) {
-      const data = typeof options.stdin === "string"
-        ? new TextEncoder().encode(options.stdin)
-        : options.stdin;
-      const writer = child.stdin.getWriter();
-      try {
-        await writer.write(data);
-        await writer.close();
-      } catch {
-        // The command may exit before reading its input; the exit code tells the story.
-      }
-    }
-    const out = await child.output();
-    const result: CommandResult = {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-      stdoutBytes: out.stdout,
-    };
-    if (timedOut) {
-      throw new Error(`openssl ${args.join(" ")}: timed out after ${timeoutMs} ms`);
-    }
-    if ((options.check ?? true) && result.code !== 0) {
-      throw new Error(
-        `openssl ${args.join(" ")}: exit ${result.code}\n${result.stderr}${result.stdout}`,
-      );
-    }
-    return result;
-  } finally {
-    clearTimeout(timer);
+  const result = await runCommand(bin, args, {
+    stdin: options.stdin,
+    timeoutMs: options.timeoutMs ?? COMMAND_TIMEOUT_MS,
+  });
+  if ((options.check ?? true) && result.code !== 0) {
+    throw new Error(
+      `openssl ${args.join(" ")}: exit ${result.code}\n${result.stderr}${result.stdout}`,
+    );
   }
+  return result;
 }
 
 /**

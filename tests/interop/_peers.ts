@@ -14,11 +14,9 @@
  * @module
  */
 
-import { terminate } from "../_process.ts";
+import { runCommand, terminate } from "../_process.ts";
 import { SslSession } from "../../src/session/ssl_session.ts";
 import { freePort } from "./_openssl.ts";
-
-const decoder = new TextDecoder();
 
 /**
  * Upper bound, in milliseconds, for one short command (compile, node run, s_client).
@@ -70,40 +68,11 @@ export async function run(
   args: string[],
   options: { stdin?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> {
-  const timeoutMs = options.timeoutMs ?? RUN_TIMEOUT_MS;
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  try {
-    const child = new Deno.Command(cmd, {
-      args,
-      stdin: options.stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-      signal: controller.signal,
-    }).spawn();
-    if (options.stdin !== undefined) {
-      const writer = child.stdin.getWriter();
-      try {
-        await writer.write(new TextEncoder().encode(options.stdin));
-        await writer.close();
-      } catch {
-        // The program may exit before reading its input.
-      }
-    }
-    const out = await child.output();
-    if (timedOut) throw new Error(`${cmd} ${args.join(" ")}: timed out after ${timeoutMs} ms`);
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
+  const { code, stdout, stderr } = await runCommand(cmd, args, {
+    stdin: options.stdin,
+    timeoutMs: options.timeoutMs ?? RUN_TIMEOUT_MS,
+  });
+  return { code, stdout, stderr };
 }
 
 /** Why `cmd` cannot be started, or `null` when it can. */
