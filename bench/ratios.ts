@@ -5,23 +5,15 @@
 // averages of separately timed benchmarks mostly measures that drift; interleaving cancels it.
 //
 // Run: deno task bench (after the Deno.bench tables), or deno run bench/ratios.ts [rounds].
-import { type SslSession, TicketKey } from "../mod.ts";
-import { decodeSession, encodeSession } from "../src/session/codec.ts";
-import { TLS12_DER, TLS13_DER } from "../tests/_vectors.ts";
+import { TicketKey } from "../mod.ts";
+import { encodeSession } from "../src/session/codec.ts";
+import { BENCH_SESSIONS } from "./_sessions.ts";
 
 const ROUNDS = Number(Deno.args[0] ?? 300);
 const BATCH = 16;
 const IN_FLIGHT = 64;
 
-const cert = new Uint8Array(2048 + 4);
-cert.set([0x30, 0x82, 0x08, 0x00]);
-const withCert = decodeSession(TLS13_DER);
-withCert.peerCertificate = cert;
-const sessions: [string, SslSession][] = [
-  ["TLS 1.2 (107 B)", decodeSession(TLS12_DER)],
-  ["TLS 1.3 (143 B)", decodeSession(TLS13_DER)],
-  ["2 KiB peer cert", withCert],
-];
+const sessions = BENCH_SESSIONS;
 
 const key = await TicketKey.generate({ format: "aes-256-gcm", sealBudget: 2 ** 40 });
 const raw = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [

@@ -6,20 +6,11 @@
 // next (latency), "64 in flight" starts 64 and awaits them together (throughput); times are
 // per iteration, so the ratios within a group are the cost ratios.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { encodeSession, type SslSession, TicketKey } from "../mod.ts";
+import { encodeSession, TicketKey } from "../mod.ts";
 import { decodeSession } from "../src/session/codec.ts";
-import { TLS12_DER, TLS13_DER } from "../tests/_vectors.ts";
+import { BENCH_SESSIONS } from "./_sessions.ts";
 
-const bigCert = new Uint8Array(2048 + 4);
-bigCert.set([0x30, 0x82, 0x08, 0x00]); // a 2 KiB "certificate": one SEQUENCE
-const withCert = decodeSession(TLS13_DER);
-withCert.peerCertificate = bigCert;
-
-const sessions: [string, SslSession][] = [
-  ["TLS 1.2 (107 B DER)", decodeSession(TLS12_DER)],
-  ["TLS 1.3 (143 B DER)", decodeSession(TLS13_DER)],
-  ["2 KiB peer cert", withCert],
-];
+const sessions = BENCH_SESSIONS;
 
 const gcmKey = await TicketKey.generate({ format: "aes-256-gcm", sealBudget: 2 ** 40 });
 const cbcKey = await TicketKey.generate({ format: "openssl", sealBudget: 2 ** 40 });
