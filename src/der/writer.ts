@@ -54,6 +54,12 @@ export class DerWriter {
     this.#start = this.#buf.length;
   }
 
+  /** Prepends one byte. */
+  writeByte(byte: number): void {
+    this.#reserve(1);
+    this.#buf[--this.#start] = byte;
+  }
+
   /** Prepends raw bytes. */
   writeRaw(bytes: Uint8Array): void {
     this.#reserve(bytes.length);

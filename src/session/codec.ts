@@ -147,7 +147,9 @@ function writeSession(w: DerWriter, s: SslSession): void {
   if (s.time !== 0) w.writeExplicitInteger(1, s.time);
   w.writeOctetString(s.masterKey);
   w.writeOctetString(s.sessionId);
-  w.writeOctetString(Uint8Array.of(s.cipherId >> 8, s.cipherId & 0xff));
+  w.writeByte(s.cipherId & 0xff); // the 2-byte cipher OCTET STRING, written in place
+  w.writeByte(s.cipherId >> 8);
+  w.writeHeader(0x04, 2);
   w.writeInteger(s.sslVersion);
   w.writeInteger(SESSION_ASN1_VERSION);
   w.wrap(0x30, mark);

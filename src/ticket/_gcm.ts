@@ -21,7 +21,7 @@ export const GCM_TAG_LENGTH = 16;
  * Seals `plaintext`. One output allocation: the header is written in place, the nonce is drawn
  * straight into the output, and `encrypt`'s `ciphertext | tag` is copied once behind it.
  */
-export async function gcmSeal(
+export function gcmSeal(
   aesKey: CryptoKey,
   name: Uint8Array<ArrayBuffer>,
   plaintext: Uint8Array<ArrayBuffer>,
@@ -32,13 +32,15 @@ export async function gcmSeal(
   const nonce = out.subarray(16, GCM_HEADER_LENGTH);
   if (iv === undefined) crypto.getRandomValues(nonce);
   else nonce.set(iv);
-  const sealed = await crypto.subtle.encrypt(
+  // One promise layer (no async wrapper); Web Crypto copies `plaintext` before returning.
+  return crypto.subtle.encrypt(
     { name: "AES-GCM", iv: nonce, additionalData: name, tagLength: 128 },
     aesKey,
     plaintext,
-  );
-  out.set(new Uint8Array(sealed), GCM_HEADER_LENGTH);
-  return out;
+  ).then((sealed) => {
+    out.set(new Uint8Array(sealed), GCM_HEADER_LENGTH);
+    return out;
+  });
 }
 
 /**
