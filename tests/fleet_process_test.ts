@@ -190,7 +190,9 @@ Deno.test({
       };
       const killAt = t + Math.round(sec * 0.25);
       const downAt = t + Math.round(sec * 0.5);
-      let upAt = 0;
+      // The outage, as the test made it: from every member having exited to the restart.
+      let downDoneAt = 0;
+      let restartAt = 0;
       const faults = (async () => {
         await new Promise((r) => setTimeout(r, killAt - Date.now()));
         await cluster.killMember(0); // one member lost: the other two keep a quorum
@@ -198,9 +200,10 @@ Deno.test({
         await cluster.restartMember(0);
         await new Promise((r) => setTimeout(r, Math.max(0, downAt - Date.now())));
         await Promise.all([0, 1, 2].map((i) => cluster.stopMember(i))); // all of etcd gone
+        downDoneAt = Date.now();
         await new Promise((r) => setTimeout(r, 10_000));
+        restartAt = Date.now(); // members come back one by one; two already make a quorum
         await Promise.all([0, 1, 2].map((i) => cluster.restartMember(i)));
-        upAt = Date.now();
       })();
       const t0 = performance.now();
       const [reports] = await Promise.all([runWorkers(sc), faults]);
@@ -229,9 +232,10 @@ Deno.test({
       }
       // No key was created while etcd was down; creation resumed after.
       const creations = reports.flatMap((r) => r.creations);
-      const during = creations.filter((c) => c > downAt + 1500 && c < upAt - 500);
+      // (Creations are timestamped when a worker notices them, up to one sealing period late.)
+      const during = creations.filter((c) => c > downDoneAt + 1000 && c < restartAt);
       assert.deepEqual(during, [], "keys created while etcd was down");
-      assert.ok(creations.some((c) => c > upAt), "no key created after etcd came back");
+      assert.ok(creations.some((c) => c > restartAt), "no key created after etcd came back");
       // The late joiner held every live key the others had before it sealed.
       const late = byId.get("late")!;
       assert.ok(late.firstSealAt !== null && late.firstSealAt >= late.joinedAt);
