@@ -139,7 +139,8 @@ Deno.test({
       const reports = await runWorkers(sc);
       const union = checkAgreement(reports, [], Infinity);
       // The run spans about SECONDS/2 intervals (plus the staged one).
-      assert.ok(union.size >= SECONDS / 2 - 1 && union.size <= SECONDS / 2 + 3, `${union.size}`);
+      // (Start-up and the staged key add a few; one key per 2 s otherwise.)
+      assert.ok(union.size >= SECONDS / 2 - 2 && union.size <= SECONDS / 2 + 5, `${union.size}`);
       assert.ok(reports.some((r) => r.expiredChecked > 0), "no ticket was seen to expire");
       console.log(
         `kv: ${union.size} intervals, ${
