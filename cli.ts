@@ -10,9 +10,11 @@
  * @example
  * ```ts
  * import { main } from "./cli.ts";
- * // Same as: deno task cli keygen --layout nginx-80 --out ticket.key
- * const code = await main(["keygen", "--layout", "nginx-80", "--out", "ticket.key"]);
+ * // Same as: deno task cli keygen --layout nginx-80 --out <dir>/ticket.key
+ * const dir = await Deno.makeTempDir();
+ * const code = await main(["keygen", "--layout", "nginx-80", "--out", `${dir}/ticket.key`]);
  * console.log(code); // 0
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
