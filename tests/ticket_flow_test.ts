@@ -15,6 +15,7 @@ import {
 } from "../src/server/callbacks.ts";
 import { SslContext, type SslContextOptions } from "../src/server/ssl_context.ts";
 import { TicketKey } from "../src/ticket/ticket_key.ts";
+import { TicketKeyRing } from "../src/ticket/key_ring.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
 import { handshake, stableLengthRandom, TestClient, type TestClientVersion } from "../testing.ts";
 
@@ -701,6 +702,39 @@ Deno.test("pitfall 10: the sealed bytes are i2d(d2i(i2d(session))): timeout 0 be
   const r = await handshake(ctx, new TestClient({ version: "1.2" }));
   assert.equal(r.alert, null);
   assert.equal((await ctx.ticketSealer.open(r.tickets[0].ticket)).session!.timeout, 3);
+});
+
+Deno.test("pitfall 10 through a key callback and a ring: the normalised session is sealed", async () => {
+  const key = await cbcKey();
+  const viaKeyCb = await ctxOf({
+    genCb: (conn) => ((conn.session!.timeout = 0), 1),
+    ticketKeyCb: () => ({ ret: 1, key }),
+  });
+  const r1 = await handshake(viaKeyCb, new TestClient({ version: "1.2" }));
+  assert.equal(r1.alert, null);
+  assert.equal((await key.open(r1.tickets[0].ticket)).session!.timeout, 3);
+  const ring = new TicketKeyRing({ generate: false, now: () => Date.now() });
+  ring.add(await TicketKey.generate(), { state: "active" });
+  const viaRing = await ctxOf({ ticketKeys: ring, genCb: (c) => ((c.session!.timeout = 0), 1) });
+  const r2 = await handshake(viaRing, new TestClient({ version: "1.2" }));
+  assert.equal((await ring.open(r2.tickets[0].ticket)).session!.timeout, 3);
+});
+
+Deno.test("statem_srvr.c:construct_stateless_ticket: a session DER over 0xFF00 bytes is alert 80", async () => {
+  // gen_cb makes the session too large to seal (65,280 bytes of DER at most).
+  const big = await ctxOf({
+    genCb: (c) => (c.session!.setTicketAppData(new Uint8Array(0xff00)), 1),
+  });
+  for (const version of VERSIONS) {
+    const r = await handshake(big, new TestClient({ version }));
+    assert.equal(r.alert, 80, version);
+  }
+  // Just under the limit seals.
+  const fits = await ctxOf({
+    genCb: (c) => (c.session!.setTicketAppData(new Uint8Array(65000)), 1),
+  });
+  const ok = await handshake(fits, new TestClient({ version: "1.2" }));
+  assert.deepEqual([ok.alert, ok.tickets.length], [null, 1]);
 });
 
 Deno.test("pitfall 11: ticket keys are exactly 80 bytes (48 is rejected)", async () => {

@@ -7,10 +7,9 @@
  * @module
  */
 
-import { AlertDescription, TicketKeyError, TlsAlert } from "../errors.ts";
+import { AlertDescription, DerError, TicketKeyError, TlsAlert } from "../errors.ts";
 import { decodeSession, encodeSession } from "../session/codec.ts";
 import { SslSession } from "../session/ssl_session.ts";
-import { MAX_TICKET_PLAINTEXT_LENGTH } from "../ticket/ticket_format.ts";
 import { TicketStatus } from "../ticket/status.ts";
 import { decryptTicket } from "./_decrypt_ticket.ts";
 import type { SslContext } from "./ssl_context.ts";
@@ -563,19 +562,15 @@ export class ServerConnection {
    */
   async #seal(session: SslSession): Promise<Uint8Array | null> {
     const ctx = this.context;
-    // "Fresh copy to clean up": the bytes sealed are i2d(d2i(i2d(session))).
-    let der = encodeSession(session);
-    if (session.time === 0 || session.timeout === 0) der = encodeSession(decodeSession(der));
-    if (der.length === 0 || der.length > MAX_TICKET_PLAINTEXT_LENGTH) {
-      throw internal(`session DER of ${der.length} bytes cannot be sealed`);
-    }
+    // construct_stateless_ticket's "fresh copy to clean up": the bytes sealed are
+    // i2d(d2i(i2d(session))), which differ from i2d(session) only where d2i normalises a zero
+    // time or timeout. The sealer encodes the session; its key refuses an empty or over-long DER.
     const keyCb = ctx.ticketKeyCb;
     try {
-      if (keyCb === null) {
-        return await ("sealBytes" in ctx.ticketSealer
-          ? (ctx.ticketSealer as { sealBytes(b: Uint8Array): Promise<Uint8Array> }).sealBytes(der)
-          : ctx.ticketSealer.seal(session));
-      }
+      const sealed = session.time === 0 || session.timeout === 0
+        ? decodeSession(encodeSession(session))
+        : session;
+      if (keyCb === null) return await ctx.ticketSealer.seal(sealed);
       this.counters.keyCbEnc++;
       let rv;
       try {
@@ -588,18 +583,18 @@ export class ServerConnection {
       }
       if (rv.ret === 0) return null;
       if (!rv.key) throw internal("ticket key callback returned no key");
-      return await rv.key.sealBytes(der, rv.iv ? { iv: rv.iv } : undefined);
+      return await rv.key.seal(sealed, rv.iv ? { iv: rv.iv } : undefined);
     } catch (e) {
-      if (e instanceof TicketKeyError) throw internal(e.message);
+      if (e instanceof TicketKeyError || e instanceof DerError) throw internal(e.message);
       throw e;
     }
   }
 
   #lifetimeCap(timeout: number): number {
-    const sealer = this.context.ticketSealer as { lifetimeHint?: (t: number) => number };
-    return this.context.ticketKeyCb === null && typeof sealer.lifetimeHint === "function"
-      ? Math.min(timeout, sealer.lifetimeHint(timeout))
-      : timeout;
+    const hint = this.context.ticketKeyCb === null
+      ? this.context.ticketSealer.lifetimeHint?.(timeout)
+      : undefined;
+    return hint === undefined ? timeout : Math.min(timeout, hint);
   }
 
   async #ticketTls12(): Promise<IssuedTicket> {

@@ -55,6 +55,12 @@ export interface TicketSealer {
   seal(session: SslSession): Promise<Uint8Array>;
   /** Opens a ticket and decodes its session with `d2i_SSL_SESSION`'s rules. */
   open(ticket: Uint8Array): Promise<TicketOpenResult>;
+  /**
+   * Optional: the longest lifetime hint (seconds) worth sending for a session of
+   * `sessionTimeout` seconds sealed now, when keys expire (a key ring: the sealing key's
+   * remaining decrypt life). A server sends the smaller of the two.
+   */
+  lifetimeHint?(sessionTimeout: number): number;
 }
 
 /**
