@@ -114,72 +114,16 @@ export class DerReader {
 
   /** Reads an element header (identifier and length), as libssl's `ASN1_get_object` does. */
   readHeader(): DerHeader {
-    this.#scan();
+    this.pos = scanHeader(this.bytes, this.pos, this.end);
     return {
-      tag: this.#tag,
-      tagNumber: this.#tagNumber,
-      tagClass: this.#tag >> 6,
-      constructed: (this.#tag & 0x20) !== 0,
-      start: this.#start,
+      tag: scanned.tag,
+      tagNumber: scanned.tagNumber,
+      tagClass: scanned.tag >> 6,
+      constructed: (scanned.tag & 0x20) !== 0,
+      start: scanned.start,
       contentStart: this.pos,
-      length: this.#length,
+      length: scanned.length,
     };
-  }
-
-  // The header #scan read last (no object allocated on the hot paths).
-  #tag = 0;
-  #tagNumber = 0;
-  #start = 0;
-  #length = 0;
-
-  /** Parses the header at `pos` into the private fields and moves `pos` to its contents. */
-  #scan(): void {
-    const b = this.bytes;
-    const start = this.pos;
-    let p = start;
-    let max = this.end - p;
-    if (max < 1) throw new DerError("element expected, input ends", p);
-    const tag = b[p++];
-    const constructed = (tag & 0x20) !== 0;
-    let tagNumber = tag & 0x1f;
-    if (--max === 0) throw new DerError("element header truncated", start);
-    if (tagNumber === 0x1f) {
-      tagNumber = 0;
-      while (b[p] & 0x80) {
-        tagNumber = tagNumber * 128 + (b[p++] & 0x7f);
-        if (--max === 0 || tagNumber > 0x7fffffff >> 7) {
-          throw new DerError("bad high tag number", start);
-        }
-      }
-      tagNumber = tagNumber * 128 + (b[p++] & 0x7f);
-      if (--max === 0) throw new DerError("element header truncated", start);
-    }
-    // asn1_get_length
-    max--;
-    const first = b[p++];
-    let length: number;
-    if (first === 0x80) {
-      if (!constructed) throw new DerError("indefinite length on a primitive element", start);
-      length = -1;
-    } else if (first & 0x80) {
-      let n = first & 0x7f;
-      if (max < n + 1) throw new DerError("length bytes run past the input", start);
-      while (n > 0 && b[p] === 0) {
-        p++;
-        n--;
-      }
-      if (n > 6) throw new DerError("length too large", start);
-      length = 0;
-      while (n-- > 0) length = length * 256 + b[p++];
-    } else {
-      length = first;
-    }
-    if (length > this.end - p) throw new DerError("element length runs past its container", start);
-    this.pos = p;
-    this.#tag = tag;
-    this.#tagNumber = tagNumber;
-    this.#start = start;
-    this.#length = length;
   }
 
   /** A reader over the contents of a constructed element whose header was just read. */
@@ -235,24 +179,11 @@ export class DerReader {
    * universal 4 unless an IMPLICIT class and number are given.
    */
   readOctetString(tagClass = 0, tagNumber = 4): Uint8Array {
-    this.#scan();
-    if (this.#tag >> 6 !== tagClass || this.#tagNumber !== tagNumber) {
-      throw new DerError("expected OCTET STRING", this.#start);
+    const h = this.readHeader();
+    if (h.tagClass !== tagClass || h.tagNumber !== tagNumber) {
+      throw new DerError("expected OCTET STRING", h.start);
     }
-    if (!(this.#tag & 0x20)) {
-      const from = this.pos;
-      this.pos = from + this.#length;
-      return this.bytes.subarray(from, this.pos);
-    }
-    const h: DerHeader = {
-      tag: this.#tag,
-      tagNumber,
-      tagClass,
-      constructed: true,
-      start: this.#start,
-      contentStart: this.pos,
-      length: this.#length,
-    };
+    if (!h.constructed) return this.readContent(h);
     const parts: Uint8Array[] = [];
     const inner = this.enter(h);
     collectSegments(inner, parts, 0);
@@ -274,32 +205,107 @@ export class DerReader {
    * number (exact, since it is below 2^47), and only larger ones as a bigint.
    */
   readIntegerValue(): number | bigint {
-    this.#scan();
-    const start = this.#start;
-    if (this.#tag >> 6 !== 0 || this.#tagNumber !== 2) {
-      throw new DerError("expected INTEGER", start);
-    }
-    if (this.#tag & 0x20) throw new DerError("INTEGER is constructed", start);
-    // Read in place: no header object, no view, for the common small integers.
-    const b = this.bytes;
-    const p = this.pos;
-    const len = this.#length;
-    this.pos = p + len;
-    if (len === 0) return 0;
-    if (len > 1 && ((b[p] === 0 && !(b[p + 1] & 0x80)) || (b[p] === 0xff && (b[p + 1] & 0x80)))) {
-      throw new DerError("INTEGER is not minimally encoded", start);
-    }
-    if (len > 9) throw new DerError("INTEGER too large", start);
-    if (len <= 6) {
-      let n = b[p] & 0x80 ? -1 : 0;
-      for (let i = p; i < p + len; i++) n = n * 256 + b[i];
-      return n;
-    }
-    let v = 0n;
-    for (let i = p; i < p + len; i++) v = (v << 8n) | BigInt(b[i]);
-    if (b[p] & 0x80) v -= 1n << BigInt(8 * len);
-    return v;
+    const p = scanHeader(this.bytes, this.pos, this.end);
+    this.pos = p + scanned.length;
+    return integerContents(this.bytes, p);
   }
+}
+
+/**
+ * The header {@link scanHeader} read last. One shared scratch record, so that scanning a header
+ * allocates nothing; read it before the next scan. Internal.
+ */
+export const scanned = {
+  /** The first identifier byte. */
+  tag: 0,
+  /** Tag number (high-tag-number form decoded). */
+  tagNumber: 0,
+  /** Offset of the identifier byte. */
+  start: 0,
+  /** Content length, or -1 for the indefinite form. */
+  length: 0,
+};
+
+/**
+ * Reads the element header at `b[p]`, within `[p, end)`, as libssl's `ASN1_get_object` does,
+ * into {@link scanned}, and returns the offset of its first content byte. The one home of the
+ * identifier and length rules; {@link DerReader} and the session decoder both read headers here.
+ * Internal.
+ */
+export function scanHeader(b: Uint8Array, p: number, end: number): number {
+  const start = p;
+  let max = end - p;
+  if (max < 1) throw new DerError("element expected, input ends", p);
+  const tag = b[p++];
+  const constructed = (tag & 0x20) !== 0;
+  let tagNumber = tag & 0x1f;
+  if (--max === 0) throw new DerError("element header truncated", start);
+  if (tagNumber === 0x1f) {
+    tagNumber = 0;
+    while (b[p] & 0x80) {
+      tagNumber = tagNumber * 128 + (b[p++] & 0x7f);
+      if (--max === 0 || tagNumber > 0x7fffffff >> 7) {
+        throw new DerError("bad high tag number", start);
+      }
+    }
+    tagNumber = tagNumber * 128 + (b[p++] & 0x7f);
+    if (--max === 0) throw new DerError("element header truncated", start);
+  }
+  // asn1_get_length
+  max--;
+  const first = b[p++];
+  let length: number;
+  if (first === 0x80) {
+    if (!constructed) throw new DerError("indefinite length on a primitive element", start);
+    length = -1;
+  } else if (first & 0x80) {
+    let n = first & 0x7f;
+    if (max < n + 1) throw new DerError("length bytes run past the input", start);
+    while (n > 0 && b[p] === 0) {
+      p++;
+      n--;
+    }
+    if (n > 6) throw new DerError("length too large", start);
+    length = 0;
+    while (n-- > 0) length = length * 256 + b[p++];
+  } else {
+    length = first;
+  }
+  if (length > end - p) throw new DerError("element length runs past its container", start);
+  scanned.tag = tag;
+  scanned.tagNumber = tagNumber;
+  scanned.start = start;
+  scanned.length = length;
+  return p;
+}
+
+/**
+ * The value of the INTEGER whose header {@link scanHeader} just read and whose contents start at
+ * `b[p]`: minimal contents required, as libssl's `c2i_ibuf` does; zero-length contents read as 0,
+ * as `crypto/asn1/x_int64.c` allows. At most 6 content bytes come back as an exact number, more
+ * (up to 9) as a bigint. Internal.
+ */
+export function integerContents(b: Uint8Array, p: number): number | bigint {
+  const start = scanned.start;
+  if (scanned.tag >> 6 !== 0 || scanned.tagNumber !== 2) {
+    throw new DerError("expected INTEGER", start);
+  }
+  if (scanned.tag & 0x20) throw new DerError("INTEGER is constructed", start);
+  const len = scanned.length;
+  if (len === 0) return 0;
+  if (len > 1 && ((b[p] === 0 && !(b[p + 1] & 0x80)) || (b[p] === 0xff && (b[p + 1] & 0x80)))) {
+    throw new DerError("INTEGER is not minimally encoded", start);
+  }
+  if (len > 9) throw new DerError("INTEGER too large", start);
+  if (len <= 6) {
+    let n = b[p] & 0x80 ? -1 : 0;
+    for (let i = p; i < p + len; i++) n = n * 256 + b[i];
+    return n;
+  }
+  let v = 0n;
+  for (let i = p; i < p + len; i++) v = (v << 8n) | BigInt(b[i]);
+  if (b[p] & 0x80) v -= 1n << BigInt(8 * len);
+  return v;
 }
 
 function collectSegments(r: DerReader, parts: Uint8Array[], depth: number): void {

@@ -14,7 +14,7 @@ import { failed, type OpenCounters, opened } from "./_open.ts";
 export const GCM_HEADER_LENGTH = 28;
 /** GCM nonce length. */
 export const GCM_NONCE_LENGTH = 12;
-/** GCM tag length. */
+/** GCM tag length: 128 bits, Web Crypto's default `tagLength`. */
 export const GCM_TAG_LENGTH = 16;
 
 /**
@@ -34,7 +34,7 @@ export function gcmSeal(
   else nonce.set(iv);
   // One promise layer (no async wrapper); Web Crypto copies `plaintext` before returning.
   return crypto.subtle.encrypt(
-    { name: "AES-GCM", iv: nonce, additionalData: name, tagLength: 128 },
+    { name: "AES-GCM", iv: nonce, additionalData: name },
     aesKey,
     plaintext,
   ).then((sealed) => {
@@ -64,7 +64,6 @@ export function gcmOpen(
       name: "AES-GCM",
       iv: t.subarray(16, GCM_HEADER_LENGTH),
       additionalData: t.subarray(0, 16),
-      tagLength: 128,
     },
     aesKey,
     t.subarray(GCM_HEADER_LENGTH),

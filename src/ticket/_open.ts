@@ -6,6 +6,7 @@
  */
 
 import { decodeOwnedSession } from "../session/codec.ts";
+import type { SslSession } from "../session/ssl_session.ts";
 import { DerError } from "../errors.ts";
 import { TicketStatus } from "./status.ts";
 import type { TicketOpenResult } from "./sealer.ts";
@@ -50,8 +51,13 @@ export function noDecrypt(
  * Decodes the plaintext of an opened ticket: a `DerError` (bad DER, trailing bytes) becomes
  * `NO_DECRYPT` (checks 13 and 14 of `ssl/t1_lib.c:tls_decrypt_ticket`). The `keyName` stays as it
  * was: a CBC plaintext that passed its padding check came from at least 16 bytes of ciphertext.
+ * `shell` is a `sessionShell()` made while the ticket was being decrypted.
  */
-export function decodeOpened(opened: OpenedTicketBytes, nowSeconds?: number): TicketOpenResult {
+export function decodeOpened(
+  opened: OpenedTicketBytes,
+  nowSeconds?: number,
+  shell?: SslSession,
+): TicketOpenResult {
   if (opened.plaintext === null) {
     return {
       status: opened.status,
@@ -62,7 +68,7 @@ export function decodeOpened(opened: OpenedTicketBytes, nowSeconds?: number): Ti
   }
   try {
     // The plaintext is a fresh buffer of our own: the session may keep views into it.
-    const session = decodeOwnedSession(opened.plaintext, nowSeconds);
+    const session = decodeOwnedSession(opened.plaintext, nowSeconds, shell);
     return { status: opened.status, session, keyName: opened.keyName, failure: null };
   } catch (e) {
     if (!(e instanceof DerError)) throw e;

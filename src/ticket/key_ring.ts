@@ -17,6 +17,7 @@ import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "./sealer.
 import type { OpenedTicketBytes, TicketFormat } from "./ticket_format.ts";
 import { type GenerateTicketKeyOptions, TicketKey } from "./ticket_key.ts";
 import { nameKey } from "./_bytes.ts";
+import { sessionShell } from "../session/_decode.ts";
 import {
   decodeOpened,
   type KeyInternals,
@@ -679,12 +680,15 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
       this.#unknownKey++;
       return decodeOpened(noDecrypt(ticket, 16, "unknownKey"));
     }
-    const bytes = await e.ops.open(
+    const pending = e.ops.open(
       ticket,
       e.state === "decrypt-only" ? TicketStatus.SUCCESS_RENEW : TicketStatus.SUCCESS,
       e.counters,
     );
-    const r = decodeOpened(bytes, Math.floor(now / 1000));
+    // Allocated while Web Crypto decrypts, not after it (see sessionShell).
+    const shell = sessionShell();
+    const bytes = await pending;
+    const r = decodeOpened(bytes, Math.floor(now / 1000), shell);
     if (r.failure === "badSession") {
       e.counters.opened--;
       if (bytes.status === TicketStatus.SUCCESS_RENEW) e.counters.renewed--;

@@ -32,6 +32,7 @@ import {
 import { asBufferBytes, constantTimeEqual, toHex } from "./_bytes.ts";
 import { LAYOUTS, type LayoutSpec } from "./_key_layout.ts";
 import { decodeOpened, keyInternals, noDecrypt, precheck } from "./_open.ts";
+import { sessionShell } from "../session/_decode.ts";
 import { TicketStatus } from "./status.ts";
 import { GCM_NONCE_LENGTH, gcmOpen, gcmSeal } from "./_gcm.ts";
 import { CBC_IV_LENGTH, cbcOpen, cbcSeal } from "./_openssl_cbc.ts";
@@ -764,7 +765,10 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
    * @returns Status, session (on success) and OpenSSL's keyName view.
    */
   open(ticket: Uint8Array, options?: OpenOptions): Promise<TicketOpenResult> {
-    return this.openBytes(ticket, options).then((o) => decodeOpened(o));
+    const pending = this.openBytes(ticket, options);
+    // Allocated while Web Crypto decrypts, not after it (see sessionShell).
+    const shell = sessionShell();
+    return pending.then((o) => decodeOpened(o, undefined, shell));
   }
 
   /**
