@@ -218,22 +218,15 @@ function latin1Decode(b: Uint8Array): string {
 /**
  * Decodes `der`, which the session may keep views into. The master key is copied into a
  * buffer of its own and wiped from `der`, so no other field's `.buffer` holds it.
- *
- * With `into` (a {@link sessionShell}), the fields are set on it and a master key that fits
- * goes into the shell's spare buffer: the allocations were made earlier, while Web Crypto ran.
  */
-export function decodeSessionDer(
-  der: Uint8Array,
-  now: number | undefined,
-  into?: SslSession,
-): SslSession {
+export function decodeSessionDer(der: Uint8Array, now: number | undefined): SslSession {
   let p = scanHeader(der, 0, der.length);
   if (scanned.tag >> 6 !== 0 || scanned.tagNumber !== 16 || !(scanned.tag & 0x20)) {
     throw new DerError("SSL_SESSION is not a SEQUENCE", scanned.start);
   }
   const indefinite = scanned.length < 0;
   const r = new Cursor(der, p, indefinite ? der.length : p + scanned.length);
-  const s = into ?? new SslSession();
+  const s = new SslSession();
 
   const version = r.int("version", UINT32);
   if (version !== SESSION_ASN1_VERSION) {
@@ -257,9 +250,7 @@ export function decodeSessionDer(
   at = r.p;
   const k = r.octetString(0, 4);
   checkLength("masterKey", r.len, MAX_MASTER_KEY_LENGTH, at);
-  s.masterKey = k < 0
-    ? ownMasterKey(r.collected, 0, r.len, into?.masterKey)
-    : ownMasterKey(der, k, r.len, into?.masterKey);
+  s.masterKey = k < 0 ? ownMasterKey(r.collected, 0, r.len) : ownMasterKey(der, k, r.len);
   if (k < 0) der.fill(0, at, r.p); // a constructed string: every segment
   // The OPTIONAL fields, context-tagged [0] to [20], each at most once and in template order.
   let time = 0;
@@ -356,34 +347,10 @@ export function decodeSessionDer(
   return s;
 }
 
-/**
- * An empty session whose `masterKey` is a spare, private 48-byte buffer (the master key's size
- * for TLS 1.2, and for TLS 1.3 with SHA-384; SHA-256 keys take its first 32 bytes), for
- * {@link decodeSessionDer}'s `into`. The ticket layer makes one after dispatching the
- * decryption, so the allocations overlap the wait for Web Crypto instead of following it.
- */
-export function sessionShell(): SslSession {
-  const s = new SslSession();
-  s.masterKey = new Uint8Array(48);
-  return s;
-}
-
-/**
- * The master key `from[at, at + length)` copied into a buffer of its own (`spare` when it
- * fits) and wiped from `from`.
- */
-function ownMasterKey(
-  from: Uint8Array,
-  at: number,
-  length: number,
-  spare: Uint8Array | undefined,
-): Uint8Array {
+/** The master key `from[at, at + length)`, copied into a buffer of its own and wiped from `from`. */
+function ownMasterKey(from: Uint8Array, at: number, length: number): Uint8Array {
   if (length === 0) return EMPTY;
-  const own = spare === undefined || spare.length < length
-    ? new Uint8Array(length)
-    : spare.length === length
-    ? spare
-    : spare.subarray(0, length);
+  const own = new Uint8Array(length);
   for (let i = 0; i < length; i++) {
     own[i] = from[at + i];
     from[at + i] = 0;

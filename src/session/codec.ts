@@ -171,11 +171,10 @@ export function decodeSession(der: Uint8Array, options: DecodeSessionOptions = {
 
 /**
  * {@link decodeSession} of a buffer nobody else holds (a freshly decrypted ticket plaintext),
- * which it then owns: the session's byte fields are views into it. `into`, a `sessionShell()`
- * made while the plaintext was being decrypted, receives the fields. Internal.
+ * which it then owns: the session's byte fields are views into it. Internal.
  */
-export function decodeOwnedSession(der: Uint8Array, now?: number, into?: SslSession): SslSession {
-  return decodeSessionDer(der, now, into);
+export function decodeOwnedSession(der: Uint8Array, now?: number): SslSession {
+  return decodeSessionDer(der, now);
 }
 
 const PEM_LABEL = "SSL SESSION PARAMETERS";

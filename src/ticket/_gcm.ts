@@ -6,9 +6,8 @@
  */
 
 import type { TicketStatus } from "./status.ts";
-import type { OpenedTicketBytes } from "./ticket_format.ts";
 import { asBufferBytes, isOperationError } from "./_bytes.ts";
-import { failed, type OpenCounters, opened } from "./_open.ts";
+import { failed, type OpenCounters, opened, type OpenFinish } from "./_open.ts";
 
 /** Bytes in front of the ciphertext: key name and nonce. */
 export const GCM_HEADER_LENGTH = 28;
@@ -45,20 +44,23 @@ export function gcmSeal(
 
 /**
  * Opens a ticket whose key name already matched and whose length is within
- * `MIN_TICKET_LENGTH..MAX_TICKET_LENGTH`. A ticket with no ciphertext byte is too short.
+ * `MIN_TICKET_LENGTH..MAX_TICKET_LENGTH`, resolving to `finish(result)`. A ticket with no
+ * ciphertext byte is too short.
  */
-export function gcmOpen(
+export function gcmOpen<R>(
   aesKey: CryptoKey,
   ticket: Uint8Array,
   success: TicketStatus,
   counters: OpenCounters | null,
-): Promise<OpenedTicketBytes> {
+  finish: OpenFinish<R>,
+): Promise<R> {
   const n = ticket.length;
   if (n <= GCM_HEADER_LENGTH + GCM_TAG_LENGTH) {
-    return Promise.resolve(failed(ticket, n, "tooShort", counters));
+    return Promise.resolve(finish(failed(ticket, n, "tooShort", counters)));
   }
   const t = asBufferBytes(ticket);
-  // One promise layer (no async wrapper): the open path runs once per resumption.
+  // One promise layer (no async wrapper, and `finish` runs inside it): the open path runs once
+  // per resumption.
   return crypto.subtle.decrypt(
     {
       name: "AES-GCM",
@@ -68,9 +70,9 @@ export function gcmOpen(
     aesKey,
     t.subarray(GCM_HEADER_LENGTH),
   ).then(
-    (plaintext) => opened(ticket, plaintext, success, counters),
+    (plaintext) => finish(opened(ticket, plaintext, success, counters)),
     (e) => {
-      if (isOperationError(e)) return failed(ticket, n, "badMac", counters);
+      if (isOperationError(e)) return finish(failed(ticket, n, "badMac", counters));
       throw e;
     },
   );

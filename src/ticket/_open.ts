@@ -6,7 +6,6 @@
  */
 
 import { decodeOwnedSession } from "../session/codec.ts";
-import type { SslSession } from "../session/ssl_session.ts";
 import { DerError } from "../errors.ts";
 import { TicketStatus } from "./status.ts";
 import type { TicketOpenResult } from "./sealer.ts";
@@ -51,13 +50,8 @@ export function noDecrypt(
  * Decodes the plaintext of an opened ticket: a `DerError` (bad DER, trailing bytes) becomes
  * `NO_DECRYPT` (checks 13 and 14 of `ssl/t1_lib.c:tls_decrypt_ticket`). The `keyName` stays as it
  * was: a CBC plaintext that passed its padding check came from at least 16 bytes of ciphertext.
- * `shell` is a `sessionShell()` made while the ticket was being decrypted.
  */
-export function decodeOpened(
-  opened: OpenedTicketBytes,
-  nowSeconds?: number,
-  shell?: SslSession,
-): TicketOpenResult {
+export function decodeOpened(opened: OpenedTicketBytes, nowSeconds?: number): TicketOpenResult {
   if (opened.plaintext === null) {
     return {
       status: opened.status,
@@ -68,7 +62,7 @@ export function decodeOpened(
   }
   try {
     // The plaintext is a fresh buffer of our own: the session may keep views into it.
-    const session = decodeOwnedSession(opened.plaintext, nowSeconds, shell);
+    const session = decodeOwnedSession(opened.plaintext, nowSeconds);
     return { status: opened.status, session, keyName: opened.keyName, failure: null };
   } catch (e) {
     if (!(e instanceof DerError)) throw e;
@@ -121,17 +115,27 @@ export function failed(
   return noDecrypt(ticket, eticklen, failure);
 }
 
+/**
+ * What an open hands its byte-level result to, inside the one reaction to Web Crypto's promise:
+ * {@link asIs}, or a decode to a session. (Each extra `then` layer costs as much as a decode.)
+ */
+export type OpenFinish<R> = (opened: OpenedTicketBytes) => R;
+
+/** The {@link OpenFinish} of the byte-level opens. */
+export const asIs: OpenFinish<OpenedTicketBytes> = (opened) => opened;
+
 /** The hot-path operations of one `TicketKey`, for `TicketKeyRing`. */
 export interface KeyInternals {
   /**
    * Opens a ticket whose name matched (format checks onward), reporting `success` as the status
-   * of a ticket that opens and updating `counters` when given.
+   * of a ticket that opens, updating `counters` when given, and resolving to `finish(result)`.
    */
-  open(
+  open<R>(
     ticket: Uint8Array,
     success: TicketStatus,
     counters: OpenCounters | null,
-  ): Promise<OpenedTicketBytes>;
+    finish: OpenFinish<R>,
+  ): Promise<R>;
   /** Checks and counts synchronously (throws `TicketKeyError`), then seals. */
   seal(plaintext: Uint8Array, iv: Uint8Array | undefined): Promise<Uint8Array>;
 }

@@ -7,9 +7,8 @@
  */
 
 import type { TicketStatus } from "./status.ts";
-import type { OpenedTicketBytes } from "./ticket_format.ts";
 import { asBufferBytes, constantTimeEqual, isOperationError } from "./_bytes.ts";
-import { failed, type OpenCounters, opened } from "./_open.ts";
+import { failed, type OpenCounters, opened, type OpenFinish } from "./_open.ts";
 
 /** Bytes in front of the ciphertext: key name and IV. */
 export const CBC_HEADER_LENGTH = 32;
@@ -48,17 +47,18 @@ export async function cbcSeal(
  * `MIN_TICKET_LENGTH..MAX_TICKET_LENGTH`, with `tls_decrypt_ticket`'s checks 8 to 12 in order.
  * The MAC is checked (constant-time) before anything is decrypted.
  */
-export async function cbcOpen(
+export async function cbcOpen<R>(
   aesKey: CryptoKey,
   hmacKey: CryptoKey,
   ticket: Uint8Array,
   success: TicketStatus,
   counters: OpenCounters | null,
-): Promise<OpenedTicketBytes> {
+  finish: OpenFinish<R>,
+): Promise<R> {
   let eticklen = ticket.length;
   // check 8: eticklen <= 16 + ivlen + mlen
   if (eticklen <= CBC_HEADER_LENGTH + MAC_LENGTH) {
-    return failed(ticket, eticklen, "tooShort", counters);
+    return finish(failed(ticket, eticklen, "tooShort", counters));
   }
   const t = asBufferBytes(ticket);
   // check 9: eticklen -= mlen; HMAC over etick[0..eticklen]
@@ -66,12 +66,12 @@ export async function cbcOpen(
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, t.subarray(0, eticklen)));
   // check 10: CRYPTO_memcmp
   if (!constantTimeEqual(mac, 0, t, eticklen, MAC_LENGTH)) {
-    return failed(ticket, eticklen, "badMac", counters);
+    return finish(failed(ticket, eticklen, "badMac", counters));
   }
   // check 11: eticklen -= 16 + ivlen; decrypt etick[32..]
   eticklen -= CBC_HEADER_LENGTH;
   // check 12: DecryptFinal fails on a partial block or bad padding
-  if (eticklen % 16 !== 0) return failed(ticket, eticklen, "badPadding", counters);
+  if (eticklen % 16 !== 0) return finish(failed(ticket, eticklen, "badPadding", counters));
   let plaintext: ArrayBuffer;
   try {
     plaintext = await crypto.subtle.decrypt(
@@ -80,9 +80,9 @@ export async function cbcOpen(
       t.subarray(CBC_HEADER_LENGTH, CBC_HEADER_LENGTH + eticklen),
     );
   } catch (e) {
-    if (isOperationError(e)) return failed(ticket, eticklen, "badPadding", counters);
+    if (isOperationError(e)) return finish(failed(ticket, eticklen, "badPadding", counters));
     throw e;
   }
   // The plaintext came from >= 16 bytes of ciphertext, so keyname_len is 16.
-  return opened(ticket, plaintext, success, counters);
+  return finish(opened(ticket, plaintext, success, counters));
 }

@@ -17,13 +17,14 @@ import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "./sealer.
 import type { OpenedTicketBytes, TicketFormat } from "./ticket_format.ts";
 import { type GenerateTicketKeyOptions, TicketKey } from "./ticket_key.ts";
 import { nameKey } from "./_bytes.ts";
-import { sessionShell } from "../session/_decode.ts";
 import {
+  asIs,
   decodeOpened,
   type KeyInternals,
   keyInternals,
   noDecrypt,
   type OpenCounters,
+  type OpenFinish,
   precheck,
 } from "./_open.ts";
 
@@ -619,19 +620,33 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    * @returns Status, plaintext (on success), keyName view and failure reason.
    */
   openBytes(ticket: Uint8Array): Promise<OpenedTicketBytes> {
+    return this.#open(ticket, () => asIs);
+  }
+
+  /**
+   * {@link TicketKeyRing.openBytes}, resolving to `finish(result)`, where `finish` is made by
+   * `makeFinish` once the key (or its absence) and the time are known.
+   */
+  #open<R>(
+    ticket: Uint8Array,
+    makeFinish: (e: Entry | undefined, nowMs: number) => OpenFinish<R>,
+  ): Promise<R> {
     const early = precheck(ticket);
-    if (early !== null) return Promise.resolve(this.#countEarly(early));
+    if (early !== null) {
+      return Promise.resolve(makeFinish(undefined, 0)(this.#countEarly(early)));
+    }
     const now = this.#now();
     if (now >= this.#nextCheck) this.#advance(now);
     const e = this.#byId.get(nameKey(ticket));
     if (e === undefined) {
       this.#unknownKey++;
-      return Promise.resolve(noDecrypt(ticket, 16, "unknownKey"));
+      return Promise.resolve(makeFinish(undefined, now)(noDecrypt(ticket, 16, "unknownKey")));
     }
     return e.ops.open(
       ticket,
       e.state === "decrypt-only" ? TicketStatus.SUCCESS_RENEW : TicketStatus.SUCCESS,
       e.counters,
+      makeFinish(e, now),
     );
   }
 
@@ -670,31 +685,16 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    * @param ticket The ticket bytes.
    * @returns Status, session (on success) and keyName view.
    */
-  async open(ticket: Uint8Array): Promise<TicketOpenResult> {
-    const early = precheck(ticket);
-    if (early !== null) return decodeOpened(this.#countEarly(early));
-    const now = this.#now();
-    if (now >= this.#nextCheck) this.#advance(now);
-    const e = this.#byId.get(nameKey(ticket));
-    if (e === undefined) {
-      this.#unknownKey++;
-      return decodeOpened(noDecrypt(ticket, 16, "unknownKey"));
-    }
-    const pending = e.ops.open(
-      ticket,
-      e.state === "decrypt-only" ? TicketStatus.SUCCESS_RENEW : TicketStatus.SUCCESS,
-      e.counters,
-    );
-    // Allocated while Web Crypto decrypts, not after it (see sessionShell).
-    const shell = sessionShell();
-    const bytes = await pending;
-    const r = decodeOpened(bytes, Math.floor(now / 1000), shell);
-    if (r.failure === "badSession") {
-      e.counters.opened--;
-      if (bytes.status === TicketStatus.SUCCESS_RENEW) e.counters.renewed--;
-      e.counters.failures.badSession++;
-    }
-    return r;
+  open(ticket: Uint8Array): Promise<TicketOpenResult> {
+    return this.#open(ticket, (e, now) => (bytes) => {
+      const r = decodeOpened(bytes, Math.floor(now / 1000));
+      if (e !== undefined && r.failure === "badSession") {
+        e.counters.opened--;
+        if (bytes.status === TicketStatus.SUCCESS_RENEW) e.counters.renewed--;
+        e.counters.failures.badSession++;
+      }
+      return r;
+    });
   }
 
   /**

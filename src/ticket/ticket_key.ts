@@ -31,8 +31,7 @@ import {
 } from "./ticket_format.ts";
 import { asBufferBytes, constantTimeEqual, toHex } from "./_bytes.ts";
 import { LAYOUTS, type LayoutSpec } from "./_key_layout.ts";
-import { decodeOpened, keyInternals, noDecrypt, precheck } from "./_open.ts";
-import { sessionShell } from "../session/_decode.ts";
+import { asIs, decodeOpened, keyInternals, noDecrypt, type OpenFinish, precheck } from "./_open.ts";
 import { TicketStatus } from "./status.ts";
 import { GCM_NONCE_LENGTH, gcmOpen, gcmSeal } from "./_gcm.ts";
 import { CBC_IV_LENGTH, cbcOpen, cbcSeal } from "./_openssl_cbc.ts";
@@ -327,8 +326,8 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
     this.#budget = budget;
     keyInternals.set(this, {
       open: hmac === null
-        ? (t, success, counters) => gcmOpen(aes, t, success, counters)
-        : (t, success, counters) => cbcOpen(aes, hmac, t, success, counters),
+        ? (t, success, counters, finish) => gcmOpen(aes, t, success, counters, finish)
+        : (t, success, counters, finish) => cbcOpen(aes, hmac, t, success, counters, finish),
       seal: (plaintext, iv) => this.#seal(plaintext, iv),
     });
   }
@@ -710,14 +709,23 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
    * @returns Status, plaintext (on success), OpenSSL's keyName view and the failure reason.
    */
   openBytes(ticket: Uint8Array, options?: OpenOptions): Promise<OpenedTicketBytes> {
+    return this.#open(ticket, options, asIs);
+  }
+
+  /** {@link TicketKey.openBytes}, resolving to `finish(result)`. */
+  #open<R>(
+    ticket: Uint8Array,
+    options: OpenOptions | undefined,
+    finish: OpenFinish<R>,
+  ): Promise<R> {
     const early = precheck(ticket);
-    if (early !== null) return Promise.resolve(early);
+    if (early !== null) return Promise.resolve(finish(early));
     if (options?.anyName !== true && !this.matches(ticket)) {
-      return Promise.resolve(noDecrypt(ticket, 16, "unknownKey"));
+      return Promise.resolve(finish(noDecrypt(ticket, 16, "unknownKey")));
     }
     return this.#hmac === null
-      ? gcmOpen(this.#aes, ticket, TicketStatus.SUCCESS, null)
-      : cbcOpen(this.#aes, this.#hmac, ticket, TicketStatus.SUCCESS, null);
+      ? gcmOpen(this.#aes, ticket, TicketStatus.SUCCESS, null, finish)
+      : cbcOpen(this.#aes, this.#hmac, ticket, TicketStatus.SUCCESS, null, finish);
   }
 
   /**
@@ -765,10 +773,7 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
    * @returns Status, session (on success) and OpenSSL's keyName view.
    */
   open(ticket: Uint8Array, options?: OpenOptions): Promise<TicketOpenResult> {
-    const pending = this.openBytes(ticket, options);
-    // Allocated while Web Crypto decrypts, not after it (see sessionShell).
-    const shell = sessionShell();
-    return pending.then((o) => decodeOpened(o, undefined, shell));
+    return this.#open(ticket, options, decodeOpened);
   }
 
   /**
