@@ -134,6 +134,23 @@ class Cursor {
     return p;
   }
 
+  /**
+   * One whole element of any kind inside an EXPLICIT wrapper, as a view; BER indefinite
+   * contents are walked, with the wrapper's nesting depth (2) counted.
+   */
+  element(): Uint8Array {
+    const start = this.p;
+    const p = scanHeader(this.b, start, this.end);
+    if (scanned.length >= 0) {
+      this.p = p + scanned.length;
+    } else {
+      const r = new DerReader(this.b, start, this.end, false, 2);
+      r.skipElement();
+      this.p = r.pos;
+    }
+    return this.b.subarray(start, this.p);
+  }
+
   /** {@link Cursor.octetString}'s contents: a view of `b`, or the collected copy. */
   octets(tagClass = 0, tagNumber = 4): Uint8Array {
     const at = this.octetString(tagClass, tagNumber);
@@ -275,9 +292,7 @@ export function decodeSessionDer(der: Uint8Array, now: number | undefined): SslS
       case 3: {
         const wrapper = r.explicit(3);
         if (!r.nextIs(0, 16)) throw new DerError("[3] peer certificate is not a SEQUENCE", r.p);
-        const c = new DerReader(der, r.p, r.end);
-        s.peerCertificate = c.skipElement();
-        r.p = c.pos;
+        s.peerCertificate = r.element();
         r.close(3, wrapper);
         break;
       }
