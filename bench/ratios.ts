@@ -1,16 +1,17 @@
 // Cost ratios of the public seal/open API against the raw Web Crypto AES-GCM primitive, measured
 // interleaved and paired: each round times a batch of every operation in turn, each round gives
 // the ratio of the API's batch to the raw primitive's batch just before it, and the figure is
-// the median of those per-round ratios (times are medians over all rounds). On a shared 2-core machine one-at-a-time Web Crypto latency
-// swings by tens of percent from one benchmark to the next (thread-pool wake-ups), so comparing
-// averages of separately timed benchmarks mostly measures that drift; interleaving cancels it.
+// the median of those per-round ratios (times are medians over all rounds). On a shared 2-core
+// machine one-at-a-time Web Crypto latency swings by tens of percent from one benchmark to the
+// next, so comparing averages of separately timed benchmarks mostly measures that drift;
+// interleaving cancels it, and 1,000 rounds (about 20 s) average over the slower swings.
 //
 // Run: deno task bench (after the Deno.bench tables), or deno run bench/ratios.ts [rounds].
 import { TicketKey } from "../mod.ts";
 import { encodeSession } from "../src/session/codec.ts";
 import { BENCH_SESSIONS } from "./_sessions.ts";
 
-const ROUNDS = Number(Deno.args[0] ?? 300);
+const ROUNDS = Number(Deno.args[0] ?? 1000);
 const BATCH = 16;
 const IN_FLIGHT = 64;
 
