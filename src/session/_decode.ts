@@ -3,8 +3,8 @@
  * `d2i_SSL_SESSION` rules (`ssl/ssl_asn1.c`). It reads in one pass with a single cursor,
  * allocating only the session, its byte-field views and the master key's own buffer: the
  * open path of every ticket runs it. Headers are read by the DER reader's `scanHeader`, the
- * one home of the length rules; constructed (BER) strings and the peer certificate go through
- * `DerReader`.
+ * one home of the length rules; constructed (BER) strings and indefinite-length peer
+ * certificates go through `DerReader`.
  *
  * @module
  */
@@ -92,7 +92,7 @@ class Cursor {
       if (v < k.min || v > k.max) {
         throw new DerError(`${field}: integer out of ${k.name} range`, start);
       }
-      return v;
+      return field === "flags" ? v % 0x100000000 : v;
     }
     if (v < k.bigMin || v > k.bigMax) {
       throw new DerError(`${field}: integer out of ${k.name} range`, start);
@@ -328,7 +328,7 @@ export function decodeSessionDer(der: Uint8Array, now: number | undefined): SslS
         s.srpUsername = latin1Decode(r.explicitOctets(12));
         break;
       case 13:
-        s.flags = r.explicitInt(13, "flags", UINT64) % 0x100000000;
+        s.flags = r.explicitInt(13, "flags", UINT64);
         break;
       case 14:
         s.ticketAgeAdd = r.explicitInt(14, "ticketAgeAdd", UINT32);
