@@ -174,6 +174,9 @@ Deno.test("d2i_SSL_SESSION rejections (ssl/ssl_asn1.c, crypto/asn1/a_int.c c2i_i
     rewrite("b30302011d", "b30302011da4020400", 4),
     /unexpected/,
   ]);
+  cases.push(["[19] twice", rewrite("b30302011d", "b30302011db30302011d", 5), /unexpected/]);
+  cases.push(["unknown [21]", rewrite("b30302011d", "b30302011db503020101", 5), /unexpected/]);
+  cases.push(["[1] not constructed", rewrite("a106", "8106", 0), /not constructed/]);
   cases.push(["trailing byte", Uint8Array.from([...TLS12_DER, 0]), /trailing/]);
   cases.push(["empty input", new Uint8Array(0), /input ends/]);
   for (const [name, der, msg] of cases) {
