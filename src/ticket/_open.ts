@@ -117,7 +117,8 @@ export function failed(
 
 /**
  * What an open hands its byte-level result to, inside the one reaction to Web Crypto's promise:
- * {@link asIs}, or a decode to a session. (Each extra `then` layer costs as much as a decode.)
+ * {@link asIs}, or a decode to a session. (An extra `then` layer measured about 0.4 µs per open
+ * with 64 in flight, against about 1 µs for the decode.)
  */
 export type OpenFinish<R> = (opened: OpenedTicketBytes) => R;
 
