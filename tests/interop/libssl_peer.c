@@ -18,6 +18,13 @@
  *   libssl_peer listen CERT KEY KEYS_HEX VERSION APPDATA
  *       A TCP server on 127.0.0.1 (port chosen by the kernel, printed as "ACCEPT <port>")
  *       answering each connection with a one-line HTTP/1.0 response, until killed.
+ *   libssl_peer connect HOST PORT VERSION [CAFILE]
+ *       An OpenSSL client (no SNI; without CAFILE no verification, with it the chain and HOST
+ *       as IP address or DNS name are verified), the client side of test_ticket_callbacks:
+ *       h=1 a full handshake, h=2 resumes the last session h=1 received through
+ *       SSL_CTX_sess_set_new_cb (a plain full handshake when h=1 received none). Each reads
+ *       the server's one-line greeting (so TLS 1.3 NewSessionTickets are processed), then
+ *       closes with SSL_shutdown.
  *
  * VERSION is "1.2" or "1.3" (both min and max protocol). Output, one event per line:
  *   gen appdata=<hex|->                                   each gen_cb call
@@ -26,10 +33,13 @@
  *                                                         each session the client receives
  *   result reused=<0|1> version=<name> cipher=<hex> appdata=<hex|->
  *   conn reused=<0|1> version=<name> cipher=<hex> appdata=<hex|->   (listen mode)
+ *   client h=<1|2> reused=<0|1> nst=<n> ticklen=<len of the last ticket, 0 if none>
+ *          tickets=<len,len,...|-> version=<name> cipher=<hex> greeting=<text|->   (connect)
  *   (appdata here is that of SSL_get_session(server) once the handshake is done)
  * Exit status: 0 on success, 1 on usage errors, 2 on a failed handshake.
  */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -115,13 +125,12 @@ static SSL_TICKET_RETURN dec_cb(SSL *s, SSL_SESSION *ss, const unsigned char *ke
     }
 }
 
-/* Client new-session callback: prints each ticket and the master key that goes with it. */
-static int new_session_cb(SSL *s, SSL_SESSION *sess)
+/* Prints the "ticket" line of a session the client received. */
+static void print_ticket(SSL_SESSION *sess)
 {
     const unsigned char *tick = NULL;
     size_t ticklen = 0;
 
-    (void)s;
     SSL_SESSION_get0_ticket(sess, &tick, &ticklen);
     printf("ticket");
     print_hex("hex", tick, ticklen);
@@ -130,6 +139,13 @@ static int new_session_cb(SSL *s, SSL_SESSION *sess)
            (unsigned)SSL_SESSION_get_protocol_version(sess),
            (unsigned)SSL_CIPHER_get_protocol_id(SSL_SESSION_get0_cipher(sess)),
            SSL_SESSION_get_ticket_lifetime_hint(sess));
+}
+
+/* Client new-session callback: prints each ticket and the master key that goes with it. */
+static int new_session_cb(SSL *s, SSL_SESSION *sess)
+{
+    (void)s;
+    print_ticket(sess);
     return 0; /* the library keeps ownership */
 }
 
@@ -314,6 +330,133 @@ static int run_listen(const char *cert, const char *key, const char *keys_hex,
     }
 }
 
+/* connect mode: what the client received during the current connection. */
+static SSL_SESSION *last_session = NULL;
+static int nst_count = 0;
+static size_t last_ticklen = 0;
+static char ticket_lens[256];
+
+/* Client new-session callback of connect mode: counts, prints and keeps the last session. */
+static int keep_session_cb(SSL *s, SSL_SESSION *sess)
+{
+    const unsigned char *tick = NULL;
+    size_t len = strlen(ticket_lens);
+
+    (void)s;
+    print_ticket(sess);
+    SSL_SESSION_get0_ticket(sess, &tick, &last_ticklen);
+    nst_count++;
+    if (len < sizeof(ticket_lens) - 24)
+        snprintf(ticket_lens + len, sizeof(ticket_lens) - len, "%s%zu", len ? "," : "",
+                 last_ticklen);
+    SSL_SESSION_free(last_session);
+    last_session = sess;
+    return 1; /* we own sess now */
+}
+
+static int tcp_connect(const char *host, const char *port)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    struct timeval tv = { 5, 0 };
+    int fd = -1;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, port, &hints, &res) != 0)
+        return -1;
+    for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+/* One client connection: handshake, read the greeting line, close_notify. 0 on success. */
+static int client_once(SSL_CTX *cctx, const char *host, const char *port, const char *cafile,
+                       int h, SSL_SESSION *resume)
+{
+    SSL *ssl = SSL_new(cctx);
+    char line[256];
+    int fd = tcp_connect(host, port), got = 0, n, ok = 0;
+
+    nst_count = 0;
+    last_ticklen = 0;
+    ticket_lens[0] = '\0';
+    if (ssl == NULL || fd < 0 || !SSL_set_fd(ssl, fd)
+        || (resume != NULL && !SSL_set_session(ssl, resume))
+        || (cafile != NULL && !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host)
+            && !SSL_set1_host(ssl, host))) {
+        printf("client h=%d failed setup\n", h);
+    } else if (SSL_connect(ssl) != 1) {
+        printf("client h=%d failed handshake verify=%ld\n", h, SSL_get_verify_result(ssl));
+    } else {
+        /* The greeting: SSL_read processes the NewSessionTickets that precede it. */
+        while (got < (int)sizeof(line) - 1 && memchr(line, '\n', got) == NULL
+               && (n = SSL_read(ssl, line + got, (int)sizeof(line) - 1 - got)) > 0)
+            got += n;
+        ok = got > 0 && memchr(line, '\n', got) != NULL;
+        line[got] = '\0';
+        if (ok) {
+            *strchr(line, '\n') = '\0';
+            for (n = 0; line[n] != '\0'; n++)
+                if (line[n] == ' ')
+                    line[n] = '_';
+        }
+        printf("client h=%d reused=%d nst=%d ticklen=%zu tickets=%s version=%s cipher=%04x"
+               " greeting=%s\n", h, SSL_session_reused(ssl), nst_count, last_ticklen,
+               ticket_lens[0] ? ticket_lens : "-", SSL_get_version(ssl),
+               (unsigned)SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl)),
+               ok ? line : "-");
+        /* Clean close: our close_notify, then wait (bounded by SO_RCVTIMEO) for the server's. */
+        if (ok && SSL_shutdown(ssl) == 0)
+            SSL_shutdown(ssl);
+    }
+    if (!ok)
+        ERR_print_errors_fp(stdout);
+    SSL_free(ssl);
+    if (fd >= 0)
+        close(fd);
+    return ok ? 0 : 2;
+}
+
+static int run_connect(const char *host, const char *port, const char *version,
+                       const char *cafile)
+{
+    SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+    SSL_SESSION *first;
+    int r;
+
+    if (cctx == NULL || !set_version(cctx, version)
+        || (cafile != NULL && SSL_CTX_load_verify_locations(cctx, cafile, NULL) != 1)) {
+        fprintf(stderr, "client context setup failed\n");
+        ERR_print_errors_fp(stderr);
+        return 1;
+    }
+    if (cafile != NULL)
+        SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_session_cache_mode(cctx, SSL_SESS_CACHE_CLIENT
+                                         | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(cctx, keep_session_cb);
+    r = client_once(cctx, host, port, cafile, 1, NULL);
+    first = last_session;
+    last_session = NULL;
+    if (r == 0)
+        r = client_once(cctx, host, port, cafile, 2, first);
+    SSL_SESSION_free(first);
+    SSL_SESSION_free(last_session);
+    SSL_CTX_free(cctx);
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -326,7 +469,9 @@ int main(int argc, char **argv)
         app_data = argv[6];
         return run_listen(argv[2], argv[3], argv[4], argv[5]);
     }
-    fprintf(stderr, "usage: %s pair|listen CERT KEY KEYS_HEX 1.2|1.3 APPDATA [SESS_IN_PEM]\n",
-            argv[0]);
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "connect") == 0)
+        return run_connect(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
+    fprintf(stderr, "usage: %s pair|listen CERT KEY KEYS_HEX 1.2|1.3 APPDATA [SESS_IN_PEM]\n"
+            "       %s connect HOST PORT 1.2|1.3 [CAFILE]\n", argv[0], argv[0]);
     return 1;
 }

@@ -2,7 +2,7 @@
 // tls_collect_extensions), used by the ClientHello and NewSessionTicket decoders.
 
 import { AlertDescription, TlsAlert } from "../../errors.ts";
-import type { Reader } from "./_reader.ts";
+import type { Reader } from "./reader.ts";
 
 /** `pre_shared_key` (41), which must come last in a ClientHello. */
 const PRE_SHARED_KEY = 41;

@@ -9,8 +9,8 @@
  */
 
 import { readExtensionEntries } from "./_extension_block.ts";
-import { Reader } from "./_reader.ts";
-import { checkBytes, checkUint, Writer } from "./_writer.ts";
+import { Reader } from "./reader.ts";
+import { checkBytes, checkUint, Writer } from "./writer.ts";
 
 /**
  * Extension type numbers used by the ticket code (IANA "TLS ExtensionType Values").

@@ -16,8 +16,8 @@
 
 import { AlertDescription, TlsAlert } from "../../errors.ts";
 import { readExtensionEntries } from "./_extension_block.ts";
-import { Reader } from "./_reader.ts";
-import { checkBytes, checkUint, Writer } from "./_writer.ts";
+import { Reader } from "./reader.ts";
+import { checkBytes, checkUint, Writer } from "./writer.ts";
 
 /**
  * The handshake message type of NewSessionTicket (`SSL3_MT_NEWSESSION_TICKET`).

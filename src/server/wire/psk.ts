@@ -13,8 +13,8 @@
  * @module
  */
 
-import { Reader } from "./_reader.ts";
-import { checkBytes, checkUint, Writer } from "./_writer.ts";
+import { Reader } from "./reader.ts";
+import { checkBytes, checkUint, Writer } from "./writer.ts";
 
 /**
  * PSK key exchange modes (RFC 8446 §4.2.9; libssl `TLSEXT_KEX_MODE_KE` / `_KE_DHE`).

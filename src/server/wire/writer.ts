@@ -1,6 +1,10 @@
-// Fixed-size writer: callers compute the exact output length first, so encoding allocates only
-// the output. Range checks throw TlsAlert(internal_error), as libssl's WPACKET failures do
-// (SSLfatal(SSL_AD_INTERNAL_ERROR)).
+/**
+ * A fixed-size writer shared by the wire encoders: callers compute the exact output length
+ * first, so encoding allocates only the output. Range checks throw `TlsAlert` internal_error
+ * (80), as libssl's WPACKET failures do (`SSLfatal(SSL_AD_INTERNAL_ERROR)`).
+ *
+ * @module
+ */
 
 import { AlertDescription, TlsAlert } from "../../errors.ts";
 

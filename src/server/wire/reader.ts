@@ -1,5 +1,10 @@
-// Bounds-checked reader over a byte array, in the style of libssl's PACKET (ssl/packet_local.h).
-// Every failed read throws TlsAlert(decode_error); nothing reads past the end.
+/**
+ * A bounds-checked reader over a byte array, in the style of libssl's PACKET
+ * (`ssl/packet_local.h`), shared by the wire codecs of the ticket engine and the TLS server.
+ * Every failed read throws `TlsAlert` decode_error (50); nothing reads past the end.
+ *
+ * @module
+ */
 
 import { AlertDescription, TlsAlert } from "../../errors.ts";
 

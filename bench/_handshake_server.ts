@@ -1,0 +1,251 @@
+// One TLS 1.3 server of bench/handshake.ts, as a child process:
+//
+//   deno run -A bench/_handshake_server.ts <ours|node|deno> <cert.pem> <key.pem>
+//
+// - ours: `listenTls` from ../tls.ts with `await SslContext.create(...)` (imported dynamically,
+//   so the other kinds run before tls.ts exists);
+// - node: Node's `tls.createServer` (OpenSSL), a small script run by the `node` binary, which
+//   inherits this process's stdin and stdout;
+// - deno: `Deno.listenTls` (rustls).
+//
+// Each one listens on 127.0.0.1, port 0, and prints `{"port":…}` as its first stdout line. Per
+// connection it completes the handshake, reads "ping\n", writes "pong\n" and closes. On stdin it
+// answers each line "cpu" with one JSON line `{"user":…,"system":…,"errors":…}` from
+// `process.cpuUsage()` (microseconds, whole process); "ours" adds the ticket sealer's call
+// counts (`seals`, `opens`) and answers "ticketcost" with the CPU of one seal and one open,
+// measured in place. End of stdin stops the server.
+import process from "node:process";
+import type { SslSession, TicketOpenResult, TicketSealer } from "../mod.ts";
+
+const [kind, certPath, keyPath] = Deno.args;
+if (!kind || !certPath || !keyPath) {
+  console.error("usage: _handshake_server.ts <ours|node|deno> <cert.pem> <key.pem>");
+  Deno.exit(2);
+}
+const HOST = "127.0.0.1";
+const enc = new TextEncoder();
+const PONG = enc.encode("pong\n");
+let errors = 0;
+
+/** Reads stdin lines and answers them; exits when stdin ends. */
+async function commands(answer: (line: string) => Promise<object | undefined>): Promise<never> {
+  let buf = "";
+  for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+    buf += chunk;
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      const out = await answer(line);
+      if (out) console.log(JSON.stringify(out));
+    }
+  }
+  Deno.exit(0);
+}
+
+function cpu(extra: object = {}): object {
+  const { user, system } = process.cpuUsage();
+  return { user, system, errors, ...extra };
+}
+
+/** True once a "\n" arrived (or the peer closed). */
+function hasNewline(chunk: Uint8Array): boolean {
+  return chunk.includes(0x0a);
+}
+
+// ---------------------------------------------------------------------------------------------
+// node: Node's tls.createServer, run by `node`; stdin and stdout go straight to it.
+
+const NODE_SERVER = `
+import tls from "node:tls";
+import fs from "node:fs";
+import crypto from "node:crypto";
+import process from "node:process";
+import readline from "node:readline";
+let errors = 0;
+const server = tls.createServer({
+  key: fs.readFileSync(process.env.BENCH_KEY),
+  cert: fs.readFileSync(process.env.BENCH_CERT),
+  ticketKeys: crypto.randomBytes(48),
+  minVersion: "TLSv1.3",
+}, (sock) => {
+  let done = false;
+  sock.on("data", (d) => {
+    if (!done && d.includes(10)) { done = true; sock.end("pong\\n"); }
+  });
+  sock.on("error", () => errors++);
+});
+server.on("tlsClientError", () => errors++);
+server.listen(0, "${HOST}", () => console.log(JSON.stringify({ port: server.address().port })));
+const rl = readline.createInterface({ input: process.stdin });
+rl.on("line", (line) => {
+  if (line.trim() === "cpu") {
+    const { user, system } = process.cpuUsage();
+    console.log(JSON.stringify({ user, system, errors }));
+  }
+});
+rl.on("close", () => process.exit(0));
+`;
+
+async function runNode(): Promise<never> {
+  const child = new Deno.Command("node", {
+    args: ["--input-type=module", "-e", NODE_SERVER],
+    env: { BENCH_CERT: certPath, BENCH_KEY: keyPath },
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const stop = () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+  };
+  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", stop);
+  const status = await child.status;
+  Deno.exit(status.code);
+}
+
+// ---------------------------------------------------------------------------------------------
+// deno: Deno.listenTls (rustls).
+
+async function runDeno(): Promise<never> {
+  const listener = Deno.listenTls({
+    hostname: HOST,
+    port: 0,
+    cert: await Deno.readTextFile(certPath),
+    key: await Deno.readTextFile(keyPath),
+  });
+  console.log(JSON.stringify({ port: listener.addr.port }));
+  (async () => {
+    for await (const conn of listener) serveDeno(conn);
+  })();
+  return await commands((line) => Promise.resolve(line === "cpu" ? cpu() : undefined));
+}
+
+async function serveDeno(conn: Deno.TlsConn): Promise<void> {
+  try {
+    await conn.handshake();
+    const buf = new Uint8Array(256);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null || hasNewline(buf.subarray(0, n))) break;
+    }
+    await conn.write(PONG);
+  } catch {
+    errors++;
+  } finally {
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ours: listenTls from ../tls.ts. The ticket sealer is the one SslContext.create makes by default
+// (a random 80-byte OpenSSL-layout key), wrapped to count calls and to time them in place.
+
+/** Counts seal and open calls of an inner sealer and keeps a sealed session for "ticketcost". */
+class CountingSealer implements TicketSealer {
+  seals = 0;
+  opens = 0;
+  lastSession: SslSession | null = null;
+  lastTicket: Uint8Array | null = null;
+  constructor(readonly inner: TicketSealer) {}
+  async seal(session: SslSession): Promise<Uint8Array> {
+    this.seals++;
+    this.lastSession = session;
+    const ticket = await this.inner.seal(session);
+    this.lastTicket = ticket;
+    return ticket;
+  }
+  open(ticket: Uint8Array): Promise<TicketOpenResult> {
+    this.opens++;
+    return this.inner.open(ticket);
+  }
+  lifetimeHint(sessionTimeout: number): number {
+    return this.inner.lifetimeHint?.(sessionTimeout) ?? sessionTimeout;
+  }
+}
+
+/** CPU µs (user + system, whole process) of one seal and one open, `rounds` × 16 in flight. */
+async function ticketCost(sealer: CountingSealer, rounds = 100): Promise<object> {
+  const session = sealer.lastSession;
+  const ticket = sealer.lastTicket;
+  if (!session || !ticket) return { sealUs: null, openUs: null };
+  const inner = sealer.inner;
+  const batch = 16;
+  const time = async (op: () => Promise<unknown>) => {
+    const c0 = process.cpuUsage();
+    for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: batch }, op));
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / (rounds * batch);
+  };
+  await time(() => inner.seal(session)); // warm-up
+  const sealUs = await time(() => inner.seal(session));
+  const openUs = await time(() => inner.open(ticket));
+  return { sealUs, openUs, ticketBytes: ticket.length };
+}
+
+async function runOurs(): Promise<never> {
+  const { SslContext, TicketKey } = await import("../mod.ts");
+  const { listenTls } = await import("../tls.ts");
+  const sealer = new CountingSealer(
+    await TicketKey.import(crypto.getRandomValues(new Uint8Array(80)), "openssl-80"),
+  );
+  const listener = await listenTls({
+    hostname: HOST,
+    port: 0,
+    cert: await Deno.readTextFile(certPath),
+    key: await Deno.readTextFile(keyPath),
+    context: await SslContext.create({ ticketKeys: sealer }),
+  });
+  console.log(JSON.stringify({ port: listener.addr.port }));
+  (async () => {
+    for await (const conn of listener) serveOurs(conn);
+  })();
+  return await commands(async (line) => {
+    if (line === "cpu") return cpu({ seals: sealer.seals, opens: sealer.opens });
+    if (line === "ticketcost") return await ticketCost(sealer);
+    return undefined;
+  });
+}
+
+/** The parts of a `TlsConnection` (../tls.ts) the benchmark uses. */
+interface BenchConnection {
+  handshake(): Promise<unknown>;
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  close(): Promise<void>;
+}
+
+async function serveOurs(conn: BenchConnection): Promise<void> {
+  try {
+    await conn.handshake();
+    const reader = conn.readable.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || hasNewline(value)) break;
+    }
+    reader.releaseLock();
+    const writer = conn.writable.getWriter();
+    await writer.write(PONG);
+    writer.releaseLock();
+  } catch {
+    errors++;
+  } finally {
+    try {
+      await conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+if (kind === "node") await runNode();
+else if (kind === "deno") await runDeno();
+else if (kind === "ours") await runOurs();
+else {
+  console.error(`unknown server kind ${kind}: ours, node or deno`);
+  Deno.exit(2);
+}

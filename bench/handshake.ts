@@ -1,0 +1,471 @@
+// TLS 1.3 handshake benchmark: this project's server (`listenTls`, ../tls.ts), Node's
+// `tls.createServer` (OpenSSL) and `Deno.listenTls` (rustls), each loaded by the same Node client
+// (bench/_handshake_client.mjs) in the same run, with full and with resumed handshakes.
+//
+// Run: deno run -A bench/handshake.ts [--n 2000] [--concurrency 16] [--rounds 2] [--warmup 300]
+//        [--servers ours,node,deno] [--max-ms 15000] [--json]
+//
+// Each server is a child process (bench/_handshake_server.ts) that reports its own CPU time
+// (`process.cpuUsage()`, user + system) on request; the driver reads it just before and just
+// after each phase, so a phase's server CPU is the delta and "server µs per handshake" is that
+// delta over the handshakes the client completed. On a small shared machine the load client is
+// usually the bottleneck, so handshakes per second mostly measure the client; the CPU per
+// handshake is the figure to compare. A phase stops starting handshakes after --max-ms (warm-up:
+// 5 s), so a slow server costs at most about 5 × max-ms. All sockets are on 127.0.0.1; every
+// child process is stopped before the driver exits.
+
+type Kind = "ours" | "node" | "deno";
+const KINDS: readonly Kind[] = ["ours", "node", "deno"];
+
+interface Options {
+  n: number;
+  concurrency: number;
+  rounds: number;
+  warmup: number;
+  maxMs: number;
+  servers: Kind[];
+  json: boolean;
+}
+
+function parseOptions(args: string[]): Options {
+  const o: Options = {
+    n: 2000,
+    concurrency: 16,
+    rounds: 2,
+    warmup: 300,
+    maxMs: 15_000,
+    servers: [...KINDS],
+    json: false,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split("=", 2);
+    const value = () => inline ?? args[++i];
+    const int = (min: number) => {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v < min) throw new TypeError(`${flag} wants an integer ≥ ${min}`);
+      return v;
+    };
+    switch (flag) {
+      case "--n":
+        o.n = int(1);
+        break;
+      case "--concurrency":
+      case "-c":
+        o.concurrency = int(1);
+        break;
+      case "--rounds":
+        o.rounds = int(1);
+        break;
+      case "--warmup":
+        o.warmup = int(0);
+        break;
+      case "--max-ms":
+        o.maxMs = int(1);
+        break;
+      case "--servers": {
+        const list = value().split(",").map((s) => s.trim()).filter(Boolean);
+        const bad = list.filter((s) => !KINDS.includes(s as Kind));
+        if (bad.length || !list.length) throw new TypeError(`--servers: one or more of ${KINDS}`);
+        o.servers = list as Kind[];
+        break;
+      }
+      case "--json":
+        o.json = true;
+        break;
+      case "--help":
+      case "-h":
+        console.log(
+          "deno run -A bench/handshake.ts [--n 2000] [--concurrency 16] [--rounds 2] " +
+            "[--warmup 300] [--servers ours,node,deno] [--max-ms 15000] [--json]",
+        );
+        Deno.exit(0);
+        break;
+      default:
+        throw new TypeError(`unknown option ${args[i]}`);
+    }
+  }
+  return o;
+}
+
+/** A child process spoken to in lines: one command line in, one JSON line out. */
+class LineChild {
+  #proc: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #lines: AsyncIterator<string>;
+  #stderr = "";
+  #stderrDone: Promise<void>;
+
+  constructor(readonly name: string, command: string, args: string[]) {
+    const proc = new Deno.Command(command, {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#proc = proc;
+    this.#writer = proc.stdin.getWriter();
+    this.#lines = lines(proc.stdout)[Symbol.asyncIterator]();
+    this.#stderrDone = (async () => {
+      for await (const chunk of proc.stderr.pipeThrough(new TextDecoderStream())) {
+        this.#stderr = (this.#stderr + chunk).slice(-4000);
+      }
+    })().catch(() => {});
+  }
+
+  /** The end of what the child wrote to stderr. */
+  get stderr(): string {
+    return stripAnsi(this.#stderr).trim();
+  }
+
+  async send(line: string): Promise<void> {
+    await this.#writer.write(new TextEncoder().encode(line + "\n"));
+  }
+
+  /** The next stdout line as JSON, within `timeoutMs`. */
+  async next<T = Record<string, unknown>>(timeoutMs: number): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${this.name}: no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      const r = await Promise.race([this.#lines.next(), timeout]);
+      if (r.done) throw new Error(`${this.name} exited`);
+      return JSON.parse(r.value) as T;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async request<T = Record<string, unknown>>(line: string, timeoutMs: number): Promise<T> {
+    await this.send(line);
+    return await this.next<T>(timeoutMs);
+  }
+
+  /** Closes stdin (the children exit on end of input), then kills after a grace period. */
+  async stop(): Promise<void> {
+    await this.#writer.close().catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const exited = await Promise.race([
+      this.#proc.status.then(() => true),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(false), 3000)),
+    ]);
+    clearTimeout(timer);
+    if (!exited) {
+      try {
+        this.#proc.kill("SIGKILL");
+      } catch { /* gone */ }
+      await this.#proc.status;
+    }
+    await this.#lines.return?.();
+    await this.#stderrDone;
+  }
+}
+
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buf = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buf += chunk;
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      if (line) yield line;
+    }
+  }
+}
+
+interface Cpu {
+  user: number;
+  system: number;
+  errors: number;
+  seals?: number;
+  opens?: number;
+}
+
+interface ClientResult {
+  mode: string;
+  count: number;
+  reused: number;
+  failed: number;
+  elapsedMs: number;
+  clientCpuUs: number;
+  errors: string[];
+  error?: string;
+}
+
+/** Totals of one server and mode over all rounds. */
+interface Phase {
+  count: number;
+  reused: number;
+  failed: number;
+  elapsedMs: number;
+  serverCpuUs: number;
+  clientCpuUs: number;
+  serverErrors: number;
+  seals: number;
+  opens: number;
+  clientErrors: string[];
+}
+
+interface ServerResult {
+  kind: Kind;
+  unavailable?: string;
+  full?: Phase;
+  resumed?: Phase;
+  ticketCost?: { sealUs: number | null; openUs: number | null; ticketBytes?: number };
+}
+
+const emptyPhase = (): Phase => ({
+  count: 0,
+  reused: 0,
+  failed: 0,
+  elapsedMs: 0,
+  serverCpuUs: 0,
+  clientCpuUs: 0,
+  serverErrors: 0,
+  seals: 0,
+  opens: 0,
+  clientErrors: [],
+});
+
+const HOST = "127.0.0.1";
+// deno-lint-ignore no-control-regex
+const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
+const here = (file: string) => decodeURIComponent(new URL(file, import.meta.url).pathname);
+
+async function makeCertificate(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = `${dir}/cert.pem`;
+  const key = `${dir}/key.pem`;
+  const out = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`openssl req failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return { cert, key };
+}
+
+async function benchServer(
+  kind: Kind,
+  client: LineChild,
+  files: { cert: string; key: string },
+  o: Options,
+): Promise<ServerResult> {
+  const server = new LineChild(kind, Deno.execPath(), [
+    "run",
+    "-A",
+    here("./_handshake_server.ts"),
+    kind,
+    files.cert,
+    files.key,
+  ]);
+  try {
+    let port: number;
+    try {
+      ({ port } = await server.next<{ port: number }>(60_000));
+    } catch (e) {
+      const why = server.stderr.split("\n").find((l) => /error/i.test(l)) ?? server.stderr;
+      return { kind, unavailable: `${(e as Error).message}${why ? `: ${why.slice(0, 300)}` : ""}` };
+    }
+    const phaseTimeout = o.maxMs + 30_000;
+    const run = (mode: string, n: number, maxMs = o.maxMs) =>
+      client.request<ClientResult>(
+        JSON.stringify({ mode, host: HOST, port, n, concurrency: o.concurrency, maxMs }),
+        phaseTimeout,
+      );
+    const cpu = () => server.request<Cpu>("cpu", 10_000);
+    const check = (r: ClientResult) => {
+      if (r.error) throw new Error(`client: ${r.error}`);
+      if (r.count === 0) throw new Error(`${kind}: no handshake completed: ${r.errors.join("; ")}`);
+      return r;
+    };
+
+    if (o.warmup > 0) {
+      const warmMs = Math.min(o.maxMs, 5000);
+      check(await run("full", o.warmup, warmMs));
+      check(await run("prime", 0));
+      check(await run("resumed", o.warmup, warmMs));
+    }
+    const result: ServerResult = { kind, full: emptyPhase(), resumed: emptyPhase() };
+    for (let round = 0; round < o.rounds; round++) {
+      for (const mode of ["full", "resumed"] as const) {
+        if (mode === "resumed") check(await run("prime", 0));
+        const c0 = await cpu();
+        const r = check(await run(mode, o.n));
+        const c1 = await cpu();
+        const p = result[mode]!;
+        p.count += r.count;
+        p.reused += r.reused;
+        p.failed += r.failed;
+        p.elapsedMs += r.elapsedMs;
+        p.clientCpuUs += r.clientCpuUs;
+        p.serverCpuUs += c1.user + c1.system - c0.user - c0.system;
+        p.serverErrors += c1.errors - c0.errors;
+        p.seals += (c1.seals ?? 0) - (c0.seals ?? 0);
+        p.opens += (c1.opens ?? 0) - (c0.opens ?? 0);
+        p.clientErrors.push(...r.errors.slice(0, 3 - p.clientErrors.length));
+      }
+    }
+    if (kind === "ours") result.ticketCost = await server.request("ticketcost", 60_000);
+    return result;
+  } catch (e) {
+    const tail = server.stderr ? ` (stderr: ${server.stderr.slice(-300)})` : "";
+    return { kind, unavailable: `${(e as Error).message}${tail}` };
+  } finally {
+    await server.stop();
+  }
+}
+
+const perHs = (p: Phase) => p.serverCpuUs / p.count;
+const fmt = (x: number, digits = 0) =>
+  Number.isFinite(x) ? x.toFixed(digits).replace(/\B(?=(\d{3})+(?!\d))/g, ",") : "–";
+
+function report(results: ServerResult[], o: Options): void {
+  console.log(
+    `\nTLS 1.3 handshakes on ${HOST}: ${o.n} per phase × ${o.rounds} rounds, ` +
+      `${o.concurrency} in flight, P-256 certificate, client: Node ${nodeVersion}\n`,
+  );
+  const rows: string[][] = [[
+    "server",
+    "mode",
+    "handshakes",
+    "resumed",
+    "hs/s",
+    "server µs/hs",
+    "client µs/hs",
+  ]];
+  for (const r of results) {
+    if (r.unavailable) {
+      rows.push([r.kind, "unavailable", "", "", "", "", ""]);
+      continue;
+    }
+    for (const mode of ["full", "resumed"] as const) {
+      const p = r[mode]!;
+      rows.push([
+        r.kind,
+        mode,
+        fmt(p.count) + (p.failed ? ` (${p.failed} failed)` : ""),
+        fmt(p.reused),
+        fmt(p.count / (p.elapsedMs / 1000)),
+        fmt(perHs(p)),
+        fmt(p.clientCpuUs / p.count),
+      ]);
+    }
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  for (const [i, row] of rows.entries()) {
+    console.log(row.map((c, j) => j < 2 ? c.padEnd(widths[j]) : c.padStart(widths[j])).join("  "));
+    if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  }
+
+  const by = Object.fromEntries(results.filter((r) => !r.unavailable).map((r) => [r.kind, r]));
+  console.log("\nServer CPU, resumed ÷ full:");
+  for (const r of Object.values(by)) {
+    console.log(`  ${r.kind.padEnd(5)} ${fmt(perHs(r.resumed!) / perHs(r.full!), 2)}`);
+  }
+  for (const r of results.filter((r) => r.unavailable)) {
+    console.log(`\n${r.kind}: unavailable — ${r.unavailable}`);
+  }
+  for (const r of Object.values(by)) {
+    for (const mode of ["full", "resumed"] as const) {
+      const p = r[mode]!;
+      const notes = [];
+      if (mode === "resumed" && p.reused < p.count) notes.push(`${p.count - p.reused} not resumed`);
+      if (mode === "full" && p.reused > 0) notes.push(`${p.reused} resumed`);
+      if (p.failed) notes.push(`${p.failed} failed (${p.clientErrors.join("; ")})`);
+      if (p.serverErrors) notes.push(`${p.serverErrors} server-side connection errors`);
+      if (notes.length) console.log(`  note: ${r.kind} ${mode}: ${notes.join(", ")}`);
+    }
+  }
+
+  const ours = by.ours;
+  if (!ours) return;
+  const full = perHs(ours.full!);
+  const resumed = perHs(ours.resumed!);
+  console.log("\nours ÷ others, server CPU per handshake:");
+  for (const other of [by.node, by.deno]) {
+    if (!other) continue;
+    console.log(
+      `  ÷ ${other.kind.padEnd(5)} full ${fmt(full / perHs(other.full!), 2)}×, ` +
+        `resumed ${fmt(resumed / perHs(other.resumed!), 2)}×`,
+    );
+  }
+  const r = ours.resumed!;
+  const t = ours.ticketCost;
+  let ticketShare = NaN;
+  if (t?.sealUs != null && t.openUs != null) {
+    const ticketUs = (r.opens * t.openUs + r.seals * t.sealUs) / r.count;
+    ticketShare = ticketUs / resumed;
+    console.log(
+      `\nours, ticket work per resumed handshake: ${fmt(r.opens / r.count, 2)} opens × ` +
+        `${fmt(t.openUs, 1)} µs + ${fmt(r.seals / r.count, 2)} seals × ${fmt(t.sealUs, 1)} µs ` +
+        `= ${fmt(ticketUs, 1)} µs (${fmt(100 * ticketShare, 1)}% of ${fmt(resumed)} µs; ` +
+        `seal/open CPU measured in the server after the run, ${t.ticketBytes} B tickets)`,
+    );
+  }
+  if (t && t.sealUs == null) {
+    console.log("\nours: the ticket sealer was never called (no ticket sealed or opened)");
+  }
+  console.log("\nGoals (ours):");
+  const goal = (ok: boolean, text: string) => console.log(`  ${ok ? "met " : "MISS"}  ${text}`);
+  goal(resumed / full <= 0.6, `resumed ≤ 0.6 × full server CPU: ${fmt(resumed / full, 2)}`);
+  if (Number.isFinite(ticketShare)) {
+    goal(
+      ticketShare <= 0.1,
+      `ticket work ≤ 10% of a resumed handshake: ${fmt(100 * ticketShare, 1)}%`,
+    );
+  }
+  if (by.node) {
+    const x = resumed / perHs(by.node.resumed!);
+    goal(x <= 2, `resumed ≤ 2 × Node's server CPU: ${fmt(x, 2)}×`);
+  }
+}
+
+let nodeVersion = "?";
+
+async function main(): Promise<void> {
+  const o = parseOptions(Deno.args);
+  const dir = await Deno.makeTempDir({ prefix: "tls-handshake-bench-" });
+  let client: LineChild | undefined;
+  try {
+    const files = await makeCertificate(dir);
+    const v = await new Deno.Command("node", { args: ["--version"], stdout: "piped" }).output();
+    nodeVersion = new TextDecoder().decode(v.stdout).trim();
+    client = new LineChild("client", "node", [here("./_handshake_client.mjs")]);
+    const results: ServerResult[] = [];
+    for (const kind of o.servers) {
+      console.error(`${kind}: running…`);
+      results.push(await benchServer(kind, client, files, o));
+    }
+    report(results, o);
+    if (o.json) console.log(JSON.stringify({ options: o, results }, null, 2));
+  } finally {
+    await client?.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+await main();

@@ -1,0 +1,212 @@
+/**
+ * `serveHttps`: HTTP/1.1 over this module's TLS 1.3 server, with Fetch-style handlers
+ * (`Request` in, `Response` out). The HTTP parsing is Deno's built-in `node:http` server, which
+ * takes each TLS connection as a socket (`server.emit("connection", duplex)`); no HTTP parser
+ * is written here.
+ *
+ * @module
+ */
+
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { Duplex } from "node:stream";
+import type { TlsConnection } from "./connection.ts";
+import type { HandshakeInfo } from "./handshake.ts";
+import { listenTls, type TlsListener, type TlsListenOptions } from "./listener.ts";
+
+/** What a handler learns about the connection a request came on. */
+export interface HttpsRequestInfo {
+  /** The connection's handshake: resumed or not, the session and its ticket app data. */
+  handshake: HandshakeInfo;
+  /** The client's address. */
+  remoteAddr: Deno.NetAddr | null;
+}
+
+/** A Fetch-style request handler. */
+export type HttpsHandler = (
+  request: Request,
+  info: HttpsRequestInfo,
+) => Response | Promise<Response>;
+
+/** A running HTTPS server. */
+export interface HttpsServer {
+  /** The address listened on. */
+  addr: Deno.NetAddr;
+  /** Resolves when the server has stopped. */
+  finished: Promise<void>;
+  /** Stops accepting connections and closes the open ones. */
+  shutdown(): Promise<void>;
+}
+
+const infoKey = Symbol("tls info");
+
+/** The socket `node:http` reads and writes: a Duplex over a TLS connection's streams. */
+class TlsSocket extends Duplex {
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly encrypted = true;
+  [infoKey]: HttpsRequestInfo;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #conn: TlsConnection;
+  #reading = false;
+  #resume: (() => void) | null = null;
+
+  constructor(conn: TlsConnection, info: HttpsRequestInfo) {
+    super();
+    this.#conn = conn;
+    this[infoKey] = info;
+    this.remoteAddress = info.remoteAddr?.hostname;
+    this.remotePort = info.remoteAddr?.port;
+    this.#writer = conn.writable.getWriter();
+  }
+
+  override _read(): void {
+    if (this.#reading) {
+      const resume = this.#resume;
+      this.#resume = null;
+      resume?.();
+      return;
+    }
+    this.#reading = true;
+    const reader = this.#conn.readable.getReader();
+    (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          if (!this.push(value)) {
+            // Backpressure: wait until node asks again.
+            await new Promise<void>((r) => (this.#resume = r));
+          }
+        }
+        this.push(null);
+      } catch {
+        this.destroy();
+      }
+    })();
+  }
+
+  override _write(chunk: Uint8Array, _enc: string, cb: (e?: Error | null) => void): void {
+    this.#writer.write(new Uint8Array(chunk)).then(() => cb(), (e) => cb(e));
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    this.#writer.close().then(() => cb(), () => cb());
+  }
+
+  override _destroy(e: Error | null, cb: (e?: Error | null) => void): void {
+    this.#conn.close().finally(() => cb(e));
+  }
+
+  setTimeout(): this {
+    return this;
+  }
+
+  setNoDelay(): this {
+    return this;
+  }
+
+  setKeepAlive(): this {
+    return this;
+  }
+}
+
+function toRequest(req: IncomingMessage, info: HttpsRequestInfo): Request {
+  const host = req.headers.host ?? info.handshake.serverName ?? "localhost";
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  const method = req.method ?? "GET";
+  const hasBody = method !== "GET" && method !== "HEAD";
+  return new Request(new URL(req.url ?? "/", `https://${host}`), {
+    method,
+    headers,
+    body: hasBody
+      ? new ReadableStream<Uint8Array>({
+        start(controller) {
+          req.on("data", (c: Uint8Array) => controller.enqueue(new Uint8Array(c)));
+          req.on("end", () => controller.close());
+          req.on("error", (e) => controller.error(e));
+        },
+      })
+      : null,
+  });
+}
+
+async function sendResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of response.headers) {
+    const prev = headers[name];
+    headers[name] = prev === undefined ? value : [...[prev].flat(), value];
+  }
+  res.writeHead(response.status, response.statusText, headers);
+  if (response.body) {
+    for await (const chunk of response.body) res.write(chunk);
+  }
+  res.end();
+}
+
+/**
+ * Serves HTTPS (HTTP/1.1 over this module's TLS 1.3 server): each request goes to `handler`
+ * as a `Request`, with what the connection's handshake negotiated; its `Response` is sent back.
+ * A handler that throws gets a 500 response.
+ *
+ * @param options As {@link listenTls} (`alpnProtocols` defaults to `["http/1.1"]`).
+ * @param handler The request handler.
+ * @returns The running server.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveHttps } from "@seed/session-tickets/tls";
+ * import { SslContext } from "@seed/session-tickets";
+ * const server = await serveHttps(
+ *   { port: 8443, cert: certPem, key: keyPem, context: await SslContext.create() },
+ *   (_req, { handshake }) => new Response(handshake.resumed ? "resumed\n" : "new session\n"),
+ * );
+ * await server.shutdown();
+ * ```
+ */
+export async function serveHttps(
+  options: TlsListenOptions,
+  handler: HttpsHandler,
+): Promise<HttpsServer> {
+  const listener: TlsListener = await listenTls({
+    alpnProtocols: ["http/1.1"],
+    ...options,
+  });
+  const open = new Set<TlsConnection>();
+  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const info = (req.socket as unknown as TlsSocket)[infoKey];
+    (async () => {
+      try {
+        await sendResponse(res, await handler(toRequest(req, info), info));
+      } catch {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end();
+      }
+    })();
+  });
+  const finished = (async () => {
+    for await (const conn of listener) {
+      open.add(conn);
+      conn.handshake().then(
+        (handshake) => {
+          const info = { handshake, remoteAddr: conn.remoteAddr };
+          http.emit("connection", new TlsSocket(conn, info));
+        },
+        () => open.delete(conn),
+      );
+    }
+  })();
+  return {
+    addr: listener.addr,
+    finished,
+    async shutdown() {
+      listener.close();
+      await finished;
+      await Promise.allSettled([...open].map((c) => c.close()));
+      http.close();
+    },
+  };
+}
