@@ -4,7 +4,7 @@
 // Handshake" (the PSK from §3's ticket, early secret, binder key, the ClientHello's binder over
 // the truncated ClientHello, 0-RTT secrets and the PSK + ECDHE handshake) and §5
 // "HelloRetryRequest" (the RFC 8446 §4.4.1 message_hash transcript and the handshake secrets).
-// Then agreement with the Web Crypto hkdfExpandLabel of src/server/key_schedule.ts, with
+// Then agreement with an independent Web Crypto hkdfExpandLabel (tests/_webcrypto_hkdf.ts), with
 // node:crypto hkdfSync, a SHA-384 schedule against a node:crypto reimplementation, and argument
 // validation (TlsAlert 80).
 import assert from "node:assert/strict";
@@ -16,7 +16,7 @@ import {
   hkdfSync,
 } from "node:crypto";
 import { TlsAlert } from "../src/errors.ts";
-import { hkdfExpandLabel as webCryptoExpandLabel } from "../src/server/key_schedule.ts";
+import { webCryptoExpandLabel } from "./_webcrypto_hkdf.ts";
 import {
   binder,
   constantTimeEqual,

@@ -5,7 +5,7 @@
 // read at random points) and against Web Crypto digest / HMAC sign.
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
-import { HmacKey, Sha2, sha2, type Sha2Name } from "../src/tls/_sha2.ts";
+import { HmacKey, Sha2, sha2, type Sha2Name } from "../src/crypto/sha2.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const NODE: Record<Sha2Name, string> = { "SHA-256": "sha256", "SHA-384": "sha384" };

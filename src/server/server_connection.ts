@@ -13,8 +13,8 @@ import { SslSession } from "../session/ssl_session.ts";
 import { TicketStatus } from "../ticket/status.ts";
 import { decryptTicket } from "./_decrypt_ticket.ts";
 import type { SslContext } from "./ssl_context.ts";
-import { importHkdfSecret, resumptionPsk } from "./key_schedule.ts";
-import { tls13Suite, type TlsHash } from "./wire/cipher_suites.ts";
+import { resumptionPsk } from "./key_schedule.ts";
+import { tls13Suite } from "./wire/cipher_suites.ts";
 import {
   encodeNewSessionTicket,
   type NewSessionTicket,
@@ -607,18 +607,6 @@ export class ServerConnection {
     return { message, bytes: encodeNewSessionTicket(message), session };
   }
 
-  #rms: { raw: Uint8Array; hash: TlsHash; key: CryptoKey } | null = null;
-
-  /** The resumption master secret as an HMAC key, imported once per connection and hash. */
-  async #rmsKey(raw: Uint8Array, hash: TlsHash): Promise<CryptoKey | Uint8Array> {
-    // A secret of the wrong length is left to resumptionPsk, which refuses it with alert 80.
-    if (raw.length !== (hash === "SHA-384" ? 48 : 32)) return raw;
-    if (this.#rms?.raw !== raw || this.#rms.hash !== hash) {
-      this.#rms = { raw, hash, key: await importHkdfSecret(raw, hash) };
-    }
-    return this.#rms.key;
-  }
-
   /** One TLS 1.3 ticket (§7.3); `null` when the key callback declined (counted as sent). */
   async #ticketTls13(rms: Uint8Array): Promise<IssuedTicket | null> {
     const ctx = this.context;
@@ -630,7 +618,7 @@ export class ServerConnection {
     const nonce = ticketNonce(this.#nextNonce);
     const suite = tls13Suite(s.cipherId);
     if (!suite) throw internal(`session cipher 0x${s.cipherId.toString(16)} is not TLS 1.3`);
-    s.masterKey = await resumptionPsk(await this.#rmsKey(rms, suite.hash), nonce, suite.hash);
+    s.masterKey = resumptionPsk(rms, nonce, suite.hash);
     s.time = this.#nowSeconds();
     s.alpnSelected = this.#alpn?.slice() ?? s.alpnSelected;
     s.maxEarlyData = ctx.maxEarlyData;

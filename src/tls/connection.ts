@@ -76,10 +76,6 @@ export interface TlsConnectionOptions {
 export class TlsConnection {
   /** The ticket engine's connection (`SSL`): counters, `dec_cb` calls, the session. */
   readonly engine: ServerConnection;
-  /** Application data from the client; ends at the client's close_notify. */
-  readonly readable: ReadableStream<Uint8Array>;
-  /** Application data to the client; closing it sends close_notify. */
-  readonly writable: WritableStream<Uint8Array>;
   /** The client's address, when the transport has one (a `Deno.Conn`). */
   readonly remoteAddr: Deno.NetAddr | null;
   readonly #rs: RecordStream;
@@ -101,11 +97,22 @@ export class TlsConnection {
     this.engine = options.context.newConnection();
     this.#handshake = this.#runHandshake(options);
     this.#handshake.catch(() => {}); // reported through handshake() and the streams
-    this.readable = new ReadableStream<Uint8Array>({
+  }
+
+  #readable: ReadableStream<Uint8Array> | null = null;
+  #writable: WritableStream<Uint8Array> | null = null;
+
+  /** Application data from the client; ends at the client's close_notify. */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= new ReadableStream<Uint8Array>({
       pull: (controller) => this.#pull(controller),
       cancel: () => this.#abort(),
     }, { highWaterMark: 0 });
-    this.writable = new WritableStream<Uint8Array>({
+  }
+
+  /** Application data to the client; closing it sends close_notify. */
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= new WritableStream<Uint8Array>({
       write: (chunk) => this.#write(chunk),
       close: () => this.close(),
       abort: () => this.#abort(),

@@ -386,8 +386,10 @@ export async function serverHandshake(
       extensions: [[Ext.KEY_SHARE, u16(group)], [Ext.SUPPORTED_VERSIONS, u16(TLS13)]],
     });
     transcript.update(hrr);
+    rs.cork();
     await rs.write(22, hrr);
     if (compat) await rs.writeChangeCipherSpec();
+    await rs.uncork();
     // Early data sent with ClientHello1 arrives before ClientHello2 and is skipped (§4.2.10).
     rs.earlyDataBudget = offer.earlyData ? MAX_SKIPPED_EARLY_DATA : 0;
     const again = await rs.readHandshake(MAX_CLIENT_HELLO_LENGTH);
@@ -442,6 +444,8 @@ export async function serverHandshake(
     extensions: shExtensions,
   });
   transcript.update(sh);
+  // ServerHello, the compatibility CCS and the encrypted flight leave in one transport write.
+  rs.cork();
   await rs.write(22, sh);
   if (compat && !helloRetryRequest) await rs.writeChangeCipherSpec();
   const schedule = new KeySchedule(hash, psk.session?.masterKey);
@@ -471,6 +475,7 @@ export async function serverHandshake(
   transcript.update(serverFinished);
   flight.push(serverFinished);
   await rs.write(22, concat(...flight));
+  await rs.uncork();
   const app = schedule.application(transcript.digest());
   rs.setWriteCipher(await cipherFor(hash, app.server, keyLength));
 

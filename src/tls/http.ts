@@ -73,6 +73,7 @@ class TlsSocket extends Duplex {
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
+          this.#touch();
           if (!this.push(value)) {
             // Backpressure: wait until node asks again.
             await new Promise<void>((r) => (this.#resume = r));
@@ -86,6 +87,7 @@ class TlsSocket extends Duplex {
   }
 
   override _write(chunk: Uint8Array, _enc: string, cb: (e?: Error | null) => void): void {
+    this.#touch();
     this.#writer.write(new Uint8Array(chunk)).then(() => cb(), (e) => cb(e));
   }
 
@@ -94,11 +96,28 @@ class TlsSocket extends Duplex {
   }
 
   override _destroy(e: Error | null, cb: (e?: Error | null) => void): void {
+    clearTimeout(this.#timer);
     this.#conn.close().finally(() => cb(e));
   }
 
-  setTimeout(): this {
+  #timeoutMs = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** As `net.Socket.setTimeout`: emits `timeout` after `ms` without activity (0: never). */
+  setTimeout(ms: number, callback?: () => void): this {
+    this.#timeoutMs = ms;
+    if (callback) this.once("timeout", callback);
+    this.#touch();
     return this;
+  }
+
+  /** Restarts the inactivity timer. */
+  #touch(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#timeoutMs > 0 && !this.destroyed) {
+      this.#timer = setTimeout(() => this.emit("timeout"), this.#timeoutMs);
+    }
   }
 
   setNoDelay(): this {
@@ -187,6 +206,10 @@ export async function serveHttps(
       }
     })();
   });
+  // node:http closes a connection after each response unless the server is listening; this one
+  // listens through `listenTls`, so it says so (HTTP/1.1 keep-alive then works as in Node).
+  Object.defineProperty(http, "listening", { get: () => !stopped });
+  let stopped = false;
   const finished = (async () => {
     for await (const conn of listener) {
       open.add(conn);
@@ -203,6 +226,7 @@ export async function serveHttps(
     addr: listener.addr,
     finished,
     async shutdown() {
+      stopped = true;
       listener.close();
       await finished;
       await Promise.allSettled([...open].map((c) => c.close()));

@@ -90,7 +90,7 @@ export async function writeAll(transport: TlsTransport, bytes: Uint8Array): Prom
 }
 
 /**
- * Reads whole records from a transport into one fixed buffer of two maximal records, so a
+ * Reads whole records from a transport into one buffer of at most two maximal records, so a
  * peer can never make it buffer more. The header is checked before the body is read: a known
  * content type, a legacy version of the form 3.x, and a length within
  * {@link RecordReader.maxBodyLength}.
@@ -112,7 +112,9 @@ export class RecordReader {
   /** The longest record body accepted now: 2^14 before protection, 2^14 + 256 after. */
   maxBodyLength: number = MAX_PLAINTEXT_LENGTH;
   readonly #transport: TlsTransport;
-  readonly #buf = new Uint8Array(2 * (RECORD_HEADER_LENGTH + MAX_CIPHERTEXT_LENGTH));
+  // Starts small (most records of a handshake are short) and grows to at most two maximal
+  // records, so a peer can never make it buffer more.
+  #buf = new Uint8Array(4096);
   #start = 0;
   #end = 0;
 
@@ -129,7 +131,13 @@ export class RecordReader {
   /** Ensures `n` bytes are buffered from `#start`; false at a clean end of stream. */
   async #fill(n: number): Promise<boolean> {
     while (this.#end - this.#start < n) {
-      if (this.#buf.length - this.#start < n) {
+      if (this.#buf.length < n) {
+        const grown = new Uint8Array(2 * (RECORD_HEADER_LENGTH + MAX_CIPHERTEXT_LENGTH));
+        grown.set(this.#buf.subarray(this.#start, this.#end));
+        this.#end -= this.#start;
+        this.#start = 0;
+        this.#buf = grown;
+      } else if (this.#buf.length - this.#start < n) {
         this.#buf.copyWithin(0, this.#start, this.#end);
         this.#end -= this.#start;
         this.#start = 0;

@@ -67,6 +67,7 @@ export class RecordStream {
   #read: RecordCipher | null = null;
   #write: RecordCipher | null = null;
   #writes: Promise<void> = Promise.resolve();
+  #corked: Uint8Array[] | null = null;
   #closed = false;
 
   /** @param transport The transport (e.g. a `Deno.Conn`). */
@@ -87,7 +88,7 @@ export class RecordStream {
 
   /** Installs the write protection for records queued after this call. */
   setWriteCipher(cipher: RecordCipher): void {
-    this.#writes = this.#writes.then(() => {
+    this.#queue(() => {
       this.#write = cipher;
     });
   }
@@ -229,26 +230,61 @@ export class RecordStream {
    * @returns When the records are written.
    */
   write(type: number, content: Uint8Array): Promise<void> {
-    const run = this.#writes.then(async () => {
+    return this.#queue(async () => {
       if (this.#closed) throw new TlsConnectionError("closed", "the connection is closed");
       for (let off = 0; off < content.length || off === 0; off += MAX_PLAINTEXT_LENGTH) {
         const part = content.subarray(off, off + MAX_PLAINTEXT_LENGTH);
         const record = this.#write === null
           ? plaintextRecord(type, part)
           : await this.#write.seal(type, part);
-        await writeAll(this.transport, record);
+        await this.#send(record);
         if (content.length === 0) break;
       }
     });
-    this.#writes = run.catch(() => {});
-    return run;
   }
 
   /** Queues an unprotected ChangeCipherSpec record (`14 03 03 00 01 01`). */
   writeChangeCipherSpec(): Promise<void> {
-    const run = this.#writes.then(() =>
-      writeAll(this.transport, plaintextRecord(ContentType.CHANGE_CIPHER_SPEC, new Uint8Array([1])))
+    return this.#queue(() =>
+      this.#send(plaintextRecord(ContentType.CHANGE_CIPHER_SPEC, new Uint8Array([1])))
     );
+  }
+
+  /**
+   * Holds the records queued from now on until {@link RecordStream.uncork}, which sends them in
+   * one transport write (a server flight in one TCP segment where it fits).
+   */
+  cork(): void {
+    this.#queue(() => {
+      this.#corked ??= [];
+    });
+  }
+
+  /** Sends the records held since {@link RecordStream.cork}. */
+  uncork(): Promise<void> {
+    return this.#queue(async () => {
+      const held = this.#corked;
+      this.#corked = null;
+      if (held === null || held.length === 0) return;
+      let n = 0;
+      for (const r of held) n += r.length;
+      const all = new Uint8Array(n);
+      n = 0;
+      for (const r of held) {
+        all.set(r, n);
+        n += r.length;
+      }
+      await writeAll(this.transport, all);
+    });
+  }
+
+  async #send(record: Uint8Array): Promise<void> {
+    if (this.#corked !== null) this.#corked.push(record);
+    else await writeAll(this.transport, record);
+  }
+
+  #queue(step: () => void | Promise<void>): Promise<void> {
+    const run = this.#writes.then(step);
     this.#writes = run.catch(() => {});
     return run;
   }

@@ -1,8 +1,8 @@
 /**
- * Synchronous SHA-256 and SHA-384 (FIPS 180-4) and HMAC (RFC 2104), for the TLS 1.3 key schedule
- * in this folder. Written from the standard: SHA-256 on 32-bit words (§6.2), SHA-384 as the
- * SHA-512 compression (§6.4) with the SHA-384 initial value (§5.3.4) and a 48-byte output, its
- * 64-bit words held as (high, low) pairs of 32-bit integers. The round constants and initial
+ * Synchronous SHA-256 and SHA-384 (FIPS 180-4) and HMAC (RFC 2104), under the HKDF of
+ * `hkdf.ts` that the ticket engine and the TLS layer share. Written from the standard:
+ * SHA-256 on 32-bit words (§6.2), SHA-384 as the SHA-512 compression (§6.4) with the SHA-384
+ * initial value (§5.3.4) and a 48-byte output, its 64-bit words held as (high, low) pairs of 32-bit integers. The round constants and initial
  * values below are the fractional parts of the cube / square roots of the first primes (§4.2.2,
  * §4.2.3, §5.3); `tests/tls_sha2_test.ts` checks them against the NIST examples and node:crypto.
  *
