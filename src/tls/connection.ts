@@ -312,10 +312,11 @@ export class TlsConnection {
    */
   async close(): Promise<void> {
     if (this.#closed) return;
-    try {
-      await this.#handshake;
-    } catch {
-      return; // already closed with an alert
+    if (this.#state === null) {
+      // The handshake has not finished: abandon it (it then fails with kind "closed").
+      this.#abort();
+      await this.#handshake.catch(() => {});
+      return;
     }
     if (this.#closed) return;
     this.#closed = true;

@@ -42,7 +42,6 @@ import {
   handshakeMessage,
   HandshakeType,
   HELLO_RETRY_REQUEST_RANDOM,
-  LEGACY_VERSION,
   MAX_CLIENT_HELLO_LENGTH,
   MAX_CLIENT_MESSAGE_LENGTH,
   parseAlpn,
@@ -59,6 +58,9 @@ import type { RecordStream } from "./record_stream.ts";
 
 /** The cipher suites this server negotiates, by id: AES-128-GCM and AES-256-GCM. */
 export const SUPPORTED_CIPHER_SUITES: readonly number[] = [0x1301, 0x1302];
+
+/** SSL 3.0's version number: a ClientHello with a legacy_version this low is refused. */
+const SSL3_VERSION = 0x0300;
 
 /** How many bytes of rejected 0-RTT data are skipped before the connection is refused. */
 export const MAX_SKIPPED_EARLY_DATA = 65536;
@@ -170,9 +172,10 @@ function readOffer(hello: ClientHello): Offer {
   if (versions === undefined || !parseSupportedVersions(versions).includes(TLS13)) {
     throw alert(AlertDescription.PROTOCOL_VERSION, "the client does not offer TLS 1.3");
   }
-  if (hello.legacyVersion !== LEGACY_VERSION) {
-    // RFC 8446 §4.1.2: legacy_version is 0x0303 whenever supported_versions is sent.
-    throw alert(AlertDescription.PROTOCOL_VERSION, "legacy_version is not 0x0303");
+  if (hello.legacyVersion <= SSL3_VERSION) {
+    // With supported_versions the version comes from there (RFC 8446 §4.2.1); like libssl
+    // (ssl_choose_server_version), a legacy_version of SSL 3.0 or below is still refused.
+    throw alert(AlertDescription.PROTOCOL_VERSION, "legacy_version is SSL 3.0 or older");
   }
   if (hello.compressionMethods.length !== 1 || hello.compressionMethods[0] !== 0) {
     throw illegal("legacy_compression_methods is not the single null method");

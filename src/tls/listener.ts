@@ -8,6 +8,9 @@
 import { ServerCredentials } from "./certificate.ts";
 import { acceptTls, type TlsConnection, type TlsConnectionOptions } from "./connection.ts";
 
+/** How long to wait after a failed accept before the next one. */
+const ACCEPT_RETRY_MS = 50;
+
 /** Options of {@link listenTls}: where to listen, the certificate and key, and the server's. */
 export interface TlsListenOptions extends Omit<TlsConnectionOptions, "credentials"> {
   /** The address to listen on (default `"127.0.0.1"`). */
@@ -72,7 +75,10 @@ export class TlsListener implements AsyncIterable<TlsConnection> {
         conn = await this.accept();
       } catch (e) {
         if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
-        throw e;
+        // A failed accept (a connection reset before it was taken, no file descriptors left)
+        // must not end the server: wait a moment and accept again.
+        await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
+        continue;
       }
       yield conn;
     }
