@@ -58,4 +58,5 @@ export {
   type HttpsRequestInfo,
   type HttpsServer,
   serveHttps,
+  type ServeHttpsOptions,
 } from "./src/tls/http.ts";

@@ -1161,10 +1161,36 @@ Part B: ticket formats and key layouts
    the ticket opened with another key -> NO_DECRYPT (unknownKey)
    an empty ticket -> EMPTY
 
+Part C: a real socket: this module's TLS 1.3 server (listenTls) and Deno's own TLS clients
+
+A fresh ECDSA P-256 key and a self-signed certificate for localhost and 127.0.0.1, made
+with Web Crypto and the DER writer; listenTls on 127.0.0.1 (an ephemeral port) with a
+random ticket key, a gen_cb that sets app data "session N" when a session begins, and a
+dec_cb that uses every ticket that opens.
+  1. Deno.connectTls (caCerts: the certificate), first connection:
+     server: full handshake, TLS_AES_256_GCM_SHA384, x25519, CertificateVerify ecdsa_secp256r1_sha256, ALPN none
+     dec_cb: not called (the client offered no ticket)
+     gen_cb: 2 calls; 2 NewSessionTickets sent; the session's app data "session 1"
+  2. Deno.connectTls again:
+     server: full handshake, TLS_AES_256_GCM_SHA384, x25519, CertificateVerify ecdsa_secp256r1_sha256, ALPN none
+     dec_cb: not called (the client offered no ticket)
+     gen_cb: 2 calls; 2 NewSessionTickets sent; the session's app data "session 2"
+     -> no ticket offered: Deno.connectTls keeps none of the 2 tickets it received, so every connection is a full handshake
+  3. fetch through one Deno.createHttpClient (caCerts, poolMaxIdlePerHost 0: a new
+     connection per request), first request:
+     server: full handshake, TLS_AES_256_GCM_SHA384, x25519, CertificateVerify ecdsa_secp256r1_sha256, ALPN http/1.1
+     dec_cb: not called (the client offered no ticket)
+     gen_cb: 2 calls; 2 NewSessionTickets sent; the session's app data "session 3"
+  4. the same client, second request:
+     server: resumed (PSK identity 0), TLS_AES_256_GCM_SHA384, x25519, ALPN http/1.1
+     dec_cb: status SUCCESS_RENEW (6), keyname_len 16 -> returns USE_RENEW (4)
+     gen_cb: 1 call; 1 NewSessionTicket sent; the session's app data "session 3"
+     -> resumed: fetch's HttpClient keeps the tickets it receives and offers one next time
+
 Next: "keygen --layout nginx-80 --out ticket.key", then "seal" and "open"; "--help" lists all.
 `;
 
-Deno.test("cli demo: narrated handshakes (gen_cb, dec_cb and each return) and formats, the same text on every run", async () => {
+Deno.test("cli demo: narrated handshakes (gen_cb, dec_cb and each return), formats, and real-socket handshakes with Deno's clients, the same text on every run", async () => {
   const r = await cli(["demo"]);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.err, "");

@@ -15,7 +15,7 @@ import { usageError } from "./_errors.ts";
 import { type CliIo, utf8 } from "./_io.ts";
 import { activeKeys, LAYOUT_NAMES } from "./_keys.ts";
 import { openWith, STATUS_NAMES } from "./_commands.ts";
-import { handshakeDemo } from "./_handshake_demo.ts";
+import { handshakeDemo, socketDemo } from "./_handshake_demo.ts";
 
 /** The 80 key bytes 00..4f libssl 3.0 sealed the two tickets below with (openssl-80 layout). */
 const VECTOR_KEY = Uint8Array.from({ length: 80 }, (_, i) => i);
@@ -179,6 +179,10 @@ export async function demo(args: readonly string[], io: CliIo): Promise<number> 
   const other = await TicketKey.generate({ format: "openssl", aesBits: 128 });
   say(`   the ticket opened with another key -> ${outcome(await other.open(ticket))}`);
   say(`   an empty ticket -> ${outcome(await nginx.open(new Uint8Array(0)))}`);
+  say();
+  say("Part C: a real socket: this module's TLS 1.3 server (listenTls) and Deno's own TLS clients");
+  say();
+  await socketDemo(say);
   say();
   say(
     'Next: "keygen --layout nginx-80 --out ticket.key", then "seal" and "open"; "--help" lists all.',

@@ -7,6 +7,7 @@
 import { TICKET_KEY_LAYOUTS } from "../ticket/ticket_key.ts";
 import { LAYOUT_NAMES } from "./_keys.ts";
 import { FLEET_HELP } from "./_fleet.ts";
+import { SERVE_HELP } from "./_serve.ts";
 
 const PRODUCTS: Record<string, string> = {
   "gcm": "this module's own AES-256-GCM tickets",
@@ -43,6 +44,7 @@ Commands:
   client-session  make the client session PEM that openssl s_client -sess_in resumes with
   demo            seal and open a session under every layout, narrated
   fleet           a fleet's shared key schedule: status, metrics, rotate, export
+  serve           an HTTPS server on this module's TLS 1.3 server, printing each handshake
 
 Key layouts (--layout, --from, --to); every key starts with its 16-byte name:
 ${layoutTable()}
@@ -55,6 +57,7 @@ Run "<command> --help" for a command's options.
 
 const HELP: Record<string, string> = {
   fleet: FLEET_HELP,
+  serve: SERVE_HELP,
   keygen: `Usage: keygen --layout L [--out FILE] [--hex] [--count N] [--force]
 
 Makes a fresh random ticket key (crypto.subtle.generateKey) and writes it in layout L: raw
@@ -190,7 +193,10 @@ Example:
 
 Opens the TLS 1.2 and TLS 1.3 tickets that libssl 3.0 sealed under the key bytes 00..4f, then
 seals that session under a fresh key in every layout and opens it again, converts an nginx-48
-key to node-48, and shows a tampered ticket and a wrong key failing. Needs no files.
+key to node-48, and shows a tampered ticket and a wrong key failing. Needs no files. Last,
+real TLS 1.3 handshakes on a loopback socket between this module's server and Deno's own TLS
+clients (Deno.connectTls, fetch), with a self-signed certificate made in memory: that part
+needs --allow-net=127.0.0.1 (deno task demo grants it) and is skipped without it.
 `,
 };
 

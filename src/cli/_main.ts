@@ -12,6 +12,7 @@ import { convert, keygen } from "./_keys.ts";
 import { clientSessionCommand, openCommand, sealCommand, sessionCommand } from "./_commands.ts";
 import { demo } from "./_demo.ts";
 import { fleetCommand } from "./_fleet.ts";
+import { serveCommand } from "./_serve.ts";
 
 type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   "client-session": clientSessionCommand,
   demo,
   fleet: fleetCommand,
+  serve: serveCommand,
 };
 
 const COMMAND_LIST = Object.keys(COMMANDS).join(", ");

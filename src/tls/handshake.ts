@@ -116,7 +116,10 @@ export interface HandshakeInfo {
   helloRetryRequest: boolean;
   /** The signature scheme of the CertificateVerify (full handshakes), else `null`. */
   signatureScheme: string | null;
-  /** The session: the resumed one (with the app data `dec_cb` saw) or the new one. */
+  /**
+   * `SSL_get_session` after the handshake: the resumed session (with the app data `dec_cb`
+   * saw) or the new one; when tickets were sent, the copy sealed into the last of them.
+   */
   session: SslSession | null;
   /** NewSessionTickets sent after the client's Finished. */
   ticketsSent: number;
@@ -332,8 +335,12 @@ async function decidePsk(
   const th = transcriptBefore.clone();
   th.update(truncated);
   const schedule = new KeySchedule(hash, decision.session.masterKey);
-  const expected = binder(hash, schedule.binderKey(), th.digest());
-  if (!constantTimeEqual(expected, received)) {
+  const truncatedHash = th.digest();
+  // A ticket's binder uses "res binder"; an external PSK from pskFindSession "ext binder".
+  const verifies = constantTimeEqual(binder(hash, schedule.binderKey(), truncatedHash), received) ||
+    (engine.context.pskFindSession !== null &&
+      constantTimeEqual(binder(hash, schedule.binderKey(true), truncatedHash), received));
+  if (!verifies) {
     throw alert(AlertDescription.DECRYPT_ERROR, "the PSK binder does not verify");
   }
   return { session: decision.session, identity: decision.identity };

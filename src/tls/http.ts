@@ -27,6 +27,14 @@ export type HttpsHandler = (
   info: HttpsRequestInfo,
 ) => Response | Promise<Response>;
 
+/** Options of {@link serveHttps}: those of `listenTls`, and hooks to watch handshakes. */
+export interface ServeHttpsOptions extends TlsListenOptions {
+  /** Called after each successful handshake, before the connection's first request. */
+  onHandshake?: (info: HttpsRequestInfo) => void;
+  /** Called when a handshake fails (the alert sent, or why the connection ended). */
+  onError?: (error: unknown, remoteAddr: Deno.NetAddr | null) => void;
+}
+
 /** A running HTTPS server. */
 export interface HttpsServer {
   /** The address listened on. */
@@ -159,7 +167,8 @@ async function sendResponse(res: ServerResponse, response: Response): Promise<vo
     const prev = headers[name];
     headers[name] = prev === undefined ? value : [...[prev].flat(), value];
   }
-  res.writeHead(response.status, response.statusText, headers);
+  if (response.statusText) res.writeHead(response.status, response.statusText, headers);
+  else res.writeHead(response.status, headers);
   if (response.body) {
     for await (const chunk of response.body) res.write(chunk);
   }
@@ -171,7 +180,8 @@ async function sendResponse(res: ServerResponse, response: Response): Promise<vo
  * as a `Request`, with what the connection's handshake negotiated; its `Response` is sent back.
  * A handler that throws gets a 500 response.
  *
- * @param options As {@link listenTls} (`alpnProtocols` defaults to `["http/1.1"]`).
+ * @param options As {@link listenTls} (`alpnProtocols` defaults to `["http/1.1"]`), plus
+ * `onHandshake` / `onError` hooks.
  * @param handler The request handler.
  * @returns The running server.
  *
@@ -187,12 +197,13 @@ async function sendResponse(res: ServerResponse, response: Response): Promise<vo
  * ```
  */
 export async function serveHttps(
-  options: TlsListenOptions,
+  options: ServeHttpsOptions,
   handler: HttpsHandler,
 ): Promise<HttpsServer> {
+  const { onHandshake, onError, ...listenOptions } = options;
   const listener: TlsListener = await listenTls({
     alpnProtocols: ["http/1.1"],
-    ...options,
+    ...listenOptions,
   });
   const open = new Set<TlsConnection>();
   const http = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -208,17 +219,30 @@ export async function serveHttps(
   });
   // node:http closes a connection after each response unless the server is listening; this one
   // listens through `listenTls`, so it says so (HTTP/1.1 keep-alive then works as in Node).
-  Object.defineProperty(http, "listening", { get: () => !stopped });
   let stopped = false;
+  Object.defineProperty(http, "listening", { configurable: true, get: () => !stopped });
+  const report = (f: () => void) => {
+    try {
+      f();
+    } catch {
+      // A throwing hook must not take the server down.
+    }
+  };
   const finished = (async () => {
     for await (const conn of listener) {
       open.add(conn);
       conn.handshake().then(
         (handshake) => {
           const info = { handshake, remoteAddr: conn.remoteAddr };
-          http.emit("connection", new TlsSocket(conn, info));
+          if (onHandshake) report(() => onHandshake(info));
+          const socket = new TlsSocket(conn, info);
+          socket.once("close", () => open.delete(conn));
+          http.emit("connection", socket);
         },
-        () => open.delete(conn),
+        (e) => {
+          open.delete(conn);
+          if (onError) report(() => onError(e, conn.remoteAddr));
+        },
       );
     }
   })();
