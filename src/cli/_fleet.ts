@@ -200,7 +200,8 @@ async function exportFiles(
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
 
-function duration(v: unknown, what: string): number | undefined {
+/** A duration option (`500ms`, `2s`, `12h`, `1d`; bare numbers are ms), for `fleet` and `serve`. */
+export function duration(v: unknown, what: string): number | undefined {
   if (v === undefined) return undefined;
   const m = /^([0-9]+)(ms|s|m|h|d)?$/.exec(String(v));
   if (m === null) {
@@ -209,11 +210,12 @@ function duration(v: unknown, what: string): number | undefined {
   return Number(m[1]) * UNITS[m[2] ?? "ms"];
 }
 
-function storeError(e: unknown): unknown {
+/** A key store's or key's error as the one-line CLI error it should be. */
+export function storeError(e: unknown): unknown {
   if (e instanceof KeyStoreUnavailableError) {
     return new CliError(`the key store is unreachable: ${e.message}; check --store`);
   }
-  if (e instanceof KeyStoreError) return new CliError(e.message);
+  if (e instanceof KeyStoreError || e instanceof TicketKeyError) return new CliError(e.message);
   return e;
 }
 

@@ -10,7 +10,7 @@
 
 import { TicketKeyError } from "../errors.ts";
 import { FleetRing } from "../fleet/fleet_ring.ts";
-import { type KeyStore, KeyStoreError, KeyStoreUnavailableError } from "../fleet/key_store.ts";
+import type { KeyStore } from "../fleet/key_store.ts";
 import { loadKek } from "../fleet/key_wrap.ts";
 import { DecryptTicketReturn } from "../server/callbacks.ts";
 import type { DecryptCallbackCall } from "../server/server_connection.ts";
@@ -18,13 +18,13 @@ import { SslContext } from "../server/ssl_context.ts";
 import { TicketKeyRing } from "../ticket/key_ring.ts";
 import type { TicketSealer } from "../ticket/sealer.ts";
 import { TicketStatus } from "../ticket/status.ts";
-import { CertificateError } from "../tls/_pem.ts";
+import { CertificateError } from "../tls/certificate.ts";
 import type { HandshakeInfo } from "../tls/handshake.ts";
 import { type HttpsServer, serveHttps } from "../tls/http.ts";
 import { parseArgs } from "./_args.ts";
 import { STATUS_NAMES } from "./_commands.ts";
 import { CliError, usageError } from "./_errors.ts";
-import { openStore } from "./_fleet.ts";
+import { duration, openStore, storeError } from "./_fleet.ts";
 import { type CliIo, readSource, utf8 } from "./_io.ts";
 import { activeKeys, LAYOUT_NAMES, loadKeys, parseLayout } from "./_keys.ts";
 
@@ -188,26 +188,6 @@ export function connectionPage(
     `tickets sent after the handshake: ${info.ticketsSent}`,
   ];
   return lines.join("\n") + "\n";
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
-
-/** A duration option as `fleet` reads it (`500ms`, `2s`, `12h`, `1d`; bare numbers are ms). */
-function duration(v: unknown, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  const m = /^([0-9]+)(ms|s|m|h|d)?$/.exec(String(v));
-  if (m === null) {
-    throw usageError(`${what} takes a duration such as 500ms, 2s, 12h or 1d; got "${v}"`);
-  }
-  return Number(m[1]) * UNITS[m[2] ?? "ms"];
-}
-
-function storeError(e: unknown): unknown {
-  if (e instanceof KeyStoreUnavailableError) {
-    return new CliError(`the key store is unreachable: ${e.message}; check --store`);
-  }
-  if (e instanceof KeyStoreError || e instanceof TicketKeyError) return new CliError(e.message);
-  return e;
 }
 
 const FLEET_OPTIONS = [
