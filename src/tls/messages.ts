@@ -446,7 +446,12 @@ export function certificateVerifyMessage(
 export class HandshakeBuffer {
   /** The largest body accepted for the next message. */
   maxLength: number;
+  // Received bytes live in #buf[#start, #end); the buffer doubles when full, so a message sent
+  // in many tiny records costs linear time, and never holds more than one message beyond the
+  // limit's check.
   #buf: Uint8Array = new Uint8Array(0);
+  #start = 0;
+  #end = 0;
 
   /** @param maxLength The largest message body accepted. */
   constructor(maxLength: number) {
@@ -455,36 +460,41 @@ export class HandshakeBuffer {
 
   /** Bytes of an incomplete message held. */
   get pending(): number {
-    return this.#buf.length;
+    return this.#end - this.#start;
   }
 
   /** Appends record content. */
   push(content: Uint8Array): void {
-    if (this.#buf.length === 0) {
-      this.#buf = content.slice();
-      return;
+    if (this.#end + content.length > this.#buf.length) {
+      const held = this.#end - this.#start;
+      let size = Math.max(256, this.#buf.length);
+      while (size < held + content.length) size *= 2;
+      const next = new Uint8Array(size);
+      next.set(this.#buf.subarray(this.#start, this.#end));
+      this.#buf = next;
+      this.#start = 0;
+      this.#end = held;
     }
-    const joined = new Uint8Array(this.#buf.length + content.length);
-    joined.set(this.#buf);
-    joined.set(content, this.#buf.length);
-    this.#buf = joined;
+    this.#buf.set(content, this.#end);
+    this.#end += content.length;
   }
 
   /**
-   * The next complete message, or `null` until one is complete.
+   * The next complete message (a copy), or `null` until one is complete.
    *
    * @throws {TlsAlert} illegal_parameter (47) when the declared length is over the limit.
    */
   next(): { type: number; body: Uint8Array; message: Uint8Array } | null {
-    const b = this.#buf;
-    if (b.length < 4) return null;
-    const length = (b[1] << 16) | (b[2] << 8) | b[3];
+    const b = this.#buf, s = this.#start;
+    if (this.#end - s < 4) return null;
+    const length = (b[s + 1] << 16) | (b[s + 2] << 8) | b[s + 3];
     if (length > this.maxLength) {
       throw illegal(`handshake message of ${length} bytes, at most ${this.maxLength} accepted`);
     }
-    if (b.length < 4 + length) return null;
-    const message = b.subarray(0, 4 + length);
-    this.#buf = b.subarray(4 + length);
-    return { type: b[0], body: message.subarray(4), message };
+    if (this.#end - s < 4 + length) return null;
+    const message = b.slice(s, s + 4 + length);
+    this.#start = s + 4 + length;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    return { type: message[0], body: message.subarray(4), message };
   }
 }

@@ -68,6 +68,7 @@ export class RecordStream {
   #write: RecordCipher | null = null;
   #writes: Promise<void> = Promise.resolve();
   #corked: Uint8Array[] | null = null;
+  #peerProtected = false;
   #closed = false;
 
   /** @param transport The transport (e.g. a `Deno.Conn`). */
@@ -146,6 +147,9 @@ export class RecordStream {
         return { kind: "data", data: rec.content };
       }
       if (rec.type === -1) return { kind: "close" };
+      if (rec.type !== ContentType.HANDSHAKE) {
+        throw unexpected(`record type ${rec.type} after the handshake`);
+      }
       if (rec.content.length === 0) throw unexpected("zero-length handshake record");
       this.#handshake.push(rec.content);
     }
@@ -177,8 +181,9 @@ export class RecordStream {
       return this.#plain(raw.type, raw.body.slice());
     }
     if (raw.type !== ContentType.APPLICATION_DATA) {
-      if (raw.type === ContentType.ALERT && raw.body.length === 2) {
-        // A client that fails on the ServerHello alerts before it has keys.
+      if (raw.type === ContentType.ALERT && raw.body.length === 2 && !this.#peerProtected) {
+        // A client that fails on the ServerHello alerts before it has keys. Once a record of
+        // the client's decrypted, an unprotected alert could be anyone's (a forged close).
         return this.#plain(raw.type, raw.body.slice());
       }
       throw unexpected(`unprotected record of type ${raw.type} after keys were set`);
@@ -194,6 +199,7 @@ export class RecordStream {
       throw e;
     }
     this.earlyDataBudget = 0; // the first record that decrypts ends the skipping
+    this.#peerProtected = true;
     return this.#plain(opened.type, opened.content);
   }
 
