@@ -298,6 +298,8 @@ async function contextForName(
 interface PskDecision {
   session: SslSession | null;
   identity: number;
+  /** The key schedule whose early secret is the accepted PSK (for the handshake to go on). */
+  schedule: KeySchedule | null;
 }
 
 /**
@@ -325,7 +327,7 @@ async function decidePsk(
     preSharedKey: dhe ? pskBody : null,
   });
   if (!decision.resumed || decision.session === null || pskBody === undefined) {
-    return { session: null, identity: -1 };
+    return { session: null, identity: -1, schedule: null };
   }
   const suite = tls13Suite(decision.session.cipherId);
   const reader = new PreSharedKeyReader(pskBody);
@@ -343,7 +345,7 @@ async function decidePsk(
   if (!verifies) {
     throw alert(AlertDescription.DECRYPT_ERROR, "the PSK binder does not verify");
   }
-  return { session: decision.session, identity: decision.identity };
+  return { session: decision.session, identity: decision.identity, schedule };
 }
 
 /**
@@ -458,7 +460,7 @@ export async function serverHandshake(
   rs.cork();
   await rs.write(22, sh);
   if (compat && !helloRetryRequest) await rs.writeChangeCipherSpec();
-  const schedule = new KeySchedule(hash, psk.session?.masterKey);
+  const schedule = psk.schedule ?? new KeySchedule(hash);
   const hs = schedule.handshake(sharedSecret, transcript.digest());
   const keyLength = suite.hashLength === 48 ? 32 : 16;
   rs.setWriteCipher(await cipherFor(hash, hs.server, keyLength));

@@ -114,7 +114,7 @@ export class RecordReader {
   readonly #transport: TlsTransport;
   // Starts small (most records of a handshake are short) and grows to at most two maximal
   // records, so a peer can never make it buffer more.
-  #buf = new Uint8Array(4096);
+  #buf = new Uint8Array(1024);
   #start = 0;
   #end = 0;
 
@@ -132,7 +132,12 @@ export class RecordReader {
   async #fill(n: number): Promise<boolean> {
     while (this.#end - this.#start < n) {
       if (this.#buf.length < n) {
-        const grown = new Uint8Array(2 * (RECORD_HEADER_LENGTH + MAX_CIPHERTEXT_LENGTH));
+        const grown = new Uint8Array(
+          Math.min(
+            Math.max(2 * this.#buf.length, 2 * n),
+            2 * (RECORD_HEADER_LENGTH + MAX_CIPHERTEXT_LENGTH),
+          ),
+        );
         grown.set(this.#buf.subarray(this.#start, this.#end));
         this.#end -= this.#start;
         this.#start = 0;
