@@ -3,9 +3,12 @@
  * `convert`), tickets (`open`, `seal`), sessions (`session`, `client-session`) and a `demo`.
  *
  * Run it with `deno task cli <command>` or
- * `deno run --allow-read --allow-write cli.ts <command>`; `--help` lists the commands and
- * `<command> --help` a command's options. Every failure is one `error: ...` line on standard
- * error, naming the problem and the fix, with exit status 1 (2 for a usage error).
+ * `deno run --allow-read --allow-write cli.ts <command>` (`fleet` also needs `--allow-env` and
+ * `--allow-net`); `--help` lists the commands and `<command> --help` a command's options. Every
+ * failure is one `error: ...` line on standard error, naming the problem and the fix (a missing
+ * permission with the flag that grants it), with exit status 1 (2 for a usage error). No command
+ * replaces an existing file without `--force`, nor ever one of its inputs, and secrets go to a
+ * terminal only with `--show-secrets`.
  *
  * @example
  * ```ts

@@ -278,9 +278,11 @@ Deno.test("cli keygen errors: --count on a raw layout, --hex on a text layout, b
     1,
     "error: refusing to write a binary nginx-80 key to the terminal; pass --out FILE",
   );
-  // Text goes to a terminal.
-  assert.equal((await cli(["keygen", "--layout", "nginx-80", "--hex"], "", true)).code, 0);
-  assert.equal((await cli(["keygen", "--layout", "haproxy-80"], "", true)).code, 0);
+  // Text keys go to a terminal only with --show-secrets (see the "secrets to a terminal" test).
+  assert.equal(
+    (await cli(["keygen", "--layout", "nginx-80", "--hex", "--show-secrets"], "", true)).code,
+    0,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -768,7 +770,11 @@ Deno.test("cli seal errors: redacted JSON, not a session, bad fields, IV length,
       `error: the session in ${dir}/big.json cannot be encoded: cannot encode sessionId: 33 bytes, OpenSSL allows at most 32`,
     );
     await Deno.writeTextFile(`${dir}/bad.json`, "{nope");
-    assertError(await seal(`${dir}/bad.json`), 1, `error: ${dir}/bad.json is not valid JSON (`);
+    assertError(
+      await seal(`${dir}/bad.json`),
+      1,
+      `error: ${dir}/bad.json is not valid JSON (line 1, column 2); fix it or give DER or PEM\n`,
+    );
     await Deno.writeFile(`${dir}/trail.der`, concat(TLS12_DER, new Uint8Array([0])));
     assertError(
       await seal(`${dir}/trail.der`),
@@ -831,7 +837,7 @@ Deno.test("cli session (ssl/ssl_asn1.c:d2i_SSL_SESSION, i2d_SSL_SESSION): DER, P
     assertError(
       await cli(["session", "--format", "der", "-"], TLS12_DER, true),
       1,
-      "error: refusing to write a binary der session to the terminal",
+      "error: refusing to write a binary DER session to the terminal",
     );
     assertError(
       await cli(["session", "--format", "xml", "-"]),
@@ -1248,4 +1254,565 @@ Deno.test("cli as a process: convert through pipes, and errors are one line with
     "error: cannot read key file /nonexistent/k: no such file; check the path\n",
   );
   assert.equal(fail.stdout.length, 0);
+});
+
+// ---------------------------------------------------------------------------------------------
+// issue 11: safe by default, and the README's commands as written
+
+const KEY_MODE = 0o600;
+
+async function mode(path: string): Promise<number> {
+  return (await Deno.stat(path)).mode! & 0o777;
+}
+
+Deno.test("issue 11, seal --out k.key where k.key is a key file: refused without --force, the 0600 key file kept", async () => {
+  await inTemp(async (dir) => {
+    const k = `${dir}/k.key`;
+    const other = `${dir}/other.key`;
+    await Deno.writeFile(`${dir}/s.der`, TLS12_DER);
+    assert.equal((await cli(["keygen", "--layout", "openssl-80", "--out", k])).code, 0);
+    assert.equal((await cli(["keygen", "--layout", "openssl-80", "--out", other])).code, 0);
+    const key = await Deno.readFile(other);
+    const seal = ["seal", "--key", k, "--layout", "openssl-80", `${dir}/s.der`];
+    const r = await cli([...seal, "--out", other]);
+    assert.equal(r.code, 1);
+    assert.equal(r.err, `error: ${other} already exists; pass --force to overwrite it\n`);
+    assert.deepEqual(await Deno.readFile(other), key);
+    if (Deno.build.os !== "windows") assert.equal(await mode(other), KEY_MODE);
+    // With --force it is replaced (by a ticket of 176 bytes sealed under k.key).
+    const forced = await cli([...seal, "--out", other, "--force"]);
+    assert.equal(forced.code, 0, forced.err);
+    const ticket = await Deno.readFile(other);
+    assert.equal(ticket.length, 176);
+    assert.deepEqual(ticket.subarray(0, 16), (await Deno.readFile(k)).subarray(0, 16));
+    // A new file needs no --force.
+    assert.equal((await cli([...seal, "--out", `${dir}/new.bin`])).code, 0);
+  });
+});
+
+Deno.test("issue 11, client-session --out k.key and session --format pem --out s.json s.json: refused without --force; an input is never its own output, even with --force", async () => {
+  await inTemp(async (dir) => {
+    const k = `${dir}/k.key`;
+    await Deno.writeFile(k, KEYS_00_4F, { mode: 0o600 });
+    await Deno.writeFile(`${dir}/t.bin`, TLS12_TICKET);
+    await Deno.writeFile(`${dir}/s.der`, TLS12_DER);
+    const other = `${dir}/other.key`;
+    await Deno.writeFile(other, KEYS_00_4F.toReversed(), { mode: 0o600 });
+    const byKey = [
+      "client-session",
+      "--ticket",
+      `${dir}/t.bin`,
+      "--key",
+      k,
+      "--layout",
+      "openssl-80",
+    ];
+    // Another existing file: refused, then replaced with --force.
+    assertError(
+      await cli([...byKey, "--out", other]),
+      1,
+      `error: ${other} already exists; pass --force to overwrite it\n`,
+    );
+    assert.deepEqual(await Deno.readFile(other), KEYS_00_4F.toReversed());
+    const forced = await cli([...byKey, "--out", other, "--force"]);
+    assert.equal(forced.code, 0, forced.err);
+    assert.deepEqual(sessionFromPem(await Deno.readTextFile(other)).ticket, TLS12_TICKET);
+    // Its own inputs: refused even with --force, naming both; nothing is written.
+    for (
+      const [out, role, input] of [[k, "key file", k], [`${dir}/t.bin`, "ticket", `${dir}/t.bin`]]
+    ) {
+      assertError(
+        await cli([...byKey, "--out", out, "--force"]),
+        2,
+        `error: --out ${out} is the ${role} ${input}: an input is never its own output; write to another file\n`,
+      );
+    }
+    assert.deepEqual(await Deno.readFile(k), KEYS_00_4F);
+    assert.deepEqual(await Deno.readFile(`${dir}/t.bin`), TLS12_TICKET);
+    const bySession = ["client-session", "--ticket", `${dir}/t.bin`, "--session", `${dir}/s.der`];
+    assertError(
+      await cli([...bySession, "--out", `${dir}/s.der`, "--force"]),
+      2,
+      `error: --out ${dir}/s.der is the session ${dir}/s.der: an input is never its own output`,
+    );
+    // session --format pem --out s.json s.json, with and without --force, and by another name.
+    const json = (await cli(["session", "--show-secrets", `${dir}/s.der`])).out;
+    const s = `${dir}/s.json`;
+    await Deno.writeTextFile(s, json);
+    for (const extra of [[], ["--force"]]) {
+      assertError(
+        await cli(["session", "--format", "pem", "--out", s, ...extra, s]),
+        2,
+        `error: --out ${s} is the session ${s}: an input is never its own output; write to another file\n`,
+      );
+    }
+    assertError(
+      await cli(["session", "--format", "pem", "--out", `${dir}/./s.json`, "--force", s]),
+      2,
+      `error: --out ${dir}/./s.json is the session ${s}: an input is never its own output`,
+    );
+    if (Deno.build.os !== "windows") {
+      await Deno.symlink(s, `${dir}/link.json`);
+      assertError(
+        await cli(["session", "--format", "pem", "--out", `${dir}/link.json`, "--force", s]),
+        2,
+        `error: --out ${dir}/link.json is the session ${s}: an input is never its own output`,
+      );
+    }
+    assert.equal(await Deno.readTextFile(s), json);
+    // And the same for seal (its key and session) and convert (its --in files).
+    assertError(
+      await cli(["seal", "--key", k, "--layout", "openssl-80", "--out", k, "--force", s]),
+      2,
+      `error: --out ${k} is the key file ${k}: an input is never its own output`,
+    );
+    assertError(
+      await cli(["seal", "--key", k, "--layout", "openssl-80", "--out", s, "--force", s]),
+      2,
+      `error: --out ${s} is the session ${s}: an input is never its own output`,
+    );
+    assertError(
+      await cli([
+        "convert",
+        "--from",
+        "openssl-80",
+        "--to",
+        "nginx-80",
+        "--in",
+        k,
+        "--out",
+        k,
+        "--force",
+      ]),
+      2,
+      `error: --out ${k} is the --in key file ${k}: an input is never its own output`,
+    );
+    assert.deepEqual(await Deno.readFile(k), KEYS_00_4F);
+    // Writing PEM to a new file still works.
+    const pem = await cli(["session", "--format", "pem", "--out", `${dir}/s.pem`, s]);
+    assert.equal(pem.code, 0, pem.err);
+    assert.deepEqual(
+      sessionFromPem(await Deno.readTextFile(`${dir}/s.pem`)).masterKey.toHex(),
+      TLS12_MASTER_KEY_HEX,
+    );
+  });
+});
+
+Deno.test("issue 11, session --format pem and keygen --layout haproxy-80 with a terminal on stdout: secrets only with --show-secrets; pipes and files as before", async () => {
+  await inTemp(async (dir) => {
+    await Deno.writeFile(`${dir}/s.der`, TLS12_DER);
+    await Deno.writeFile(`${dir}/k`, KEYS_00_4F);
+    await Deno.writeFile(`${dir}/t`, TLS12_TICKET);
+    const refused = (what: string) =>
+      `error: refusing to print the ${what} to the terminal: it holds secret key material; pass --out FILE, redirect with > FILE, or pass --show-secrets to print it\n`;
+    const secrets: [string[], string][] = [
+      [["session", "--format", "pem", `${dir}/s.der`], "PEM session"],
+      [["keygen", "--layout", "haproxy-80"], "haproxy-80 key"],
+      [["keygen", "--layout", "nginx-80", "--hex"], "nginx-80 key"],
+      [
+        ["convert", "--from", "openssl-80", "--to", "haproxy-80", "--in", `${dir}/k`],
+        "haproxy-80 key",
+      ],
+      [
+        ["client-session", "--ticket", `${dir}/t`, "--session", `${dir}/s.der`],
+        "client session",
+      ],
+    ];
+    for (const [args, what] of secrets) {
+      const r = await cli(args, "", true);
+      assertError(r, 1, refused(what));
+      assert.equal(r.stdout.length, 0, "nothing printed");
+      // With --show-secrets the terminal gets it; a pipe always does.
+      const shown = await cli([...args, "--show-secrets"], "", true);
+      assert.equal(shown.code, 0, shown.err);
+      assert.ok(shown.stdout.length > 0);
+      const piped = await cli(args, "", false);
+      assert.equal(piped.code, 0, piped.err);
+      assert.ok(piped.stdout.length > 0);
+    }
+    const pem = await cli(
+      ["session", "--format", "pem", "--show-secrets", `${dir}/s.der`],
+      "",
+      true,
+    );
+    assert.equal(pem.out, sessionToPem(decodeSession(TLS12_DER)));
+    // Output that holds no secret goes to a terminal as before: redacted JSON, a hex ticket.
+    const json = await cli(["session", `${dir}/s.der`], "", true);
+    assert.equal(json.code, 0, json.err);
+    assert.equal(JSON.parse(json.out).masterKey, "[redacted]");
+    const sealed = await cli(
+      ["seal", "--key", `${dir}/k`, "--layout", "openssl-80", "--hex", `${dir}/s.der`],
+      "",
+      true,
+    );
+    assert.equal(sealed.code, 0, sealed.err);
+    // A key file written with --out needs no --show-secrets, whatever stdout is.
+    const f = await cli(["keygen", "--layout", "haproxy-80", "--out", `${dir}/h.keys`], "", true);
+    assert.equal(f.code, 0, f.err);
+  });
+});
+
+Deno.test({
+  name:
+    "issue 11, keygen --layout haproxy-80 on a real terminal (script(1) gives it a pty): refused, and printed with --show-secrets",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const script = await new Deno.Command("script", {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    })
+      .output().then((o) => o.success, () => false);
+    if (!script) {
+      console.warn("cli_test: skipping the pty test: script(1) (util-linux) is not installed");
+      return;
+    }
+    const run = async (extra: string) => {
+      const cmd =
+        `'${Deno.execPath()}' run --quiet --allow-read --allow-write '${CLI}' keygen --layout haproxy-80 --count 1 ${extra}`;
+      const out = await new Deno.Command("script", {
+        args: ["-qec", cmd, "/dev/null"],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return { code: out.code, text: dec(out.stdout).replaceAll("\r\n", "\n") };
+    };
+    const refused = await run("");
+    assert.equal(refused.code, 1);
+    assert.equal(
+      refused.text,
+      "error: refusing to print the haproxy-80 key to the terminal: it holds secret key material; pass --out FILE, redirect with > FILE, or pass --show-secrets to print it\n",
+    );
+    const shown = await run("--show-secrets");
+    assert.equal(shown.code, 0);
+    assert.match(
+      shown.text,
+      /^[A-Za-z0-9+/]{106}[AEIMQUYcgkosw048]=\n$/,
+      "one base64 line of 80 bytes",
+    );
+  },
+});
+
+Deno.test("issue 11, a JSON session with a syntax error: the error says where, never quotes the input", async () => {
+  await inTemp(async (dir) => {
+    const secret = "a4c92ed82b39f1e07c15d6e8a3b4c5d6";
+    const q = `${dir}/q.json`;
+    await Deno.writeTextFile(q, `{"sslVersion": 771, "masterKey":'${secret}'}`);
+    const r = await cli(["session", q]);
+    assertError(
+      r,
+      1,
+      `error: ${q} is not valid JSON (line 1, column 33); fix it or give DER or PEM\n`,
+    );
+    const lines = `{\n  "sslVersion": 771,\n  "masterKey": "${secret}"\n  "cipherId": 49200\n}\n`;
+    await Deno.writeTextFile(q, lines);
+    for (const args of [["session", q], ["seal", "--key", "-", "--layout", "gcm", q]]) {
+      const e = await cli(args, new Uint8Array(48));
+      assertError(
+        e,
+        1,
+        `error: ${q} is not valid JSON (line 4, column 3); fix it or give DER or PEM\n`,
+      );
+      assert.ok(!e.err.includes(secret.slice(0, 6)) && !e.err.includes("cipherId"));
+    }
+    // Truncated input: the position is its end.
+    await Deno.writeTextFile(q, `{"masterKey": "${secret}`);
+    assertError(
+      await cli(["session", q]),
+      1,
+      `error: ${q} is not valid JSON (line 1, column ${15 + secret.length + 1}); fix it`,
+    );
+    // A master key of the wrong type is not quoted either.
+    await Deno.writeTextFile(q, `{"masterKey": 123456789}`);
+    assertError(
+      await cli(["session", q]),
+      1,
+      `error: ${q}: session field "masterKey" must be a hex string, got a number; write it`,
+    );
+  });
+});
+
+Deno.test("issue 11, fleet status --store kv:<typo>: the read-only commands refuse a store that does not exist, and create none", async () => {
+  await inTemp(async (dir) => {
+    const kek = `${dir}/kek`;
+    await Deno.writeTextFile(kek, new Uint8Array(32).fill(7).toBase64() + "\n");
+    const typo = `${dir}/kyes.kv`;
+    for (const sub of ["status", "metrics"]) {
+      assertError(
+        await cli(["fleet", sub, "--store", `kv:${typo}`, "--kek-file", kek]),
+        1,
+        `error: there is no Deno KV store at ${typo}, and this command never creates one; check --store (fleet rotate founds a fleet)\n`,
+      );
+    }
+    assertError(
+      await cli([
+        "fleet",
+        "export",
+        "--store",
+        `kv:${typo}`,
+        "--kek-file",
+        kek,
+        "--layout",
+        "nginx-80",
+        "--out",
+        `${dir}/t.key`,
+      ]),
+      1,
+      `error: there is no Deno KV store at ${typo}, and this command never creates one`,
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["kek"], "no file made");
+    assertError(
+      await cli(["fleet", "status", "--store", `kv:${dir}`, "--kek-file", kek]),
+      1,
+      `error: ${dir} is not a Deno KV file (it is a directory); check --store\n`,
+    );
+  });
+});
+
+Deno.test("issue 11, keygen --out <dir>: one clear message, with or without --force", async () => {
+  await inTemp(async (dir) => {
+    for (const force of [[], ["--force"]]) {
+      assertError(
+        await cli(["keygen", "--layout", "nginx-80", "--out", dir, ...force]),
+        1,
+        `error: ${dir} is a directory; give --out a file name\n`,
+      );
+    }
+    await Deno.writeFile(`${dir}/s.der`, TLS12_DER);
+    assertError(
+      await cli(["session", "--format", "pem", "--out", dir, `${dir}/s.der`]),
+      1,
+      `error: ${dir} is a directory; give --out a file name\n`,
+    );
+  });
+});
+
+Deno.test("issue 11, open --hex with the ticket's hex on the command line (the README's example); a file of that name still wins", async () => {
+  await inTemp(async (dir) => {
+    const k = `${dir}/k`;
+    await Deno.writeFile(k, KEYS_00_4F);
+    const r = await cli([
+      "open",
+      "--key",
+      k,
+      "--layout",
+      "openssl-80",
+      "--hex",
+      TLS12_TICKET.toHex(),
+    ]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(JSON.parse(r.out).statusName, "SUCCESS");
+    assert.equal(JSON.parse(r.out).session.cipherName, "ECDHE-RSA-AES256-GCM-SHA384");
+    // client-session --ticket takes it too.
+    const c = await cli([
+      "client-session",
+      "--ticket",
+      TLS12_TICKET.toHex().toUpperCase(),
+      "--hex",
+      "--key",
+      k,
+      "--layout",
+      "openssl-80",
+    ]);
+    assert.equal(c.code, 0, c.err);
+    assert.deepEqual(sessionFromPem(c.out).ticket, TLS12_TICKET);
+    // Without --hex the argument is a file name, as before.
+    assertError(
+      await cli(["open", "--key", k, "--layout", "openssl-80", "00ff"]),
+      1,
+      "error: cannot read ticket 00ff: no such file; check the path",
+    );
+    // A short hex argument is a ticket too short to open.
+    const short = await cli(["open", "--key", k, "--layout", "openssl-80", "--hex", "00ff"]);
+    assert.equal(short.code, 1);
+    assert.equal(JSON.parse(short.out).failure, "tooShort");
+    // An existing file whose name is hex digits is read as the file.
+    const cwd = Deno.cwd();
+    Deno.chdir(dir);
+    try {
+      await Deno.writeTextFile("abcd", TLS12_TICKET.toHex() + "\n");
+      const f = await cli(["open", "--key", k, "--layout", "openssl-80", "--hex", "abcd"]);
+      assert.equal(f.code, 0, f.err);
+    } finally {
+      Deno.chdir(cwd);
+    }
+  });
+});
+
+/** Runs `deno run <flags> cli.ts <args>` as a process (no terminal: Deno cannot prompt). */
+async function spawnWith(flags: string[], args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...flags, CLI, ...args],
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, out: dec(out.stdout), err: dec(out.stderr) };
+}
+
+Deno.test("issue 11, deno run cli.ts without --allow-env (or read, write, net): the missing permission and the flag that grants it", async () => {
+  await inTemp(async (dir) => {
+    const kek = `${dir}/kek`;
+    const kekText = new Uint8Array(32).fill(7).toBase64();
+    await Deno.writeTextFile(kek, kekText + "\n");
+    await Deno.writeFile(`${dir}/k`, KEYS_00_4F);
+    const store = `${dir}/keys.kv`;
+    const hint = (flag: string) => `; run with deno run --allow-${flag} (deno task cli does)\n`;
+    const cases: [string, string[], string[], Record<string, string>, string][] = [
+      [
+        "env: the KEK variable",
+        ["--allow-read", "--allow-write"],
+        ["fleet", "status", "--store", `kv:${store}`],
+        {},
+        "error: no permission to read the environment variable SESSION_TICKETS_KEK" + hint("env"),
+      ],
+      [
+        "read: the KEK file",
+        ["--allow-env"],
+        ["fleet", "status", "--store", `kv:${store}`, "--kek-file", kek],
+        {},
+        `error: no permission to read ${kek}` + hint("read"),
+      ],
+      [
+        "read: a read-only command's KV store",
+        ["--allow-env"],
+        ["fleet", "status", "--store", `kv:${store}`],
+        { SESSION_TICKETS_KEK: kekText },
+        `error: no permission to read ${store}` + hint("read"),
+      ],
+      [
+        "write: the KV store rotate opens",
+        ["--allow-env", "--allow-read"],
+        ["fleet", "rotate", "--store", `kv:${store}`],
+        { SESSION_TICKETS_KEK: kekText },
+        `error: no permission to write ${store}` + hint("write"),
+      ],
+      [
+        "net: an etcd store",
+        ["--allow-env", "--allow-read"],
+        ["fleet", "status", "--store", "etcd:http://127.0.0.1:2379"],
+        { SESSION_TICKETS_KEK: kekText },
+        "error: no permission to connect to 127.0.0.1:2379" + hint("net"),
+      ],
+      [
+        "read: a key file",
+        [],
+        ["open", "--key", `${dir}/k`, "--layout", "openssl-80", "--hex", TLS12_TICKET.toHex()],
+        {},
+        `error: no permission to read key file ${dir}/k` + hint("read"),
+      ],
+      [
+        "write: keygen --out",
+        ["--allow-read"],
+        ["keygen", "--layout", "nginx-80", "--out", `${dir}/new.key`],
+        {},
+        `error: no permission to write nginx-80 key ${dir}/new.key` + hint("write"),
+      ],
+    ];
+    for (const [what, flags, args, env, want] of cases) {
+      const r = await spawnWith(flags, args, env);
+      assert.equal(r.err, want, what);
+      assert.equal(r.code, 1, what);
+    }
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+      ["k", "kek"],
+      "nothing was created",
+    );
+  });
+});
+
+/** The commands of README.md's "Use with nginx / HAProxy / Node / OpenSSL" code block. */
+async function readmeCommands(): Promise<string[][]> {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const section = readme.slice(readme.indexOf("## Use with nginx / HAProxy / Node / OpenSSL"));
+  const start = section.indexOf("```sh\n") + 6;
+  const block = section.slice(start, section.indexOf("\n```", start));
+  return block.split("\n")
+    .filter((l) => !l.startsWith("#") && l.trim() !== "")
+    .map((l) => l.replace(/\s+#.*$/, "").trim().split(/\s+/));
+}
+
+Deno.test("issue 11, the README's CLI examples (Use with nginx / HAProxy / Node / OpenSSL) run as written through deno task cli's command, with a generated key and a real ticket's hex", async () => {
+  const commands = await readmeCommands();
+  assert.equal(commands.length, 6);
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  const task = (config.tasks.cli as string).split(" ");
+  assert.deepEqual(task.slice(0, 2), ["deno", "run"]);
+  assert.equal(task.at(-1), "cli.ts");
+  await inTemp(async (dir) => {
+    // What the README assumes exists: the keys around current.key, and a ticket nginx sealed
+    // under current.key (here: the TLS 1.2 session sealed with seal).
+    for (const name of ["previous.key", "next.key"]) {
+      assert.equal(
+        (await cli(["keygen", "--layout", "nginx-80", "--out", `${dir}/${name}`])).code,
+        0,
+      );
+    }
+    const stdout = new Map<string, string>(); // by command
+    for (const command of commands) {
+      assert.deepEqual(command.slice(0, 3), ["deno", "task", "cli"], command.join(" "));
+      if (command.some((w) => w.endsWith("..."))) {
+        // The ticket an nginx server issued, under current.key.
+        await Deno.writeFile(`${dir}/s.der`, TLS12_DER);
+        const sealed = await cli([
+          "seal",
+          "--key",
+          `${dir}/current.key`,
+          "--layout",
+          "nginx-80",
+          "--out",
+          `${dir}/ticket.bin`,
+          `${dir}/s.der`,
+        ]);
+        assert.equal(sealed.code, 0, sealed.err);
+      }
+      const ticketHex = await Deno.readFile(`${dir}/ticket.bin`).then((b) => b.toHex(), () => "");
+      const args = command.slice(3).map((w) => (w.endsWith("...") ? ticketHex : w));
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [...task.slice(1, -1), "--quiet", CLI, ...args],
+        cwd: dir,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const r = { code: out.code, out: dec(out.stdout), err: dec(out.stderr) };
+      assert.equal(r.code, 0, `${command.join(" ")}: ${r.err}`);
+      assert.equal(r.err, "", command.join(" "));
+      stdout.set(command[3], r.out);
+    }
+    // keygen nginx-48, convert to node-48: name|aes|hmac becomes name|hmac|aes.
+    const nginx = await Deno.readFile(`${dir}/nginx.key`);
+    assert.equal(nginx.length, 48);
+    assert.deepEqual(
+      await Deno.readFile(`${dir}/node.key`),
+      concat(nginx.subarray(0, 16), nginx.subarray(32, 48), nginx.subarray(16, 32)),
+    );
+    // The haproxy file holds previous, current and next, in that order.
+    const names = [];
+    for (const f of ["previous.key", "current.key", "next.key"]) {
+      names.push((await Deno.readFile(`${dir}/${f}`)).subarray(0, 16).toHex());
+    }
+    const haproxy = await TicketKey.importAll(
+      await Deno.readFile(`${dir}/haproxy.keys`),
+      "haproxy-80",
+    );
+    assert.deepEqual(haproxy.map((k) => k.nameHex), names);
+    if (Deno.build.os !== "windows") {
+      for (const f of ["nginx.key", "node.key", "current.key", "haproxy.keys", "client.pem"]) {
+        assert.equal(await mode(`${dir}/${f}`), KEY_MODE, f);
+      }
+    }
+    // open --hex <the ticket's hex>: SUCCESS with the session.
+    const opened = JSON.parse(stdout.get("open")!);
+    assert.equal(opened.statusName, "SUCCESS");
+    assert.equal(opened.keyName, names[1]);
+    assert.equal(opened.session.cipherName, "ECDHE-RSA-AES256-GCM-SHA384");
+    // client-session: the PEM s_client -sess_in takes, carrying ticket.bin.
+    const client = sessionFromPem(await Deno.readTextFile(`${dir}/client.pem`));
+    assert.deepEqual(client.ticket, await Deno.readFile(`${dir}/ticket.bin`));
+    assert.equal(client.masterKey.toHex(), TLS12_MASTER_KEY_HEX);
+  });
 });

@@ -19,6 +19,7 @@ import {
   parseHex,
   parseHexBytes,
   readSource,
+  refuseInputAsOutput,
   utf8,
   writeSink,
 } from "./_io.ts";
@@ -44,6 +45,26 @@ function sourceName(path: string): string {
   return path === "-" ? "standard input" : path;
 }
 
+const HEX_ARGUMENT = /^(?:[0-9a-fA-F]{2})+$/;
+
+/** Whether `path` names something (false also when it cannot be looked up). */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a ticket argument given with `--hex` is the ticket itself rather than a file: an even
+ * number of hex digits, and no file of that name.
+ */
+async function isHexArgument(path: string, hex: boolean): Promise<boolean> {
+  return hex && HEX_ARGUMENT.test(path) && !(await exists(path));
+}
+
 function oneOrNoPositional(command: string, positionals: string[], what: string): string {
   if (positionals.length > 1) {
     throw usageError(
@@ -53,11 +74,16 @@ function oneOrNoPositional(command: string, positionals: string[], what: string)
   return positionals[0] ?? "-";
 }
 
+/**
+ * Reads a ticket: a file (binary, or hex text with `--hex`), standard input for `-`, or with
+ * `--hex` the hex itself on the command line (an even number of hex digits that names no file).
+ */
 async function readTicket(
   path: string,
   hex: boolean,
   io: CliIo,
 ): Promise<Uint8Array> {
+  if (await isHexArgument(path, hex)) return parseHex(path, "the ticket on the command line");
   const bytes = await readSource(path, "ticket", io);
   return hex ? parseHexBytes(bytes, `ticket ${sourceName(path)}`) : bytes;
 }
@@ -138,12 +164,14 @@ function openFailure(
  * ```ts
  * import { openCommand } from "./_commands.ts";
  * import { resolveIo } from "./_io.ts";
- * const io = resolveIo({
- *   stdin: () => Promise.resolve(new Uint8Array(0)),
- *   stdout: () => {},
- *   stderr: () => {},
- * });
- * console.log(await openCommand(["--key", "k.bin", "--layout", "openssl-80"], io)); // 1 (empty ticket; needs k.bin)
+ * const key = await Deno.makeTempFile();
+ * await Deno.writeFile(key, crypto.getRandomValues(new Uint8Array(80)));
+ * let err = "";
+ * const io = resolveIo({ stdout: () => {}, stderr: (t) => void (err += t) });
+ * // The ticket's hex on the command line: 32 zero bytes, under no key of the file.
+ * console.log(await openCommand(["--key", key, "--layout", "openssl-80", "--hex", "00".repeat(32)], io)); // 1
+ * console.log(err.startsWith("error: the ticket's key name 0000")); // true
+ * await Deno.remove(key);
  * ```
  *
  * @param args Arguments after `open`.
@@ -197,19 +225,22 @@ function encodeError(e: unknown, source: string): never {
 }
 
 /**
- * `seal --key FILE --layout L [--hex] [--out FILE|-] [--iv HEX] SESSION|-`.
+ * `seal --key FILE --layout L [--hex] [--out FILE|-] [--force] [--iv HEX] SESSION|-`.
  *
  * @example
  * ```ts
  * import { sealCommand } from "./_commands.ts";
  * import { resolveIo } from "./_io.ts";
+ * const key = await Deno.makeTempFile();
+ * await Deno.writeFile(key, crypto.getRandomValues(new Uint8Array(80)));
  * let n = 0;
  * const io = resolveIo({
  *   stdin: () => Promise.resolve(new TextEncoder().encode('{"cipherId": 49200, "time": 1, "timeout": 300}')),
  *   stdout: (b) => void (n = b.length),
  * });
- * await sealCommand(["--key", "nginx-80.key", "--layout", "nginx-80", "-"], io);
- * console.log(n > 0); // true
+ * await sealCommand(["--key", key, "--layout", "nginx-80", "-"], io);
+ * console.log(n); // 112 (name 16, IV 16, the session encrypted in 48, HMAC 32)
+ * await Deno.remove(key);
  * ```
  *
  * @param args Arguments after `seal`.
@@ -222,6 +253,7 @@ export async function sealCommand(args: readonly string[], io: CliIo): Promise<n
     layout: "string",
     hex: "boolean",
     out: "string",
+    force: "boolean",
     iv: "string",
   });
   if (positionals.length !== 1) {
@@ -235,6 +267,11 @@ export async function sealCommand(args: readonly string[], io: CliIo): Promise<n
       "the key and the session cannot both come from standard input; give one as a file",
     );
   }
+  const out = options.out as string | undefined;
+  await refuseInputAsOutput(out, [
+    { path: options.key as string | undefined, role: "key file" },
+    { path: positionals[0], role: "session" },
+  ]);
   const { keys } = await readKeyFile(options.key, layout, "seal", io);
   const key = activeKeys(keys).sealer;
   let iv: Uint8Array | undefined;
@@ -253,19 +290,17 @@ export async function sealCommand(args: readonly string[], io: CliIo): Promise<n
     encodeError(e, sourceName(positionals[0]));
   }
   const hex = options.hex === true;
-  await writeSink(
-    options.out as string | undefined,
-    hex ? utf8(ticket.toHex() + "\n") : ticket,
-    "ticket",
-    io,
-    { binary: !hex },
-  );
+  await writeSink(out, hex ? utf8(ticket.toHex() + "\n") : ticket, "ticket", io, {
+    binary: !hex,
+    force: options.force === true,
+  });
   return 0;
 }
 
 /**
- * `session [--show-secrets] [--format json|pem|der] [--out FILE|-] FILE|-`: a session in DER,
- * PEM or JSON, printed as JSON (secrets redacted unless asked) or converted to PEM or DER.
+ * `session [--show-secrets] [--format json|pem|der] [--out FILE|-] [--force] FILE|-`: a session
+ * in DER, PEM or JSON, printed as JSON (secrets redacted unless asked) or converted to PEM or DER
+ * (which hold the master key, so a terminal gets them only with `--show-secrets`).
  *
  * @example
  * ```ts
@@ -289,28 +324,32 @@ export async function sessionCommand(args: readonly string[], io: CliIo): Promis
     "show-secrets": "boolean",
     format: "string",
     out: "string",
+    force: "boolean",
   });
   const path = oneOrNoPositional("session", positionals, "session FILE");
   const format = (options.format as string | undefined) ?? "json";
   if (format !== "json" && format !== "pem" && format !== "der") {
     throw usageError(`unknown --format "${format}"; formats: json, pem, der`);
   }
+  const out = options.out as string | undefined;
+  await refuseInputAsOutput(out, [{ path, role: "session" }]);
+  const showSecrets = options["show-secrets"] === true;
   const session = await readSessionArg(path, io);
   let bytes: Uint8Array;
   try {
     bytes = format === "json"
-      ? utf8(
-        JSON.stringify(sessionView(session, options["show-secrets"] === true), null, 2) + "\n",
-      )
+      ? utf8(JSON.stringify(sessionView(session, showSecrets), null, 2) + "\n")
       : format === "pem"
       ? utf8(sessionToPem(session))
       : encodeSession(session);
   } catch (e) {
     encodeError(e, sourceName(path));
   }
-  await writeSink(options.out as string | undefined, bytes, `${format} session`, io, {
-    secret: format !== "json" || options["show-secrets"] === true,
+  await writeSink(out, bytes, `${format.toUpperCase()} session`, io, {
+    secret: format !== "json" || showSecrets,
+    showSecrets,
     binary: format === "der",
+    force: options.force === true,
   });
   return 0;
 }
@@ -368,16 +407,22 @@ export async function clientSession(
 
 /**
  * `client-session --ticket T [--hex] (--session S | --key FILE --layout L) [--lifetime SECONDS]
- * [--sid-ctx HEX] [--out FILE|-]`: the PEM `openssl s_client -sess_in` resumes with.
+ * [--sid-ctx HEX] [--out FILE|-] [--force] [--show-secrets]`: the PEM `openssl s_client
+ * -sess_in` resumes with (it holds the master key, so a terminal gets it only with
+ * `--show-secrets`).
  *
  * @example
  * ```ts
  * import { clientSessionCommand } from "./_commands.ts";
  * import { resolveIo } from "./_io.ts";
+ * const session = await Deno.makeTempFile();
+ * await Deno.writeTextFile(session, '{"sslVersion": 771, "cipherId": 49200, "timeout": 300}');
  * let pem = "";
  * const io = resolveIo({ stdout: (b) => void (pem += new TextDecoder().decode(b)) });
- * await clientSessionCommand(["--ticket", "ticket.bin", "--session", "server.pem"], io);
+ * // A ticket of 64 bytes given as hex; a pipe, not a terminal, takes the PEM.
+ * await clientSessionCommand(["--ticket", "ab".repeat(64), "--hex", "--session", session], io);
  * console.log(pem.startsWith("-----BEGIN SSL SESSION PARAMETERS-----")); // true
+ * await Deno.remove(session);
  * ```
  *
  * @param args Arguments after `client-session`.
@@ -394,6 +439,8 @@ export async function clientSessionCommand(args: readonly string[], io: CliIo): 
     lifetime: "string",
     "sid-ctx": "string",
     out: "string",
+    force: "boolean",
+    "show-secrets": "boolean",
   });
   if (positionals.length > 0) {
     throw usageError(
@@ -418,6 +465,12 @@ export async function clientSessionCommand(args: readonly string[], io: CliIo): 
   if (stdinUsers.length > 1) {
     throw usageError("only one input can come from standard input (-); give the others as files");
   }
+  const out = options.out as string | undefined;
+  await refuseInputAsOutput(out, [
+    { path: options.ticket, role: "ticket" },
+    { path: options.session as string | undefined, role: "session" },
+    { path: options.key as string | undefined, role: "key file" },
+  ]);
   const lifetime = typeof options.lifetime === "string"
     ? parseUint32(options.lifetime, "--lifetime")
     : undefined;
@@ -466,8 +519,10 @@ export async function clientSessionCommand(args: readonly string[], io: CliIo): 
       );
     }
   }
-  await writeSink(options.out as string | undefined, utf8(pem), "client session", io, {
+  await writeSink(out, utf8(pem), "client session", io, {
     secret: true,
+    showSecrets: options["show-secrets"] === true,
+    force: options.force === true,
   });
   return 0;
 }

@@ -67,3 +67,63 @@ export class CliError extends Error {
 export function usageError(message: string): CliError {
   return new CliError(message, EXIT_USAGE);
 }
+
+/** What each Deno permission lets the tool do, for messages. */
+const PERMISSION_WORDS: Record<string, string> = {
+  read: "read",
+  write: "write",
+  env: "read the environment variable",
+  net: "connect to",
+};
+
+/** Deno's wording: `Requires env access to "NAME", run again with the --allow-env flag`. */
+const DENO_PERMISSION = /Requires ([a-z]+) access(?: to ("(?:[^"\\]|\\.)*"|[^,]+))?,/;
+
+/**
+ * The error a missing Deno permission ends in, naming the permission and the flag that grants
+ * it, or `null` when `e` is no such failure. It finds Deno's `NotCapable` error anywhere in
+ * `e`'s `cause` chain, and Deno's wording inside another error's message (the fleet's stores and
+ * key-encryption key loader put it in theirs).
+ *
+ * @example
+ * ```ts
+ * import { permissionError } from "./_errors.ts";
+ * const e = new Deno.errors.NotCapable(
+ *   'Requires env access to "SESSION_TICKETS_KEK", run again with the --allow-env flag',
+ * );
+ * console.log(permissionError(e)?.message);
+ * // no permission to read the environment variable SESSION_TICKETS_KEK; run with deno run --allow-env (deno task cli does)
+ * ```
+ *
+ * @param e A thrown value.
+ * @returns The one-line error, or `null`.
+ */
+export function permissionError(e: unknown): CliError | null {
+  const seen = new Set<unknown>();
+  for (let x = e; x instanceof Error && !seen.has(x); x = x.cause) {
+    seen.add(x);
+    const m = DENO_PERMISSION.exec(x.message);
+    if (m !== null) return missingPermission(m[1], m[2]);
+    if (x instanceof Deno.errors.NotCapable) {
+      return new CliError(
+        `no permission: ${x.message.split("\n")[0]}; grant it with the deno run flag it names`,
+      );
+    }
+  }
+  return null;
+}
+
+function missingPermission(kind: string, quoted: string | undefined): CliError {
+  let target = quoted;
+  if (target?.startsWith('"')) {
+    try {
+      target = JSON.parse(target) as string;
+    } catch {
+      // Keep the quotes.
+    }
+  }
+  const verb = PERMISSION_WORDS[kind] ?? `use ${kind} access to`;
+  const what = target !== undefined ? `${verb} ${target}` : `use ${kind} access`;
+  const task = Object.hasOwn(PERMISSION_WORDS, kind) ? " (deno task cli does)" : "";
+  return new CliError(`no permission to ${what}; run with deno run --allow-${kind}${task}`);
+}

@@ -13,11 +13,25 @@ import { DenoKvKeyStore } from "../fleet/deno_kv_store.ts";
 import { EtcdKeyStore } from "../fleet/etcd_store.ts";
 import type { TicketKeyLayout } from "../ticket/ticket_key.ts";
 import { parseArgs } from "./_args.ts";
-import { CliError, usageError } from "./_errors.ts";
+import { CliError, permissionError, usageError } from "./_errors.ts";
 import { type CliIo, utf8 } from "./_io.ts";
 
 const SUBCOMMANDS = ["status", "metrics", "rotate", "export"];
 const EXPORT_LAYOUTS = ["nginx-80", "nginx-48", "haproxy-80", "haproxy-48"];
+
+/** Options for {@link openStore}. */
+export interface OpenStoreOptions {
+  /**
+   * The command only reads: refuse a Deno KV path that is not an existing file (opening one
+   * would create it) instead of opening it.
+   */
+  mustExist?: boolean;
+}
+
+/** Whether a `kv:` path names a file (not `:memory:` or a KV Connect URL). */
+function isKvFilePath(path: string): boolean {
+  return path !== ":memory:" && !/^https?:\/\//.test(path);
+}
 
 /**
  * Opens the store named by `--store`: `kv:PATH` (Deno KV file) or `etcd:URL[,URL...]`.
@@ -30,12 +44,16 @@ const EXPORT_LAYOUTS = ["nginx-80", "nginx-48", "haproxy-80", "haproxy-48"];
  * ```
  *
  * @param spec The `--store` value.
+ * @param options `mustExist` for commands that only read.
  * @returns The store.
- * @throws {CliError} For a malformed spec or a store that cannot be opened.
+ * @throws {CliError} For a malformed spec, a missing store that must exist, or a store that
+ * cannot be opened.
  */
-export async function openStore(spec: string): Promise<KeyStore> {
+export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<KeyStore> {
   if (spec.startsWith("kv:") && spec.length > 3) {
-    return await DenoKvKeyStore.open(spec.slice(3));
+    const path = spec.slice(3);
+    if (options.mustExist && isKvFilePath(path)) await requireKvFile(path);
+    return await DenoKvKeyStore.open(path);
   }
   if (spec.startsWith("etcd:") && spec.length > 5) {
     return new EtcdKeyStore({ endpoints: spec.slice(5).split(",").filter((s) => s !== "") });
@@ -43,6 +61,27 @@ export async function openStore(spec: string): Promise<KeyStore> {
   throw usageError(
     `--store must be kv:PATH or etcd:http://HOST:PORT[,http://...], got "${spec}"`,
   );
+}
+
+async function requireKvFile(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new CliError(
+        `there is no Deno KV store at ${path}, and this command never creates one; check --store (fleet rotate founds a fleet)`,
+      );
+    }
+    throw e;
+  }
+  if (!info.isFile) {
+    throw new CliError(
+      `${path} is not a Deno KV file (it is a ${
+        info.isDirectory ? "directory" : "special file"
+      }); check --store`,
+    );
+  }
 }
 
 /**
@@ -122,7 +161,7 @@ export async function fleetCommand(args: readonly string[], io: CliIo): Promise<
   }
   let store: KeyStore;
   try {
-    store = await openStore(storeSpec);
+    store = await openStore(storeSpec, { mustExist: sub !== "rotate" });
   } catch (e) {
     throw storeError(e);
   }
@@ -212,6 +251,8 @@ export function duration(v: unknown, what: string): number | undefined {
 
 /** A key store's or key's error as the one-line CLI error it should be. */
 export function storeError(e: unknown): unknown {
+  const denied = permissionError(e);
+  if (denied !== null) return denied;
   if (e instanceof KeyStoreUnavailableError) {
     return new CliError(`the key store is unreachable: ${e.message}; check --store`);
   }
@@ -254,7 +295,7 @@ Options:
                  this process's staging margins (default: the fleet's, else 10s and 60s)
 
 The schedule (interval, decrypt period, format) is read from the fleet's store. status,
-metrics and export never write to the store.
+metrics and export never write to the store, and refuse a kv: PATH that does not exist.
 
 Examples:
   deno run -A --unstable-kv cli.ts fleet status --store kv:/var/lib/tickets/keys.kv

@@ -50,7 +50,11 @@ Key layouts (--layout, --from, --to); every key starts with its 16-byte name:
 ${layoutTable()}
 
 FILE arguments take - for standard input or output. Binary output (keys, tickets, DER) is
-refused on a terminal: use --out FILE, a redirection, or --hex.
+refused on a terminal: use --out FILE, a redirection, or --hex. Secrets (keys, and sessions in
+PEM or DER with their master key) go to a terminal only with --show-secrets; files and pipes
+get them as they are. --out never replaces an existing file without --force, and never one of
+the command's own inputs. Deno permissions: files need --allow-read and --allow-write, fleet
+also --allow-env (SESSION_TICKETS_KEK) and --allow-net (etcd); deno task cli grants them.
 Exit status: 0 done; 1 failed (unreadable or wrong file, ticket did not open); 2 usage error.
 Run "<command> --help" for a command's options.
 `;
@@ -58,7 +62,7 @@ Run "<command> --help" for a command's options.
 const HELP: Record<string, string> = {
   fleet: FLEET_HELP,
   serve: SERVE_HELP,
-  keygen: `Usage: keygen --layout L [--out FILE] [--hex] [--count N] [--force]
+  keygen: `Usage: keygen --layout L [--out FILE] [--hex] [--count N] [--force] [--show-secrets]
 
 Makes a fresh random ticket key (crypto.subtle.generateKey) and writes it in layout L: raw
 bytes for the raw layouts, base64 lines for haproxy-48 and haproxy-80.
@@ -70,14 +74,17 @@ Options:
   --count N    haproxy layouts: how many key lines (default 3; HAProxy uses the last 3 lines
                of the file and seals with the middle one)
   --force      overwrite an existing --out FILE (its key's tickets stop opening)
+  --show-secrets
+               print the key on a terminal (without --out; pipes and files need no flag)
 
 Examples:
   deno task cli keygen --layout nginx-80 --out /etc/nginx/ticket.key
   deno task cli keygen --layout haproxy-80 --out /etc/haproxy/ticket.keys
-  deno task cli keygen --layout node-48 --hex
+  deno task cli keygen --layout node-48 --hex --out node.key.hex
 `,
   convert:
     `Usage: convert --from L1 --to L2 [--in FILE|-]... [--out FILE|-] [--line N] [--hex] [--force]
+               [--show-secrets]
 
 Rewrites a key file from one product's layout to another's, moving the name, HMAC key and AES
 key to their places (nginx-48 to node-48 swaps the AES and HMAC halves). A key keeps its size
@@ -92,7 +99,9 @@ Options:
   --out FILE   write the result to FILE, mode 0600 (default: standard output)
   --line N     take only key N (from 1) of a several-key input (needed for a raw --to)
   --hex        write a raw layout as one line of hex
-  --force      overwrite an existing --out FILE
+  --force      overwrite an existing --out FILE (never one of the --in files)
+  --show-secrets
+               print the key on a terminal (without --out; pipes and files need no flag)
 
 Examples:
   deno task cli convert --from nginx-48 --to node-48 --in ticket.key --out node.key
@@ -117,13 +126,15 @@ Options:
   --layout L       its layout (run --help for the list)
   --hex            the ticket is hex text
   --show-secrets   print the master key (seal and client-session need it in JSON input)
-  TICKET           the ticket file (default: standard input)
+  TICKET           the ticket file (default: standard input); with --hex, also the hex
+                   itself (hex digits that name no file)
 
 Examples:
   deno task cli open --key ticket.key --layout nginx-80 ticket.bin
   deno task cli open --key ticket.keys --layout haproxy-80 --hex ticket.hex
+  deno task cli open --key ticket.key --layout nginx-80 --hex 5e0f6c...
 `,
-  seal: `Usage: seal --key FILE --layout L [--hex] [--out FILE|-] [--iv HEX] SESSION|-
+  seal: `Usage: seal --key FILE --layout L [--hex] [--out FILE|-] [--force] [--iv HEX] SESSION|-
 
 Seals a session into a ticket that a server holding the key opens: OpenSSL's format
 (name | IV | AES-CBC | HMAC-SHA256) for the product layouts, name | nonce | AES-256-GCM | tag
@@ -136,6 +147,7 @@ Options:
   --layout L   its layout (run --help for the list)
   --hex        write the ticket as hex text (default: binary)
   --out FILE   write the ticket to FILE (default: standard output)
+  --force      overwrite an existing --out FILE (never the key file or SESSION)
   --iv HEX     a fixed IV (16 bytes; gcm: a 12-byte nonce), only to reproduce test vectors:
                never reuse an IV for real tickets
   SESSION      the session file (- for standard input)
@@ -145,16 +157,18 @@ Examples:
   deno task cli open --key a.key --layout openssl-80 --show-secrets t.bin > s.json
   deno task cli seal --key b.key --layout nginx-48 --hex s.json
 `,
-  session: `Usage: session [--show-secrets] [--format json|pem|der] [--out FILE|-] FILE|-
+  session: `Usage: session [--show-secrets] [--format json|pem|der] [--out FILE|-] [--force] FILE|-
 
 Reads a session in DER, PEM or JSON with d2i_SSL_SESSION's rules and prints it as JSON (byte
 fields hex, cipherName after cipherId, master key "[redacted]" unless --show-secrets), or
 writes it as PEM or DER (as openssl sess_id -outform PEM/DER).
 
 Options:
-  --show-secrets     print the master key in the JSON
+  --show-secrets     print the master key in the JSON; needed to print PEM (which holds
+                     it) on a terminal
   --format F         json (default), pem or der
   --out FILE         write to FILE (default: standard output)
+  --force            overwrite an existing --out FILE (never FILE itself)
   FILE               the session file (default: standard input)
 
 Examples:
@@ -162,7 +176,8 @@ Examples:
   deno task cli session --show-secrets --format pem edited.json > session.pem
 `,
   "client-session": `Usage: client-session --ticket T [--hex] (--session S | --key FILE --layout L)
-                      [--lifetime SECONDS] [--sid-ctx HEX] [--out FILE|-]
+                      [--lifetime SECONDS] [--sid-ctx HEX] [--out FILE|-] [--force]
+                      [--show-secrets]
 
 Makes the session a client holds after it received ticket T, as PEM for
 "openssl s_client -sess_in". S is the session sealed in T (DER, PEM, or JSON with the master
@@ -175,7 +190,7 @@ certificate and the ticket app data are left out.
 
 Options:
   --ticket T          the ticket file (- for standard input)
-  --hex               T is hex text
+  --hex               T is hex text (a file, or the hex itself)
   --session S         the session sealed in T
   --key FILE          instead of --session: open T with this key file...
   --layout L          ...in this layout
@@ -183,6 +198,8 @@ Options:
                       client does not offer a ticket older than its hint
   --sid-ctx HEX       the client's session-id context (default: empty)
   --out FILE          write the PEM to FILE, mode 0600 (default: standard output)
+  --force             overwrite an existing --out FILE (never one of the inputs)
+  --show-secrets      print the PEM (it holds the master key) on a terminal
 
 Example:
   deno task cli seal --key ticket.key --layout nginx-80 --out ticket.bin server.pem

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CliError } from "./_errors.ts";
+import { CliError, EXIT_USAGE } from "./_errors.ts";
 
 /**
  * Where the tool reads and writes. `main` takes a partial one; the missing parts are the
@@ -27,8 +27,9 @@ export interface CliIo {
   /** Reads all of standard input. The tool may zero the bytes (key material) after use. */
   stdin(): Promise<Uint8Array>;
   /**
-   * Whether standard output is a terminal, where binary output (keys, tickets) is refused.
-   * Default: `Deno.stdout.isTerminal()` for the process's stream, `false` when `stdout` is given.
+   * Whether standard output is a terminal, where binary output (keys, tickets) is refused and
+   * secrets (keys, master keys) are printed only with `--show-secrets`. Default:
+   * `Deno.stdout.isTerminal()` for the process's stream, `false` when `stdout` is given.
    */
   stdoutIsTerminal: boolean;
 }
@@ -124,23 +125,38 @@ export async function readSource(path: string, role: string, io: CliIo): Promise
  * @example
  * ```ts
  * import type { WriteOptions } from "./_io.ts";
- * const o: WriteOptions = { secret: true, noClobber: true, force: false };
+ * const o: WriteOptions = { secret: true, force: false, showSecrets: false };
  * console.log(o.secret); // true
  * ```
  */
 export interface WriteOptions {
-  /** The output holds secrets: files get mode 0600. */
+  /**
+   * The output holds secrets (a key, a master key): files get mode 0600, and a terminal gets
+   * it only with `showSecrets`.
+   */
   secret?: boolean;
-  /** Refuse to overwrite an existing file unless `force` (for key files). */
-  noClobber?: boolean;
-  /** Overwrite an existing file despite `noClobber`. */
+  /** `--show-secrets` was given: secret output may go to a terminal. */
+  showSecrets?: boolean;
+  /** `--force` was given: an existing file is replaced (without it, the command refuses). */
   force?: boolean;
   /** The output is binary (refused on a terminal). */
   binary?: boolean;
+  /** The output is a ticket key: replacing a file says its tickets stop opening. */
+  key?: boolean;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 /**
- * Writes output to a file, or to standard output when `path` is `undefined` or `-`.
+ * Writes output to a file, or to standard output when `path` is `undefined` or `-`. An existing
+ * file is never replaced without `force`; binary output never goes to a terminal, and secret
+ * output only with `showSecrets`.
  *
  * @example
  * ```ts
@@ -155,7 +171,8 @@ export interface WriteOptions {
  * @param role What the output is, for messages.
  * @param io Standard streams.
  * @param options Secrecy, overwrite and binary handling.
- * @throws {CliError} When the file cannot be written, or binary output would go to a terminal.
+ * @throws {CliError} When the file exists (without `force`) or cannot be written, or the output
+ * would go to a terminal that must not get it.
  */
 export async function writeSink(
   path: string | undefined,
@@ -170,13 +187,18 @@ export async function writeSink(
         `refusing to write a binary ${role} to the terminal; pass --out FILE, redirect with > FILE, or use --hex`,
       );
     }
+    if (options.secret && !options.showSecrets && io.stdoutIsTerminal) {
+      throw new CliError(
+        `refusing to print the ${role} to the terminal: it holds secret key material; pass --out FILE, redirect with > FILE, or pass --show-secrets to print it`,
+      );
+    }
     await io.stdout(bytes);
     return;
   }
   try {
     await Deno.writeFile(path, bytes, {
       mode: options.secret ? 0o600 : 0o644,
-      createNew: options.noClobber === true && options.force !== true,
+      createNew: options.force !== true,
     });
   } catch (e) {
     if (notCapable(e)) {
@@ -184,12 +206,58 @@ export async function writeSink(
         `no permission to write ${role} ${path}; run with deno run --allow-write (deno task cli does)`,
       );
     }
+    if (await isDirectory(path)) {
+      throw new CliError(`${path} is a directory; give --out a file name`);
+    }
     if (e instanceof Deno.errors.AlreadyExists) {
       throw new CliError(
-        `${path} already exists; pass --force to overwrite it (tickets sealed under the key it holds will stop opening)`,
+        `${path} already exists; pass --force to overwrite it${
+          options.key ? " (tickets sealed under the key it holds will stop opening)" : ""
+        }`,
       );
     }
     throw new CliError(`cannot write ${role} ${path}: ${describeFsError(e)}; check the path`);
+  }
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [sa, sb] = await Promise.all([Deno.stat(a), Deno.stat(b)]);
+    return sa.ino !== null && sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses an `--out` file that is one of the command's inputs (the same name, or the same file
+ * by another name or link), even with `--force`: a command never replaces what it reads.
+ *
+ * @example
+ * ```ts
+ * import { refuseInputAsOutput } from "./_io.ts";
+ * await refuseInputAsOutput("s.json", [{ path: "s.json", role: "session" }])
+ *   .catch((e) => console.log(e.message));
+ * // --out s.json is the session s.json: an input is never its own output; write to another file
+ * ```
+ *
+ * @param out The `--out` value (`undefined` or `-` for standard output).
+ * @param inputs The command's input files and what each is (`-` and `undefined` are skipped).
+ * @throws {CliError} A usage error naming the output and the input.
+ */
+export async function refuseInputAsOutput(
+  out: string | undefined,
+  inputs: readonly { path: string | undefined; role: string }[],
+): Promise<void> {
+  if (out === undefined || out === "-") return;
+  for (const { path, role } of inputs) {
+    if (path === undefined || path === "-") continue;
+    if (path === out || await sameFile(path, out)) {
+      throw new CliError(
+        `--out ${out} is the ${role} ${path}: an input is never its own output; write to another file`,
+        EXIT_USAGE,
+      );
+    }
   }
 }
 

@@ -7,9 +7,17 @@
 
 import { TicketKeyError } from "../errors.ts";
 import { TICKET_KEY_LAYOUTS, TicketKey, type TicketKeyLayout } from "../ticket/ticket_key.ts";
-import { parseArgs } from "./_args.ts";
+import { parseArgs, type ParsedArgs } from "./_args.ts";
 import { CliError, usageError } from "./_errors.ts";
-import { type CliIo, looksLikeHex, parseHexBytes, readSource, utf8, writeSink } from "./_io.ts";
+import {
+  type CliIo,
+  looksLikeHex,
+  parseHexBytes,
+  readSource,
+  refuseInputAsOutput,
+  utf8,
+  writeSink,
+} from "./_io.ts";
 
 /**
  * Every layout name, in the order the help lists them.
@@ -317,16 +325,16 @@ async function emitKeys(
   material: Uint8Array,
   layout: TicketKeyLayout,
   hex: boolean,
-  out: string | undefined,
-  force: boolean,
+  options: ParsedArgs["options"],
   io: CliIo,
 ): Promise<void> {
   const bytes = hex ? hexLine(material) : material;
   try {
-    await writeSink(out, bytes, `${layout} key`, io, {
+    await writeSink(options.out as string | undefined, bytes, `${layout} key`, io, {
       secret: true,
-      noClobber: true,
-      force,
+      key: true,
+      force: options.force === true,
+      showSecrets: options["show-secrets"] === true,
       binary: !hex && !TICKET_KEY_LAYOUTS[layout].base64Lines,
     });
   } finally {
@@ -342,7 +350,7 @@ function rejectHexForText(layout: TicketKeyLayout, hex: boolean): void {
 }
 
 /**
- * `keygen --layout L [--out FILE] [--hex] [--count N] [--force]`.
+ * `keygen --layout L [--out FILE] [--hex] [--count N] [--force] [--show-secrets]`.
  *
  * @example
  * ```ts
@@ -363,6 +371,7 @@ export async function keygen(args: readonly string[], io: CliIo): Promise<void> 
     hex: "boolean",
     count: "string",
     force: "boolean",
+    "show-secrets": "boolean",
   });
   if (positionals.length > 0) {
     throw usageError(`keygen takes no arguments, got "${positionals[0]}"; see keygen --help`);
@@ -379,14 +388,7 @@ export async function keygen(args: readonly string[], io: CliIo): Promise<void> 
     );
   }
   const material = await TicketKey.exportAll(keys, layout);
-  await emitKeys(
-    material,
-    layout,
-    hex,
-    options.out as string | undefined,
-    options.force === true,
-    io,
-  );
+  await emitKeys(material, layout, hex, options, io);
 }
 
 /**
@@ -423,7 +425,8 @@ export function conversionProblem(from: TicketKeyLayout, to: TicketKeyLayout): s
 }
 
 /**
- * `convert --from L1 --to L2 [--in FILE|-]... [--out FILE|-] [--line N] [--hex] [--force]`.
+ * `convert --from L1 --to L2 [--in FILE|-]... [--out FILE|-] [--line N] [--hex] [--force]
+ * [--show-secrets]`.
  *
  * @example
  * ```ts
@@ -450,6 +453,7 @@ export async function convert(args: readonly string[], io: CliIo): Promise<void>
     line: "string",
     hex: "boolean",
     force: "boolean",
+    "show-secrets": "boolean",
   });
   if (positionals.length > 0) {
     throw usageError(
@@ -476,6 +480,10 @@ export async function convert(args: readonly string[], io: CliIo): Promise<void>
   if (inputs.filter((p) => p === "-").length > 1) {
     throw usageError("standard input (-) can be read only once; give the other inputs as files");
   }
+  await refuseInputAsOutput(
+    options.out as string | undefined,
+    inputs.map((path) => ({ path, role: "--in key file" })),
+  );
   const keys: TicketKey[] = [];
   let lastSource = "";
   for (const path of inputs) {
@@ -507,5 +515,5 @@ export async function convert(args: readonly string[], io: CliIo): Promise<void>
     );
   }
   const material = await TicketKey.exportAll(chosen, to);
-  await emitKeys(material, to, hex, options.out as string | undefined, options.force === true, io);
+  await emitKeys(material, to, hex, options, io);
 }

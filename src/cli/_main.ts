@@ -5,7 +5,7 @@
  */
 
 import { DerError, TicketKeyError } from "../errors.ts";
-import { CliError, EXIT_FAILURE, EXIT_USAGE } from "./_errors.ts";
+import { CliError, EXIT_FAILURE, EXIT_USAGE, permissionError } from "./_errors.ts";
 import { type CliIo, resolveIo, utf8 } from "./_io.ts";
 import { helpText } from "./_help.ts";
 import { convert, keygen } from "./_keys.ts";
@@ -40,7 +40,8 @@ function wantsHelp(args: readonly string[]): boolean {
 
 /**
  * Runs one command line: dispatches to the command, prints help, and turns every expected
- * failure into one `error: ...` line on standard error with exit status 1 (2 for usage errors).
+ * failure into one `error: ...` line on standard error with exit status 1 (2 for usage errors);
+ * a missing Deno permission is named with the flag that grants it.
  *
  * @example
  * ```ts
@@ -90,7 +91,11 @@ export async function run(args: readonly string[], ioParts: Partial<CliIo> = {})
     if (e instanceof Deno.errors.BrokenPipe) return EXIT_FAILURE;
     let line: string;
     let code = EXIT_FAILURE;
-    if (e instanceof CliError) {
+    const denied = permissionError(e);
+    if (denied !== null) {
+      // A permission Deno did not grant, however deep a lower layer wrapped it.
+      line = denied.message;
+    } else if (e instanceof CliError) {
       line = e.message;
       code = e.exitCode;
     } else if (e instanceof TicketKeyError || e instanceof DerError) {

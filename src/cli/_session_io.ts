@@ -81,11 +81,157 @@ function cipherIdByName(name: string): number | undefined {
   return cipherIds.get(name);
 }
 
-function describe(v: unknown): string {
-  if (typeof v === "string") return v.length > 20 ? "a string" : JSON.stringify(v);
+/** What a JSON value is, for messages: short strings and numbers shown, unless `secret`. */
+function describe(v: unknown, secret: boolean): string {
+  if (typeof v === "string") {
+    return v.length > 20 || secret ? "a string" : JSON.stringify(v);
+  }
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
-  return typeof v === "object" ? "an object" : String(v);
+  if (typeof v === "object") return "an object";
+  return secret ? `a ${typeof v}` : String(v);
+}
+
+const JSON_SPACE = new Set([" ", "\t", "\n", "\r"]);
+const JSON_ESCAPES = new Set(['"', "\\", "/", "b", "f", "n", "r", "t"]);
+const HEX = /^[0-9a-fA-F]$/;
+
+/**
+ * Where `text` stops being JSON (RFC 8259): the offset of the first character that cannot
+ * continue it (`text.length` when it ends too soon), or `-1` when it is JSON. The tool reports
+ * this position instead of `JSON.parse`'s message, which quotes the text around the error (and a
+ * session's JSON holds its master key).
+ *
+ * @example
+ * ```ts
+ * import { jsonErrorOffset } from "./_session_io.ts";
+ * console.log(jsonErrorOffset('{"a": 1}'), jsonErrorOffset("{'a': 1}")); // -1 1
+ * ```
+ *
+ * @param text The text.
+ * @returns The offset of the error, or -1.
+ */
+export function jsonErrorOffset(text: string): number {
+  const n = text.length;
+  let i = 0;
+  const space = () => {
+    while (i < n && JSON_SPACE.has(text[i])) i++;
+  };
+  const digits = () => {
+    const start = i;
+    while (i < n && text[i] >= "0" && text[i] <= "9") i++;
+    return i > start;
+  };
+  // Each returns false with `i` at the offending character.
+  const string = (): boolean => {
+    if (text[i] !== '"') return false;
+    i++;
+    while (i < n) {
+      const c = text[i];
+      if (c === '"') {
+        i++;
+        return true;
+      }
+      if (c < " ") return false;
+      if (c === "\\") {
+        i++;
+        if (i >= n) return false;
+        if (text[i] === "u") {
+          for (let k = 1; k <= 4; k++) {
+            if (!HEX.test(text[i + k] ?? "")) {
+              i += k;
+              return false;
+            }
+          }
+          i += 5;
+        } else if (JSON_ESCAPES.has(text[i])) i++;
+        else return false;
+      } else i++;
+    }
+    return false;
+  };
+  const number = (): boolean => {
+    if (text[i] === "-") i++;
+    if (text[i] === "0") i++;
+    else if (!(text[i] >= "1" && text[i] <= "9") || !digits()) return false;
+    if (text[i] === ".") {
+      i++;
+      if (!digits()) return false;
+    }
+    if (text[i] === "e" || text[i] === "E") {
+      i++;
+      if (text[i] === "+" || text[i] === "-") i++;
+      if (!digits()) return false;
+    }
+    return true;
+  };
+  const literal = (word: string): boolean => {
+    for (const c of word) {
+      if (text[i] !== c) return false;
+      i++;
+    }
+    return true;
+  };
+  const open: string[] = []; // the containers the scan is inside, innermost last
+  let want: "value" | "key" | "after" = "value";
+  for (;;) {
+    space();
+    if (want === "key") {
+      if (!string()) return i;
+      space();
+      if (text[i] !== ":") return i;
+      i++;
+      want = "value";
+    } else if (want === "value") {
+      const c = text[i];
+      if (c === "{" || c === "[") {
+        i++;
+        space();
+        if (text[i] === (c === "{" ? "}" : "]")) {
+          i++;
+          want = "after";
+        } else {
+          open.push(c);
+          want = c === "{" ? "key" : "value";
+        }
+        continue;
+      }
+      const ok = c === '"'
+        ? string()
+        : c === "t"
+        ? literal("true")
+        : c === "f"
+        ? literal("false")
+        : c === "n"
+        ? literal("null")
+        : number();
+      if (!ok) return i;
+      want = "after";
+    } else {
+      const inside = open.at(-1);
+      if (inside === undefined) return i === n ? -1 : i;
+      if (text[i] === ",") {
+        i++;
+        want = inside === "{" ? "key" : "value";
+      } else if (text[i] === (inside === "{" ? "}" : "]")) {
+        i++;
+        open.pop();
+      } else return i;
+    }
+  }
+}
+
+/** Line and column (from 1) of `offset` in `text`. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text[i] === "\n") {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, column: offset - start + 1 };
 }
 
 /**
@@ -132,7 +278,7 @@ export function sessionFromJson(value: unknown, source: string): SslSession {
   const bad = (field: string, want: string, got: unknown) =>
     new CliError(
       `${source}: session field "${field}" must be ${want}, got ${
-        describe(got)
+        describe(got, field === "masterKey")
       }; write it the way the session command prints it`,
     );
   let cipherNameValue: string | null = null;
@@ -236,10 +382,15 @@ export function parseSession(bytes: Uint8Array, source: string): SslSession {
       let value: unknown;
       try {
         value = JSON.parse(text);
-      } catch (e) {
-        throw new CliError(
-          `${source} is not valid JSON (${(e as Error).message}); fix it or give DER or PEM`,
-        );
+      } catch {
+        // JSON.parse's message quotes the text near the error: say only where it is.
+        const at = jsonErrorOffset(text);
+        let where = "";
+        if (at >= 0) {
+          const { line, column } = lineColumn(text, at);
+          where = ` (line ${line}, column ${column})`;
+        }
+        throw new CliError(`${source} is not valid JSON${where}; fix it or give DER or PEM`);
       }
       const s = sessionFromJson(value, source);
       try {
