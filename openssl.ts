@@ -44,13 +44,16 @@
 import { DerReader } from "./src/der/reader.ts";
 import { decodeSession, encodeSession, SESSION_ASN1_VERSION } from "./src/session/codec.ts";
 import type { SslSession } from "./src/session/ssl_session.ts";
-import type {
-  DecryptTicketCallback,
-  GenerateTicketCallback,
-  TicketKeyCallbackResult,
+import { AlertDescription } from "./src/errors.ts";
+import {
+  type DecryptTicketCallback,
+  DecryptTicketReturn,
+  type GenerateTicketCallback,
+  type TicketKeyCallbackResult,
 } from "./src/server/callbacks.ts";
 import type { ServerConnection } from "./src/server/server_connection.ts";
 import { SslContext } from "./src/server/ssl_context.ts";
+import { TicketStatus } from "./src/ticket/status.ts";
 import { TicketKey } from "./src/ticket/ticket_key.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -201,6 +204,8 @@ export interface SSL_METHOD {
 
 // ---------------------------------------------------------------------------------------------
 // Constants (include/openssl/ssl.h.in, ssl/ssl_local.h, include/openssl/tls1.h)
+// The ticket statuses and returns, the alert and the versions are the engine's own values
+// (TicketStatus, DecryptTicketReturn, AlertDescription, src/session/versions.ts) under C's names.
 
 /**
  * `SSL_TICKET_FATAL_ERR_MALLOC` (0): internal, never passed to `dec_cb`.
@@ -211,7 +216,8 @@ export interface SSL_METHOD {
  * console.log(SSL_TICKET_FATAL_ERR_MALLOC); // 0
  * ```
  */
-export const SSL_TICKET_FATAL_ERR_MALLOC = 0;
+export const SSL_TICKET_FATAL_ERR_MALLOC: typeof TicketStatus.FATAL_ERR_MALLOC =
+  TicketStatus.FATAL_ERR_MALLOC;
 /**
  * `SSL_TICKET_FATAL_ERR_OTHER` (1): internal, never passed to `dec_cb`.
  *
@@ -221,7 +227,8 @@ export const SSL_TICKET_FATAL_ERR_MALLOC = 0;
  * console.log(SSL_TICKET_FATAL_ERR_OTHER); // 1
  * ```
  */
-export const SSL_TICKET_FATAL_ERR_OTHER = 1;
+export const SSL_TICKET_FATAL_ERR_OTHER: typeof TicketStatus.FATAL_ERR_OTHER =
+  TicketStatus.FATAL_ERR_OTHER;
 /**
  * `SSL_TICKET_NONE` (2): no ticket; internal, never passed to `dec_cb`.
  *
@@ -231,7 +238,7 @@ export const SSL_TICKET_FATAL_ERR_OTHER = 1;
  * console.log(SSL_TICKET_NONE); // 2
  * ```
  */
-export const SSL_TICKET_NONE = 2;
+export const SSL_TICKET_NONE: typeof TicketStatus.NONE = TicketStatus.NONE;
 /**
  * `SSL_TICKET_EMPTY` (3): an empty TLS 1.2 ticket (TLS 1.2 only).
  *
@@ -241,7 +248,7 @@ export const SSL_TICKET_NONE = 2;
  * console.log(SSL_TICKET_EMPTY); // 3
  * ```
  */
-export const SSL_TICKET_EMPTY = 3;
+export const SSL_TICKET_EMPTY: typeof TicketStatus.EMPTY = TicketStatus.EMPTY;
 /**
  * `SSL_TICKET_NO_DECRYPT` (4): a ticket that could not be used.
  *
@@ -251,7 +258,7 @@ export const SSL_TICKET_EMPTY = 3;
  * console.log(SSL_TICKET_NO_DECRYPT); // 4
  * ```
  */
-export const SSL_TICKET_NO_DECRYPT = 4;
+export const SSL_TICKET_NO_DECRYPT: typeof TicketStatus.NO_DECRYPT = TicketStatus.NO_DECRYPT;
 /**
  * `SSL_TICKET_SUCCESS` (5): decrypted; do not renew.
  *
@@ -261,7 +268,7 @@ export const SSL_TICKET_NO_DECRYPT = 4;
  * console.log(SSL_TICKET_SUCCESS); // 5
  * ```
  */
-export const SSL_TICKET_SUCCESS = 5;
+export const SSL_TICKET_SUCCESS: typeof TicketStatus.SUCCESS = TicketStatus.SUCCESS;
 /**
  * `SSL_TICKET_SUCCESS_RENEW` (6): decrypted; renew.
  *
@@ -271,7 +278,8 @@ export const SSL_TICKET_SUCCESS = 5;
  * console.log(SSL_TICKET_SUCCESS_RENEW); // 6
  * ```
  */
-export const SSL_TICKET_SUCCESS_RENEW = 6;
+export const SSL_TICKET_SUCCESS_RENEW: typeof TicketStatus.SUCCESS_RENEW =
+  TicketStatus.SUCCESS_RENEW;
 
 /**
  * `SSL_TICKET_RETURN_ABORT` (0): abort the handshake (alert 80).
@@ -282,7 +290,7 @@ export const SSL_TICKET_SUCCESS_RENEW = 6;
  * console.log(SSL_TICKET_RETURN_ABORT); // 0
  * ```
  */
-export const SSL_TICKET_RETURN_ABORT = 0;
+export const SSL_TICKET_RETURN_ABORT: typeof DecryptTicketReturn.ABORT = DecryptTicketReturn.ABORT;
 /**
  * `SSL_TICKET_RETURN_IGNORE` (1): do not use the ticket; do not send a new one.
  *
@@ -292,7 +300,8 @@ export const SSL_TICKET_RETURN_ABORT = 0;
  * console.log(SSL_TICKET_RETURN_IGNORE); // 1
  * ```
  */
-export const SSL_TICKET_RETURN_IGNORE = 1;
+export const SSL_TICKET_RETURN_IGNORE: typeof DecryptTicketReturn.IGNORE =
+  DecryptTicketReturn.IGNORE;
 /**
  * `SSL_TICKET_RETURN_IGNORE_RENEW` (2): do not use the ticket; send a new one.
  *
@@ -302,7 +311,8 @@ export const SSL_TICKET_RETURN_IGNORE = 1;
  * console.log(SSL_TICKET_RETURN_IGNORE_RENEW); // 2
  * ```
  */
-export const SSL_TICKET_RETURN_IGNORE_RENEW = 2;
+export const SSL_TICKET_RETURN_IGNORE_RENEW: typeof DecryptTicketReturn.IGNORE_RENEW =
+  DecryptTicketReturn.IGNORE_RENEW;
 /**
  * `SSL_TICKET_RETURN_USE` (3): use the ticket; do not send a new one.
  *
@@ -312,7 +322,7 @@ export const SSL_TICKET_RETURN_IGNORE_RENEW = 2;
  * console.log(SSL_TICKET_RETURN_USE); // 3
  * ```
  */
-export const SSL_TICKET_RETURN_USE = 3;
+export const SSL_TICKET_RETURN_USE: typeof DecryptTicketReturn.USE = DecryptTicketReturn.USE;
 /**
  * `SSL_TICKET_RETURN_USE_RENEW` (4): use the ticket and send a new one.
  *
@@ -322,7 +332,8 @@ export const SSL_TICKET_RETURN_USE = 3;
  * console.log(SSL_TICKET_RETURN_USE_RENEW); // 4
  * ```
  */
-export const SSL_TICKET_RETURN_USE_RENEW = 4;
+export const SSL_TICKET_RETURN_USE_RENEW: typeof DecryptTicketReturn.USE_RENEW =
+  DecryptTicketReturn.USE_RENEW;
 
 /**
  * `TLSEXT_KEYNAME_LENGTH` (16): the ticket key name length.
@@ -404,26 +415,8 @@ export const SSL_CTRL_SET_TLSEXT_TICKET_KEYS = 59;
  * ```
  */
 export const SSL_CTRL_SET_TLSEXT_TICKET_KEY_CB = 72;
-/**
- * `TLS1_2_VERSION` (0x0303).
- *
- * @example
- * ```ts
- * import { TLS1_2_VERSION } from "@seed/session-tickets/openssl";
- * console.log(TLS1_2_VERSION); // 771
- * ```
- */
-export const TLS1_2_VERSION = 0x0303;
-/**
- * `TLS1_3_VERSION` (0x0304).
- *
- * @example
- * ```ts
- * import { TLS1_3_VERSION } from "@seed/session-tickets/openssl";
- * console.log(TLS1_3_VERSION); // 772
- * ```
- */
-export const TLS1_3_VERSION = 0x0304;
+// TLS1_2_VERSION (0x0303) and TLS1_3_VERSION (0x0304): the declarations of src/session/versions.ts.
+export { TLS1_2_VERSION, TLS1_3_VERSION } from "./src/session/versions.ts";
 /**
  * `SSL_SESSION_ASN1_VERSION` (1): the first field of every `SSL_SESSION` DER.
  *
@@ -453,7 +446,8 @@ export const SSL_MAX_MASTER_KEY_LENGTH = 48;
  * console.log(SSL_AD_INTERNAL_ERROR); // 80
  * ```
  */
-export const SSL_AD_INTERNAL_ERROR = 80;
+export const SSL_AD_INTERNAL_ERROR: typeof AlertDescription.INTERNAL_ERROR =
+  AlertDescription.INTERNAL_ERROR;
 
 // ---------------------------------------------------------------------------------------------
 // SSL_CTX and SSL
@@ -1014,9 +1008,9 @@ export function SSL_SESSION_get_master_key(
  *
  * @example
  * ```ts
- * import { i2d_SSL_SESSION } from "@seed/session-tickets/openssl";
+ * import { i2d_SSL_SESSION, TLS1_2_VERSION } from "@seed/session-tickets/openssl";
  * import { SslSession } from "@seed/session-tickets";
- * const der = i2d_SSL_SESSION(new SslSession({ sslVersion: 0x0303, cipherId: 0xc030, time: 1, timeout: 7200 }));
+ * const der = i2d_SSL_SESSION(new SslSession({ sslVersion: TLS1_2_VERSION, cipherId: 0xc030, time: 1, timeout: 7200 }));
  * console.log(der[0]); // 48
  * ```
  */
@@ -1032,9 +1026,9 @@ export function i2d_SSL_SESSION(s: SSL_SESSION): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
- * import { d2i_SSL_SESSION, i2d_SSL_SESSION } from "@seed/session-tickets/openssl";
+ * import { d2i_SSL_SESSION, i2d_SSL_SESSION, TLS1_2_VERSION } from "@seed/session-tickets/openssl";
  * import { SslSession } from "@seed/session-tickets";
- * const der = i2d_SSL_SESSION(new SslSession({ sslVersion: 0x0303, cipherId: 0xc030, time: 1, timeout: 7200 }));
+ * const der = i2d_SSL_SESSION(new SslSession({ sslVersion: TLS1_2_VERSION, cipherId: 0xc030, time: 1, timeout: 7200 }));
  * console.log(d2i_SSL_SESSION(der)?.cipherId, d2i_SSL_SESSION(der.subarray(0, 5))); // 49200 null
  * ```
  */

@@ -23,6 +23,7 @@
 
 import { TlsAlert } from "./src/errors.ts";
 import type { SslSession } from "./src/session/ssl_session.ts";
+import { TLS1_2_VERSION, TLS1_3_VERSION } from "./src/session/versions.ts";
 import type { TicketStatus } from "./src/ticket/status.ts";
 import type {
   ClientHello,
@@ -306,9 +307,6 @@ export interface HandshakeResult {
   connection: ServerConnection;
 }
 
-const TLS12 = 0x0303;
-const TLS13 = 0x0304;
-
 async function sha256(data: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", data.slice()));
 }
@@ -329,7 +327,7 @@ function clientHello(ctx: SslContext, client: TestClient, options: HandshakeOpti
     // ssl_session_is_resumable: a session with neither ticket nor id is not offered.
     const usable = s !== null && (s.ticket !== null || s.sessionId.length > 0);
     return {
-      version: TLS12,
+      version: TLS1_2_VERSION,
       sessionId: usable ? s.sessionId.slice() : new Uint8Array(0),
       sessionTicket: client.noTicket
         ? null
@@ -357,7 +355,7 @@ function clientHello(ctx: SslContext, client: TestClient, options: HandshakeOpti
     binders.push(new Uint8Array(extra.binderLength ?? 32));
   }
   return {
-    version: TLS13,
+    version: TLS1_3_VERSION,
     cipherSuite: client.cipherSuite,
     pskKeyExchangeModes: identities.length > 0 ? [PSK_DHE_KE] : null,
     preSharedKey: identities.length > 0 ? { identities, binders } : null,

@@ -58,11 +58,13 @@ import {
   TLSEXT_TICK_KEY_LENGTH,
   TLSEXT_TICKET_KEYS_LENGTH,
 } from "../openssl.ts";
-import { DerError, TlsAlert } from "../src/errors.ts";
+import * as openssl from "../openssl.ts";
+import { AlertDescription, DerError, TlsAlert } from "../src/errors.ts";
 import { DecryptTicketReturn } from "../src/server/callbacks.ts";
 import type { ServerConnection } from "../src/server/server_connection.ts";
 import { SslContext } from "../src/server/ssl_context.ts";
 import { SslSession } from "../src/session/ssl_session.ts";
+import * as versions from "../src/session/versions.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
 import { TicketKey } from "../src/ticket/ticket_key.ts";
 import { KEYS_00_4F, TLS12_DER, TLS12_TICKET, TLS13_DER, TLS13_TICKET } from "./_vectors.ts";
@@ -158,6 +160,74 @@ Deno.test("ssl/ssl_local.h, include/openssl/ssl.h.in: key lengths, option bits, 
   assert.equal(SSL_SESSION_ASN1_VERSION, 1);
   assert.equal(SSL_MAX_MASTER_KEY_LENGTH, 48);
   assert.equal(SSL_AD_INTERNAL_ERROR, 80);
+});
+
+/** The `#define NAME value` lines of an installed OpenSSL header, or null without the header. */
+async function defines(header: string): Promise<Map<string, number> | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`/usr/include/openssl/${header}`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^#\s*define\s+(\w+)\s+(0x[0-9a-fA-F]+|\d+)\b/gm)) {
+    out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+/** openssl.ts's numeric exports whose name starts with `prefix`, by name. */
+function exportsWithPrefix(prefix: string): Map<string, number> {
+  return new Map(
+    Object.entries(openssl).filter(([k, v]) => k.startsWith(prefix) && typeof v === "number") as [
+      string,
+      number,
+    ][],
+  );
+}
+
+Deno.test("issue 11, one place per rule: openssl.ts's SSL_TICKET_*, SSL_TICKET_RETURN_*, SSL_AD_INTERNAL_ERROR and TLS1_*_VERSION are TicketStatus, DecryptTicketReturn, AlertDescription and src/session/versions.ts under C's names", () => {
+  const statuses = exportsWithPrefix("SSL_TICKET_");
+  for (const k of exportsWithPrefix("SSL_TICKET_RETURN_").keys()) statuses.delete(k);
+  assert.deepEqual(
+    statuses,
+    new Map(Object.entries(TicketStatus).map(([k, v]) => [`SSL_TICKET_${k}`, v])),
+  );
+  assert.deepEqual(
+    exportsWithPrefix("SSL_TICKET_RETURN_"),
+    new Map(Object.entries(DecryptTicketReturn).map(([k, v]) => [`SSL_TICKET_RETURN_${k}`, v])),
+  );
+  assert.equal(SSL_AD_INTERNAL_ERROR, AlertDescription.INTERNAL_ERROR);
+  assert.deepEqual(
+    [TLS1_2_VERSION, TLS1_3_VERSION],
+    [versions.TLS1_2_VERSION, versions.TLS1_3_VERSION],
+  );
+});
+
+const SSL_H = await defines("ssl.h");
+const TLS1_H = await defines("tls1.h");
+const PROV_SSL_H = await defines("prov_ssl.h");
+const noHeaders = SSL_H === null || TLS1_H === null || PROV_SSL_H === null;
+if (noHeaders) {
+  console.warn(
+    "openssl_api_test: skipping the header check: libssl-dev (/usr/include/openssl) absent",
+  );
+}
+
+Deno.test({
+  name:
+    "include/openssl/ssl.h, tls1.h, prov_ssl.h as installed: every SSL_TICKET_* and TLS version #define, and TLS1_AD_INTERNAL_ERROR, equals openssl.ts",
+  ignore: noHeaders,
+}, () => {
+  const fromHeader = (prefix: string, header: Map<string, number>) =>
+    new Map([...header].filter(([k]) => k.startsWith(prefix)));
+  assert.deepEqual(exportsWithPrefix("SSL_TICKET_"), fromHeader("SSL_TICKET_", SSL_H!));
+  assert.equal(SSL_AD_INTERNAL_ERROR, TLS1_H!.get("TLS1_AD_INTERNAL_ERROR"));
+  for (const name of ["TLS1_2_VERSION", "TLS1_3_VERSION"] as const) {
+    assert.equal(openssl[name], PROV_SSL_H!.get(name), name);
+  }
 });
 
 // -------------------------------------------------------------------------------------------

@@ -5,16 +5,18 @@
  * @module
  */
 
+import { ticketStatusName } from "../server/names.ts";
 import { encodeSession } from "../session/codec.ts";
 import { cipherName } from "../session/codec.ts";
 import type { SslSession } from "../session/ssl_session.ts";
+import { TLS1_2_VERSION, TLS1_3_VERSION } from "../session/versions.ts";
 import type { TicketOpenResult } from "../ticket/sealer.ts";
 import { TICKET_KEY_LAYOUTS, TicketKey } from "../ticket/ticket_key.ts";
 import { parseArgs } from "./_args.ts";
 import { usageError } from "./_errors.ts";
 import { type CliIo, utf8 } from "./_io.ts";
 import { activeKeys, LAYOUT_NAMES } from "./_keys.ts";
-import { openWith, STATUS_NAMES } from "./_commands.ts";
+import { openWith } from "./_commands.ts";
 import { handshakeDemo, socketDemo } from "./_handshake_demo.ts";
 
 /** The 80 key bytes 00..4f libssl 3.0 sealed the two tickets below with (openssl-80 layout). */
@@ -42,17 +44,17 @@ const TLS13_TICKET = Uint8Array.fromHex(
 );
 
 function outcome(r: TicketOpenResult): string {
-  const name = STATUS_NAMES[r.status];
+  const name = ticketStatusName(r.status) ?? String(r.status);
   return r.failure ? `${name} (${r.failure})` : name;
 }
 
 function describeSession(s: SslSession): string {
-  const version = s.sslVersion === 0x0304
+  const version = s.sslVersion === TLS1_3_VERSION
     ? "TLSv1.3"
-    : s.sslVersion === 0x0303
+    : s.sslVersion === TLS1_2_VERSION
     ? "TLSv1.2"
     : `0x${s.sslVersion.toString(16)}`;
-  const secret = s.sslVersion === 0x0304 ? "resumption PSK" : "master key";
+  const secret = s.sslVersion === TLS1_3_VERSION ? "resumption PSK" : "master key";
   const app = s.getTicketAppData();
   return `${version} ${
     cipherName(s.cipherId) ?? s.cipherId

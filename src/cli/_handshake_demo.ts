@@ -9,26 +9,19 @@
 
 import { TlsAlert } from "../errors.ts";
 import { DecryptTicketReturn } from "../server/callbacks.ts";
+import { alertName, decryptTicketReturnName, ticketStatusName } from "../server/names.ts";
 import type { ClientHello, ConnectionCounters, IssuedTicket } from "../server/server_connection.ts";
 import { SslContext } from "../server/ssl_context.ts";
-import { TicketStatus } from "../ticket/status.ts";
+import { TLS1_2_VERSION, TLS1_3_VERSION } from "../session/versions.ts";
 import type { TlsConnection } from "../tls/connection.ts";
 import type { HandshakeInfo } from "../tls/handshake.ts";
 import { listenTls } from "../tls/listener.ts";
 import { selfSignedCertificate } from "./_self_signed.ts";
 import { defaultDecReturn } from "./_serve.ts";
 
-const STATUS = [
-  "FATAL_ERR_MALLOC",
-  "FATAL_ERR_OTHER",
-  "NONE",
-  "EMPTY",
-  "NO_DECRYPT",
-  "SUCCESS",
-  "SUCCESS_RENEW",
-];
-const RETURNS = ["ABORT", "IGNORE", "IGNORE_RENEW", "USE", "USE_RENEW"];
 const text = (b: Uint8Array | null) => (b ? `"${new TextDecoder().decode(b)}"` : "none");
+const statusText = (status: number) => `${ticketStatusName(status) ?? "?"} (${status})`;
+const returnText = (ret: number) => `${decryptTicketReturnName(ret) ?? "?"} (${ret})`;
 
 /**
  * Runs the narrated handshakes, one line of narration per call of `say`.
@@ -51,17 +44,10 @@ export async function handshakeDemo(say: (line?: string) => void): Promise<void>
       return 1;
     },
     decCb: (_conn, session, keyName, status) => {
-      const ret = decReturn ??
-        (status === TicketStatus.SUCCESS
-          ? DecryptTicketReturn.USE
-          : status === TicketStatus.SUCCESS_RENEW
-          ? DecryptTicketReturn.USE_RENEW
-          : DecryptTicketReturn.IGNORE_RENEW);
+      const ret = decReturn ?? defaultDecReturn(status);
       say(
-        `     dec_cb: status ${STATUS[status]} (${status}), keyname_len ${keyName.length}, ` +
-          `app data ${text(session?.getTicketAppData() ?? null)} -> returns ${
-            RETURNS[ret]
-          } (${ret})`,
+        `     dec_cb: status ${statusText(status)}, keyname_len ${keyName.length}, ` +
+          `app data ${text(session?.getTicketAppData() ?? null)} -> returns ${returnText(ret)}`,
       );
       return ret;
     },
@@ -95,19 +81,19 @@ export async function handshakeDemo(say: (line?: string) => void): Promise<void>
       return issued;
     } catch (e) {
       if (!(e instanceof TlsAlert)) throw e;
-      say(`     -> fatal alert ${e.alert} (internal_error): handshake fails`);
+      say(`     -> fatal alert ${e.alert} (${alertName(e.alert) ?? "?"}): handshake fails`);
       return [];
     }
   };
 
   say("TLS 1.2 (ECDHE-RSA-AES256-GCM-SHA384), ticket keys 00..4f set on the SslContext");
   say("  1. Fresh connection: the client sends an empty session_ticket extension.");
-  const hello12 = { version: 0x0303, extendedMasterSecret: true, cipherSuites: [0xc030] };
+  const hello12 = { version: TLS1_2_VERSION, extendedMasterSecret: true, cipherSuites: [0xc030] };
   const [first] = await run({ ...hello12, sessionTicket: new Uint8Array(0) }, 0xc030);
   say("  2. The client comes back with that ticket. dec_cb's every return value, in turn:");
-  for (const ret of [null, 0, 1, 2, 3, 4]) {
+  for (const ret of [null, ...Object.values(DecryptTicketReturn)]) {
     decReturn = ret;
-    if (ret !== null) say(`   dec_cb forced to ${RETURNS[ret]}:`);
+    if (ret !== null) say(`   dec_cb forced to ${decryptTicketReturnName(ret)}:`);
     await run({
       ...hello12,
       sessionTicket: first.message.ticket,
@@ -119,17 +105,17 @@ export async function handshakeDemo(say: (line?: string) => void): Promise<void>
   say();
   say("TLS 1.3 (TLS_AES_256_GCM_SHA384), the same context");
   say("  1. Fresh connection: no pre_shared_key, so no dec_cb; two tickets (num_tickets 2).");
-  const issued13 = await run({ version: 0x0304, cipherSuite: 0x1302 }, 0x1302);
+  const issued13 = await run({ version: TLS1_3_VERSION, cipherSuite: 0x1302 }, 0x1302);
   say("  2. The client offers the first ticket as its PSK identity. dec_cb's every return value:");
   const psk = {
     identities: [{ identity: issued13[0].message.ticket, obfuscatedTicketAge: 1000 }],
     binders: [new Uint8Array(48)],
   };
-  for (const ret of [null, 0, 1, 2, 3, 4]) {
+  for (const ret of [null, ...Object.values(DecryptTicketReturn)]) {
     decReturn = ret;
-    if (ret !== null) say(`   dec_cb forced to ${RETURNS[ret]}:`);
+    if (ret !== null) say(`   dec_cb forced to ${decryptTicketReturnName(ret)}:`);
     await run(
-      { version: 0x0304, cipherSuite: 0x1302, pskKeyExchangeModes: [1], preSharedKey: psk },
+      { version: TLS1_3_VERSION, cipherSuite: 0x1302, pskKeyExchangeModes: [1], preSharedKey: psk },
       0x1302,
     );
   }
@@ -253,8 +239,8 @@ export async function socketDemo(say: (line?: string) => void): Promise<void> {
     if (i.decCbCalls.length === 0) say("     dec_cb: not called (the client offered no ticket)");
     for (const c of i.decCbCalls) {
       say(
-        `     dec_cb: status ${STATUS[c.status]} (${c.status}), keyname_len ${c.keyNameLength} ` +
-          `-> returns ${c.ret === null ? "nothing usable" : `${RETURNS[c.ret]} (${c.ret})`}`,
+        `     dec_cb: status ${statusText(c.status)}, keyname_len ${c.keyNameLength} ` +
+          `-> returns ${c.ret === null ? "nothing usable" : returnText(c.ret)}`,
       );
     }
     const app = i.session?.getTicketAppData() ?? null;

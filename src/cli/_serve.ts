@@ -13,6 +13,7 @@ import { FleetRing } from "../fleet/fleet_ring.ts";
 import type { KeyStore } from "../fleet/key_store.ts";
 import { loadKek } from "../fleet/key_wrap.ts";
 import { DecryptTicketReturn } from "../server/callbacks.ts";
+import { decryptTicketReturnName, ticketStatusName } from "../server/names.ts";
 import type { DecryptCallbackCall } from "../server/server_connection.ts";
 import { SslContext } from "../server/ssl_context.ts";
 import { TicketKeyRing } from "../ticket/key_ring.ts";
@@ -22,24 +23,10 @@ import { CertificateError } from "../tls/certificate.ts";
 import type { HandshakeInfo } from "../tls/handshake.ts";
 import { type HttpsServer, serveHttps } from "../tls/http.ts";
 import { parseArgs } from "./_args.ts";
-import { STATUS_NAMES } from "./_commands.ts";
 import { CliError, usageError } from "./_errors.ts";
 import { duration, openStore, storeError } from "./_fleet.ts";
 import { type CliIo, readSource, utf8 } from "./_io.ts";
 import { activeKeys, LAYOUT_NAMES, loadKeys, parseLayout } from "./_keys.ts";
-
-/**
- * `dec_cb` return values by number, OpenSSL's names without the `SSL_TICKET_RETURN_` prefix.
- *
- * @example
- * ```ts
- * import { RETURN_NAMES } from "./_serve.ts";
- * console.log(RETURN_NAMES[4]); // "USE_RENEW"
- * ```
- */
-export const RETURN_NAMES: Readonly<Record<number, string>> = Object.freeze(
-  Object.fromEntries(Object.entries(DecryptTicketReturn).map(([k, v]) => [v, k])),
-);
 
 /**
  * The usual `dec_cb` answer: use a ticket that opened (renewing it when its key asked for
@@ -76,7 +63,9 @@ export function defaultDecReturn(status: number): DecryptTicketReturn {
  */
 export function describeDecCalls(calls: readonly DecryptCallbackCall[]): string {
   return calls.map((c) =>
-    `${STATUS_NAMES[c.status] ?? c.status}->${c.ret === null ? "?" : RETURN_NAMES[c.ret] ?? c.ret}`
+    `${ticketStatusName(c.status) ?? c.status}->${
+      c.ret === null ? "?" : decryptTicketReturnName(c.ret) ?? c.ret
+    }`
   ).join(",");
 }
 

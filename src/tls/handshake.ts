@@ -11,6 +11,7 @@
 
 import { AlertDescription, TlsAlert } from "../errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
+import { SSL3_VERSION } from "../session/versions.ts";
 import type { DecryptCallbackCall, ServerConnection } from "../server/server_connection.ts";
 import type { SslContext } from "../server/ssl_context.ts";
 import { tls13Suite } from "../server/wire/cipher_suites.ts";
@@ -58,9 +59,6 @@ import type { RecordStream } from "./record_stream.ts";
 
 /** The cipher suites this server negotiates, by id: AES-128-GCM and AES-256-GCM. */
 export const SUPPORTED_CIPHER_SUITES: readonly number[] = [0x1301, 0x1302];
-
-/** SSL 3.0's version number: a ClientHello with a legacy_version this low is refused. */
-const SSL3_VERSION = 0x0300;
 
 /** How many bytes of rejected 0-RTT data are skipped before the connection is refused. */
 export const MAX_SKIPPED_EARLY_DATA = 65536;

@@ -11,6 +11,7 @@ import { AlertDescription, TlsAlert } from "../errors.ts";
 import { parseExtensions } from "../server/wire/extensions.ts";
 import { Reader } from "../server/wire/reader.ts";
 import { Writer } from "../server/wire/writer.ts";
+import { TLS1_2_VERSION, TLS1_3_VERSION } from "../session/versions.ts";
 
 /**
  * Handshake message types (RFC 8446 §4).
@@ -76,10 +77,10 @@ export const Ext = {
   KEY_SHARE: 51,
 } as const;
 
-/** TLS 1.3 on the wire. */
-export const TLS13 = 0x0304;
-/** The legacy version field of TLS 1.3 messages and records. */
-export const LEGACY_VERSION = 0x0303;
+/** TLS 1.3 on the wire: {@link TLS1_3_VERSION}. */
+export const TLS13: typeof TLS1_3_VERSION = TLS1_3_VERSION;
+/** The legacy version field of TLS 1.3 messages and records: {@link TLS1_2_VERSION}. */
+export const LEGACY_VERSION: typeof TLS1_2_VERSION = TLS1_2_VERSION;
 /** The largest ClientHello accepted (bytes of body); a larger one is refused. */
 export const MAX_CLIENT_HELLO_LENGTH = 65536;
 /** The largest other handshake message a client may send the server (Finished, KeyUpdate). */
