@@ -6,7 +6,9 @@
  */
 
 import { DerError, TicketKeyError } from "../errors.ts";
+import { ticketStatusName } from "../server/names.ts";
 import { encodeSession, sessionToPem } from "../session/codec.ts";
+import { TLS1_3_VERSION } from "../session/versions.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import type { TicketOpenResult } from "../ticket/sealer.ts";
 import { TicketStatus } from "../ticket/status.ts";
@@ -25,19 +27,6 @@ import {
 } from "./_io.ts";
 import { activeKeys, parseLayout, readKeyFile } from "./_keys.ts";
 import { parseSession, sessionView } from "./_session_io.ts";
-
-/**
- * OpenSSL's name for each ticket status number (`SSL_TICKET_*` without the prefix).
- *
- * @example
- * ```ts
- * import { STATUS_NAMES } from "./_commands.ts";
- * console.log(STATUS_NAMES[5]); // "SUCCESS"
- * ```
- */
-export const STATUS_NAMES: Readonly<Record<number, string>> = Object.freeze(
-  Object.fromEntries(Object.entries(TicketStatus).map(([k, v]) => [v, k])),
-);
 
 const bytes = (n: number) => `${n} byte${n === 1 ? "" : "s"}`;
 
@@ -130,7 +119,7 @@ function openFailure(
 ): string {
   const name = r.keyName.toHex();
   const key = keys.find((k) => k.nameHex === name);
-  const code = `(${STATUS_NAMES[r.status]})`;
+  const code = `(${ticketStatusName(r.status)})`;
   switch (r.failure) {
     case null:
     case undefined:
@@ -198,7 +187,7 @@ export async function openCommand(args: readonly string[], io: CliIo): Promise<n
   const r = await openWith(keys, ticket);
   const out = {
     status: r.status,
-    statusName: STATUS_NAMES[r.status],
+    statusName: ticketStatusName(r.status),
     keyName: r.keyName.toHex(),
     failure: r.failure ?? null,
     session: r.session ? sessionView(r.session, options["show-secrets"] === true) : null,
@@ -509,7 +498,7 @@ export async function clientSessionCommand(args: readonly string[], io: CliIo): 
   } catch (e) {
     encodeError(e, options.session as string);
   }
-  if (s.sslVersion === 0x0304) {
+  if (s.sslVersion === TLS1_3_VERSION) {
     const age = Math.floor(Date.now() / 1000) - s.time;
     if (age < 0 || age - 1 > s.ticketLifetimeHint) {
       await io.stderr(

@@ -9,6 +9,7 @@
  */
 
 import { AlertDescription, TlsAlert } from "../errors.ts";
+import { TLS1_2_VERSION } from "../session/versions.ts";
 import { TlsConnectionError } from "./errors.ts";
 
 /**
@@ -173,7 +174,7 @@ export class RecordReader {
     if (type < ContentType.CHANGE_CIPHER_SPEC || type > ContentType.APPLICATION_DATA) {
       throw new TlsAlert(AlertDescription.UNEXPECTED_MESSAGE, `unknown record type ${type}`);
     }
-    if (b[s + 1] !== 3) {
+    if (b[s + 1] !== TLS1_2_VERSION >> 8) {
       throw new TlsAlert(AlertDescription.DECODE_ERROR, "record version is not 3.x");
     }
     const length = (b[s + 3] << 8) | b[s + 4];
@@ -198,7 +199,7 @@ export class RecordReader {
 
 /**
  * Frames `fragment` as one unprotected record (`TLSPlaintext`, RFC 8446 §5.1) with
- * legacy_record_version 0x0303.
+ * legacy_record_version 0x0303 (TLS 1.2's number, as RFC 8446 §5.1 asks).
  *
  * @param type The content type.
  * @param fragment At most 2^14 bytes.
@@ -217,8 +218,8 @@ export function plaintextRecord(type: number, fragment: Uint8Array): Uint8Array<
   }
   const out = new Uint8Array(RECORD_HEADER_LENGTH + fragment.length);
   out[0] = type;
-  out[1] = 3;
-  out[2] = 3;
+  out[1] = TLS1_2_VERSION >> 8;
+  out[2] = TLS1_2_VERSION & 0xff;
   out[3] = fragment.length >>> 8;
   out[4] = fragment.length & 0xff;
   out.set(fragment, RECORD_HEADER_LENGTH);
@@ -304,8 +305,8 @@ export class RecordCipher {
     const length = inner.length + TAG_LENGTH;
     const out = new Uint8Array(RECORD_HEADER_LENGTH + length);
     out[0] = ContentType.APPLICATION_DATA;
-    out[1] = 3;
-    out[2] = 3;
+    out[1] = TLS1_2_VERSION >> 8;
+    out[2] = TLS1_2_VERSION & 0xff;
     out[3] = length >>> 8;
     out[4] = length & 0xff;
     const sealed = await crypto.subtle.encrypt(
