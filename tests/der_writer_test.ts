@@ -80,3 +80,15 @@ Deno.test("DerWriter → DerReader: 5,000 random integers and octet strings read
     inner.finish();
   }
 });
+
+Deno.test("DerWriter.wipe zeroes the buffer, and growing never leaves a copy of what was written", () => {
+  const w = new DerWriter(16);
+  w.writeOctetString(new Uint8Array(12).fill(0xaa));
+  const small = w.toBytes();
+  w.writeRaw(new Uint8Array(4096).fill(0xbb)); // grows: the buffer is replaced
+  assert.ok(new Uint8Array(small.buffer).every((b) => b === 0), "old buffer zeroed");
+  const view = w.toBytes();
+  w.wipe();
+  assert.equal(w.length, 0);
+  assert.ok(new Uint8Array(view.buffer).every((b) => b === 0), "buffer zeroed");
+});

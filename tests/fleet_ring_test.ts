@@ -7,6 +7,8 @@
 // lifetime hint rule follows s2n (the hint never outlives the key).
 import assert from "node:assert/strict";
 import { TicketKeyError } from "../src/errors.ts";
+import { encodeSessionTransient } from "../src/session/codec.ts";
+import { SslSession } from "../src/session/ssl_session.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
 import { TicketKey } from "../src/ticket/ticket_key.ts";
 import { FleetRing, type FleetRingOptions } from "../src/fleet/fleet_ring.ts";
@@ -583,12 +585,14 @@ Deno.test("cli fleet: rotate founds a fleet, status/metrics/export read it, erro
     };
   };
   try {
+    // Issue 11: a read-only command refuses a store that does not exist (it never creates one).
     let r = await run(["status", "--store", store, "--kek-file", kekFile]);
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
-      "error: there is no fleet at session-tickets/default in this store (no session-tickets/default/kek-check record); check --prefix and --store\n",
+      `error: there is no Deno KV store at ${dir}/keys.kv, and this command never creates one; check --store (fleet rotate founds a fleet)\n`,
     );
+    await assert.rejects(() => Deno.stat(`${dir}/keys.kv`), Deno.errors.NotFound);
     r = await run([
       "rotate",
       "--store",
@@ -731,5 +735,76 @@ Deno.test("a key record that does not open under the KEK is never used, and not 
   assert.equal(st.onSchedule, false);
   assert.equal(ring.metrics().badRecords, 1); // not retried every sync
   assert.deepEqual(await storedIntervals(store), [600, 601, 602, 603]);
+  await ring.stop();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11: safe by default, one place per rule
+
+Deno.test("issue 11: FleetRing.open(null) and other non-bytes return a rejected promise with TicketKeyError, as TicketKeyRing does", async () => {
+  const c = clock(10 * I);
+  const ring = await fleet(new MemoryKeyStore({ now: c.now }), c.now);
+  for (const [bad, type] of [[null, "null"], ["AAAA", "string"], [7, "number"]] as const) {
+    for (
+      const p of [
+        ring.open(bad as unknown as Uint8Array),
+        ring.openBytes(bad as unknown as Uint8Array),
+      ]
+    ) {
+      assert.ok(p instanceof Promise); // reached only when the call did not throw
+      await assert.rejects(
+        p,
+        (e) =>
+          e instanceof TicketKeyError &&
+          e.message === `a ticket to open is a Uint8Array, got ${type}`,
+      );
+    }
+  }
+  await ring.stop();
+});
+
+Deno.test("issue 11: FleetRing.seal wipes the master key from the codec's shared encode buffer", async () => {
+  const c = clock(10 * I);
+  const ring = await fleet(new MemoryKeyStore({ now: c.now }), c.now);
+  c.t += I; // the first key seals
+  await ring.sync();
+  const master = Uint8Array.from({ length: 48 }, (_, i) => 0x99 ^ (i * 3));
+  const session = new SslSession({ cipherId: 0xc030, masterKey: master, time: 1, timeout: 60 });
+  const scratch = new Uint8Array(encodeSessionTransient(new SslSession()).buffer);
+  scratch.fill(0);
+  const sealing = ring.seal(session);
+  assert.equal(scratch.every((b) => b === 0), true);
+  assert.deepEqual((await ring.open(await sealing)).session?.masterKey, master);
+  assert.equal(encodeSessionTransient(session).buffer, scratch.buffer); // the same buffer
+  scratch.fill(0);
+  await ring.stop();
+});
+
+Deno.test("issue 11: FleetRing takes the layout-name and format/AES-size rules from the ticket layer", async () => {
+  const c = clock(10 * I);
+  const store = new MemoryKeyStore({ now: c.now });
+  await assert.rejects(
+    () => fleet(store, c.now, { format: "aes-256-gcm", aesBits: 128 }),
+    (e) =>
+      e instanceof TicketKeyError && e.message === "aes-256-gcm keys take aesBits 256, got 128",
+  );
+  await assert.rejects(
+    () => fleet(store, c.now, { format: "rc4" as "openssl" }),
+    (e) =>
+      e instanceof TicketKeyError &&
+      e.message === 'unknown ticket format "rc4"; formats: aes-256-gcm, openssl',
+  );
+  const ring = await fleet(store, c.now, { format: "openssl" });
+  c.t += I;
+  await ring.sync();
+  await assert.rejects(
+    () => ring.exportKeys("nginx-96" as "nginx-80"),
+    (e) =>
+      e instanceof TicketKeyError &&
+      e.message.startsWith(
+        'unknown ticket key layout "nginx-96"; layouts: gcm (48 bytes: name16|aes32), openssl-80',
+      ),
+  );
+  assert.equal((await ring.exportKeys("nginx-80")).layout, "nginx-80");
   await ring.stop();
 });

@@ -9,6 +9,8 @@ import {
   sessionToPem,
 } from "../src/session/codec.ts";
 import { SslSession } from "../src/session/ssl_session.ts";
+import { SESSION_TEMPLATE, type TemplateRow } from "../src/session/_template.ts";
+import { DerReader } from "../src/der/reader.ts";
 import { TLS12_DER, TLS13_DER } from "./_vectors.ts";
 
 const hex = (b: Uint8Array) => b.toHex();
@@ -246,4 +248,194 @@ Deno.test("PEM: malformed blocks are DerError", () => {
       ),
     DerError,
   );
+});
+
+// The SSL_SESSION_ASN1 template table (src/session/_template.ts) that encoder and decoder follow.
+
+/** The context tags of an encoded session's OPTIONAL elements, in order. */
+function optionalTags(der: Uint8Array): number[] {
+  const outer = new DerReader(der);
+  const seq = outer.enter(outer.readHeader());
+  for (let i = 0; i < 5; i++) seq.skipElement(); // version .. master_key
+  const tags: number[] = [];
+  while (!seq.atEnd()) {
+    const h = seq.peekHeader()!;
+    assert.equal(h.tagClass, 2, "context-specific");
+    tags.push(h.tagNumber);
+    seq.skipElement();
+  }
+  return tags;
+}
+
+/** A session with only the row's field set to a value that is not 0 or empty. */
+function withSample(row: TemplateRow): SslSession {
+  const s = new SslSession({ cipherId: 0xc030 });
+  const fields = s as unknown as Record<string, unknown>;
+  switch (row.type) {
+    case "integer":
+      fields[row.field] = row.tag * 1000 + 1;
+      break;
+    case "octets":
+    case "cstring":
+      fields[row.field] = new TextEncoder().encode(`f${row.tag}`);
+      break;
+    case "string":
+      fields[row.field] = `f${row.tag}`;
+      break;
+    case "byte":
+      fields[row.field] = 1;
+      break;
+    case "certificate":
+      fields[row.field] = Uint8Array.fromHex("3003020101");
+      break;
+    case "appData":
+      s.setTicketAppData(`f${row.tag}`);
+      break;
+  }
+  return s;
+}
+
+/** The row's field of `s`, as a comparable value. */
+function fieldOf(s: SslSession, row: TemplateRow): unknown {
+  const v = row.type === "appData"
+    ? s.getTicketAppData()
+    : (s as unknown as Record<string, unknown>)[row.field];
+  return v instanceof Uint8Array ? v.toHex() : v;
+}
+
+/** A session DER: the head of the TLS 1.2 vector's fields, then `optional` (hex). */
+function sessionDer(optional: string): Uint8Array {
+  const body = Uint8Array.fromHex(
+    "020101020203030402c0300400" + "0430" + "00".repeat(48) + optional,
+  );
+  return Uint8Array.from([0x30, 0x81, body.length, ...body]);
+}
+
+Deno.test("ssl_asn1.c SSL_SESSION_ASN1: one template row per OPTIONAL tag [0]..[20], in order", () => {
+  assert.deepEqual(SESSION_TEMPLATE.map((r) => r.tag), [...Array(21).keys()]);
+  // Every SslSession property is a head field or one row's field (a new field needs its row).
+  const head = ["sslVersion", "cipherId", "sessionId", "masterKey"];
+  const rowFields = SESSION_TEMPLATE.filter((r) => r.type !== "ignored").map((r) => r.field);
+  assert.deepEqual(
+    [...Object.keys(new SslSession()), "ticketAppData"].sort(),
+    [...head, ...rowFields].sort(),
+  );
+  // The kinds of spec section 10.1: INTEGER types, and the two fields i2d always writes.
+  const ints = SESSION_TEMPLATE.flatMap((r) => r.type === "integer" ? [[r.tag, r.der.name]] : []);
+  assert.deepEqual(Object.fromEntries(ints), {
+    1: "int64",
+    2: "int64",
+    5: "int32",
+    9: "uint64",
+    13: "uint64",
+    14: "uint32",
+    15: "uint32",
+    17: "uint32",
+    19: "uint32",
+  });
+  assert.deepEqual(SESSION_TEMPLATE.filter((r) => r.always).map((r) => r.tag), [4, 19]);
+  assert.deepEqual(
+    SESSION_TEMPLATE.filter((r) => r.read !== "asIs").map((r) => [r.tag, r.read]),
+    [[1, "zeroIsNow"], [2, "zeroIs3s"], [13, "low32"]],
+  );
+});
+
+Deno.test("i2d_SSL_SESSION writes exactly the template's tags [1]..[20]; [0] key_arg never", () => {
+  // Every field set, listed independently of the table.
+  const s = new SslSession({
+    sslVersion: 0x0304,
+    cipherId: 0x1303,
+    time: 1,
+    timeout: 2,
+    peerCertificate: Uint8Array.fromHex("3003020101"),
+    sessionIdContext: Uint8Array.of(1),
+    verifyResult: 3,
+    hostname: "h",
+    pskIdentityHint: Uint8Array.of(0x68),
+    pskIdentity: Uint8Array.of(0x69),
+    ticketLifetimeHint: 4,
+    ticket: Uint8Array.of(5),
+    compressionId: 1,
+    srpUsername: "u",
+    flags: 1,
+    ticketAgeAdd: 6,
+    maxEarlyData: 7,
+    alpnSelected: Uint8Array.of(8),
+    maxFragmentLengthMode: 2,
+    ticketAppData: "a",
+    kexGroup: 0x1d,
+    peerRpk: Uint8Array.fromHex("3000"),
+  });
+  const written = SESSION_TEMPLATE.filter((r) => r.type !== "ignored").map((r) => r.tag);
+  assert.deepEqual(optionalTags(encodeSession(s)), written);
+  assert.deepEqual(written, [...Array(21).keys()].slice(1));
+});
+
+Deno.test("template rows: a zero or empty field is omitted (Z types, NULL) unless always written", () => {
+  for (const row of SESSION_TEMPLATE) {
+    if (row.type === "ignored") continue;
+    const zero = new SslSession({ cipherId: 0xc030 });
+    const zeroTags = optionalTags(encodeSession(zero));
+    assert.equal(zeroTags.includes(row.tag), row.always, `[${row.tag}] ${row.field} when 0/empty`);
+    // Set, it is written, and d2i reads it back into the same field.
+    const set = withSample(row);
+    const der = encodeSession(set);
+    assert.ok(optionalTags(der).includes(row.tag), `[${row.tag}] ${row.field} when set`);
+    assert.deepEqual(fieldOf(decodeSession(der), row), fieldOf(set, row), `[${row.tag}]`);
+  }
+  // The zero session itself: only [4] (empty) and [19] (0).
+  assert.deepEqual(optionalTags(encodeSession(new SslSession({ cipherId: 0xc030 }))), [4, 19]);
+});
+
+Deno.test("d2i_SSL_SESSION accepts exactly the template's tags: [0] read and ignored, [21]+ refused", () => {
+  // [0] key_arg, IMPLICIT OCTET STRING: accepted, dropped, not written back.
+  const keyArg = decodeSession(sessionDer("8002abcd" + "a4020400"));
+  assert.equal(
+    hex(encodeSession(keyArg)),
+    hex(encodeSession(decodeSession(sessionDer("a4020400")))),
+  );
+  // Each row's tag alone after the head (the encoder's element for it).
+  for (const row of SESSION_TEMPLATE) {
+    if (row.type === "ignored") continue;
+    const der = encodeSession(withSample(row));
+    const r = new DerReader(der);
+    const seq = r.enter(r.readHeader());
+    for (let i = 0; i < 5; i++) seq.skipElement();
+    let element: Uint8Array | undefined;
+    while (!seq.atEnd()) {
+      const h = seq.peekHeader()!;
+      const e = seq.skipElement();
+      if (h.tagNumber === row.tag) element = e;
+    }
+    const alone = decodeSession(sessionDer(element!.toHex()));
+    assert.deepEqual(fieldOf(alone, row), fieldOf(withSample(row), row), `[${row.tag}] alone`);
+  }
+  for (let tag = SESSION_TEMPLATE.length; tag <= 30; tag++) {
+    assert.throws(
+      () => decodeSession(sessionDer((0xa0 | tag).toString(16) + "03020101")),
+      (e: unknown) => e instanceof DerError && /unexpected element/.test(e.message),
+      `[${tag}]`,
+    );
+  }
+  // High-tag-number form [31].
+  assert.throws(() => decodeSession(sessionDer("bf1f03020101")), /unexpected element/);
+});
+
+Deno.test("d2i_SSL_SESSION read rules of the template: flags keep 32 bits, time/timeout 0 defaults", () => {
+  // [13] flags: ZUINT64 on the wire, `ret->flags = (int32_t)as->flags` into a uint32_t.
+  assert.equal(decodeSession(sessionDer("ad0702050100000005")).flags, 5);
+  assert.equal(decodeSession(sessionDer("ad0b020900ffffffffffffffff")).flags, 0xffffffff);
+  assert.throws(
+    () => encodeSession(new SslSession({ cipherId: 0xc030, flags: 2 ** 32 })),
+    /cannot encode flags: 4294967296 is not a uint32 integer/,
+  );
+  // The same wide value in another ZUINT64 field is not truncated.
+  assert.throws(
+    () => decodeSession(sessionDer("a90b020900ffffffffffffffff")),
+    /ticketLifetimeHint: integer beyond 2\^53/,
+  );
+  // [1] time and [2] timeout written as an explicit 0 read as now and 3 seconds.
+  const zeros = decodeSession(sessionDer("a103020100a203020100"), { now: 99 });
+  assert.equal(zeros.time, 99);
+  assert.equal(zeros.timeout, 3);
 });

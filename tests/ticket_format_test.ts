@@ -7,10 +7,16 @@ import { TicketKeyError } from "../src/errors.ts";
 import { decodeSession, encodeSession } from "../src/session/codec.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
 import { TicketKey } from "../src/ticket/ticket_key.ts";
+import { decodeOpenedTicket } from "../src/ticket/sealer.ts";
 import {
   MAX_TICKET_LENGTH,
   MAX_TICKET_PLAINTEXT_LENGTH,
+  MIN_TICKET_LENGTH,
+  noDecryptTicket,
+  precheckTicket,
   sealedTicketLength,
+  TICKET_KEY_NAME_LENGTH,
+  ticketKeyName,
 } from "../src/ticket/ticket_format.ts";
 import { KEYS_00_4F, TLS12_DER, TLS12_TICKET, TLS13_DER, TLS13_TICKET } from "./_vectors.ts";
 
@@ -449,4 +455,70 @@ Deno.test("key callback path: anyName opens a ticket whose name is not the key's
   const sealed = await other.sealBytes(TLS12_DER);
   assert.equal((await key.openBytes(sealed)).failure, "unknownKey");
   assert.equal((await key.openBytes(sealed, { anyName: true })).status, TicketStatus.SUCCESS);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11: the early checks and the decode of an opened ticket are public, for the server layer
+
+Deno.test("issue 11: precheckTicket is tls_decrypt_ticket's checks 1 and 3 (and the 65535 cap), before any key", () => {
+  const empty = precheckTicket(new Uint8Array(0));
+  assert.deepEqual(empty, {
+    status: TicketStatus.EMPTY,
+    plaintext: null,
+    keyName: new Uint8Array(0),
+    failure: null,
+  });
+  for (const n of [1, 10, 16, 31]) {
+    const t = new Uint8Array(n).map((_, i) => i);
+    const r = precheckTicket(t)!;
+    assert.equal(r.status, TicketStatus.NO_DECRYPT, `len ${n}`);
+    assert.equal(r.failure, "tooShort");
+    assert.deepEqual(r.keyName, t.subarray(0, Math.min(16, n))); // keyname_len min(16, len)
+    assert.equal(r.keyName.buffer, t.buffer); // a view, no copy
+  }
+  const long = precheckTicket(new Uint8Array(MAX_TICKET_LENGTH + 1))!;
+  assert.deepEqual([long.status, long.failure, long.keyName.length], [4, "tooLong", 16]);
+  assert.equal(precheckTicket(new Uint8Array(MIN_TICKET_LENGTH)), null);
+  assert.equal(precheckTicket(new Uint8Array(MAX_TICKET_LENGTH)), null);
+});
+
+Deno.test("issue 11: ticketKeyName and noDecryptTicket give OpenSSL's keyname/keyname_length", () => {
+  const t = new Uint8Array(64).map((_, i) => i);
+  assert.deepEqual(ticketKeyName(t), t.subarray(0, TICKET_KEY_NAME_LENGTH));
+  assert.equal(ticketKeyName(t, 5).length, 5); // a MAC-valid CBC ticket with 5 ciphertext bytes
+  assert.equal(ticketKeyName(t.subarray(0, 9)).length, 9);
+  const r = noDecryptTicket(t, 16, "unknownKey");
+  assert.deepEqual(r, {
+    status: TicketStatus.NO_DECRYPT,
+    plaintext: null,
+    keyName: t.subarray(0, 16),
+    failure: "unknownKey",
+  });
+});
+
+Deno.test("issue 11: decodeOpenedTicket is d2i_SSL_SESSION plus the trailing-bytes check (tls_decrypt_ticket checks 13-14)", async () => {
+  const key = await vectorKey();
+  const ok = decodeOpenedTicket(await key.openBytes(TLS12_TICKET));
+  assert.equal(ok.status, TicketStatus.SUCCESS);
+  assert.equal(encodeSession(ok.session!).toHex(), TLS12_DER.toHex());
+  assert.equal(ok.failure, null);
+  const trailing = decodeOpenedTicket({
+    status: TicketStatus.SUCCESS,
+    plaintext: Uint8Array.of(...TLS12_DER, 0),
+    keyName: NAME,
+    failure: null,
+  });
+  assert.deepEqual(trailing, {
+    status: TicketStatus.NO_DECRYPT,
+    session: null,
+    keyName: NAME,
+    failure: "badSession",
+  });
+  const passed = decodeOpenedTicket(noDecryptTicket(TLS12_TICKET, 16, "badMac"));
+  assert.deepEqual(passed, {
+    status: TicketStatus.NO_DECRYPT,
+    session: null,
+    keyName: TLS12_TICKET.subarray(0, 16),
+    failure: "badMac",
+  });
 });

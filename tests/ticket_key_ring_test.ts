@@ -5,7 +5,8 @@
 // tls_decrypt_ticket's check order (ssl/t1_lib.c) for everything that does not open.
 import assert from "node:assert/strict";
 import { TicketKeyError } from "../src/errors.ts";
-import { decodeSession, encodeSession } from "../src/session/codec.ts";
+import { decodeSession, encodeSession, encodeSessionTransient } from "../src/session/codec.ts";
+import { SslSession } from "../src/session/ssl_session.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
 import { TicketKey } from "../src/ticket/ticket_key.ts";
 import { TicketKeyRing } from "../src/ticket/key_ring.ts";
@@ -430,4 +431,82 @@ Deno.test("options and inspection: bad intervals are TicketKeyErrors; no secrets
   const shown = Deno.inspect(ring) + JSON.stringify(ring) + JSON.stringify(ring.metrics());
   assert.ok(shown.includes(raw.subarray(0, 16).toHex()));
   assert.ok(!shown.includes(raw.subarray(16, 24).toHex()));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11: safe by default
+
+Deno.test("issue 11: ring.open(null) and other non-bytes return a rejected promise with TicketKeyError, never throw", async () => {
+  const ring = await TicketKeyRing.create();
+  const cases: [unknown, string][] = [
+    [null, "null"],
+    [undefined, "undefined"],
+    ["AAAA", "string"],
+    [42, "number"],
+    [[1, 2], "an array"],
+  ];
+  for (const [bad, type] of cases) {
+    for (const p of [ring.open(bad as Uint8Array), ring.openBytes(bad as Uint8Array)]) {
+      assert.ok(p instanceof Promise); // reached only when the call did not throw
+      await assert.rejects(
+        p,
+        (e) =>
+          e instanceof TicketKeyError &&
+          e.message === `a ticket to open is a Uint8Array, got ${type}`,
+      );
+    }
+  }
+  const m = ring.metrics();
+  assert.equal(m.empty + m.tooShort + m.tooLong + m.unknownKey, 0); // nothing counted
+});
+
+Deno.test("issue 11: ring seal/sealBytes of a non-session or non-bytes reject with TicketKeyError (with and without an active key)", async () => {
+  const ring = await TicketKeyRing.create();
+  const empty = new TicketKeyRing();
+  for (const r of [ring, empty]) {
+    await assert.rejects(
+      r.sealBytes(null as unknown as Uint8Array),
+      isKeyError(/^a ticket plaintext is a Uint8Array, got null$/),
+    );
+    await assert.rejects(
+      r.seal("session" as unknown as SslSession),
+      isKeyError(/^seal takes an SslSession, got string$/),
+    );
+  }
+  assert.equal(ring.metrics().keys[0].sealed, 0);
+});
+
+function contains(hay: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+Deno.test("issue 11: TicketKeyRing.seal wipes the master key from the codec's shared encode buffer (fast path and waiting for a key)", async () => {
+  const master = Uint8Array.from({ length: 48 }, (_, i) => 0x3c ^ (i * 7));
+  const session = new SslSession({
+    cipherId: 0x1302,
+    sslVersion: 0x0304,
+    masterKey: master,
+    time: 1_700_000_000,
+    timeout: 7200,
+  });
+  const scratch = new Uint8Array(encodeSessionTransient(new SslSession()).buffer);
+  encodeSessionTransient(session); // control: an encode alone leaves the key there
+  assert.equal(contains(scratch, master), true);
+  scratch.fill(0);
+  const ring = await TicketKeyRing.create();
+  const fast = ring.seal(session);
+  assert.equal(scratch.every((b) => b === 0), true);
+  // No active key yet: the seal copies the plaintext, waits for the generated key, then seals.
+  const waiting = new TicketKeyRing({ generate: { format: "openssl" } });
+  const slow = waiting.seal(session);
+  assert.equal(scratch.every((b) => b === 0), true);
+  assert.deepEqual((await ring.open(await fast)).session?.masterKey, master);
+  assert.deepEqual((await waiting.open(await slow)).session?.masterKey, master);
+  assert.equal(scratch.every((b) => b === 0), true);
+  assert.equal(encodeSessionTransient(session).buffer, scratch.buffer); // the same buffer
+  scratch.fill(0);
 });

@@ -5,8 +5,17 @@
 // (include/haproxy/ssl_sock-t.h tls_sess_key_128/256, tls-ticket-keys base64 lines).
 import assert from "node:assert/strict";
 import { TicketKeyError } from "../src/errors.ts";
+import { encodeSessionTransient } from "../src/session/codec.ts";
+import { SslSession } from "../src/session/ssl_session.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
-import { TICKET_KEY_LAYOUTS, TicketKey, type TicketKeyLayout } from "../src/ticket/ticket_key.ts";
+import type { TicketFormat } from "../src/ticket/ticket_format.ts";
+import {
+  checkFormatAesBits,
+  parseTicketKeyLayout,
+  TICKET_KEY_LAYOUTS,
+  TicketKey,
+  type TicketKeyLayout,
+} from "../src/ticket/ticket_key.ts";
 import { KEYS_00_4F, TLS12_DER, TLS12_TICKET } from "./_vectors.ts";
 
 const TLS12_IV = Uint8Array.fromHex("a7a3281f357aa2089a694076f1ef43da");
@@ -306,5 +315,158 @@ Deno.test("fromCryptoKeys: wraps Web Crypto keys and checks them against the for
     () =>
       TicketKey.fromCryptoKeys({ name: new Uint8Array(15), format: "aes-256-gcm", aesKey: aesGcm }),
     isKeyError(/16 bytes, got 15/),
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11: safe by default, one place per rule
+
+const NOT_BYTES: [unknown, string][] = [
+  [null, "null"],
+  [undefined, "undefined"],
+  ["AAAA", "string"],
+  [42, "number"],
+  [[1, 2, 3], "an array"],
+  [{ length: 64 }, "object"],
+];
+
+Deno.test("issue 11: TicketKey open/openBytes of null, a string, a number... return a rejected promise with TicketKeyError, never throw", async () => {
+  for (const format of ["aes-256-gcm", "openssl"] as const) {
+    const key = await TicketKey.generate({ format });
+    for (const [bad, type] of NOT_BYTES) {
+      const arg = bad as Uint8Array;
+      for (const p of [key.open(arg), key.openBytes(arg), key.open(arg, { anyName: true })]) {
+        assert.ok(p instanceof Promise); // reached only when the call did not throw
+        await assert.rejects(
+          p,
+          (e) =>
+            e instanceof TicketKeyError &&
+            e.message === `a ticket to open is a Uint8Array, got ${type}`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("issue 11: TicketKey seal/sealBytes of a non-session or non-bytes reject with TicketKeyError", async () => {
+  const key = await TicketKey.generate();
+  await assert.rejects(
+    key.sealBytes(null as unknown as Uint8Array),
+    isKeyError(/^a ticket plaintext is a Uint8Array, got null$/),
+  );
+  await assert.rejects(
+    key.seal({ masterKey: new Uint8Array(48) } as unknown as SslSession),
+    isKeyError(/^seal takes an SslSession, got object$/),
+  );
+  assert.equal(key.sealCount, 0); // refused before counting
+});
+
+/** Whether `needle` occurs in `hay`. */
+function contains(hay: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+const MASTER_KEY = Uint8Array.from({ length: 48 }, (_, i) => 0xc0 ^ i);
+
+Deno.test("issue 11: TicketKey.seal wipes the master key from the codec's shared encode buffer once Web Crypto has it", async () => {
+  // The shared buffer, seen through the ArrayBuffer under a view encodeSessionTransient returns.
+  const scratch = new Uint8Array(encodeSessionTransient(new SslSession()).buffer);
+  const session = new SslSession({
+    cipherId: 0xc030,
+    masterKey: MASTER_KEY,
+    time: 1_700_000_000,
+    timeout: 7200,
+  });
+  encodeSessionTransient(session); // control: an encode alone leaves the key there
+  assert.equal(contains(scratch, MASTER_KEY), true);
+  scratch.fill(0);
+  for (const format of ["aes-256-gcm", "openssl"] as const) {
+    const key = await TicketKey.generate({ format });
+    const sealing = key.seal(session);
+    assert.equal(contains(scratch, MASTER_KEY), false); // wiped before seal returns
+    assert.equal(scratch.every((b) => b === 0), true);
+    const ticket = await sealing;
+    assert.equal(scratch.every((b) => b === 0), true);
+    // Web Crypto took its copy before the wipe: the ticket holds the whole session.
+    assert.deepEqual((await key.open(ticket)).session?.masterKey, MASTER_KEY);
+  }
+  assert.equal(encodeSessionTransient(session).buffer, scratch.buffer); // the same buffer
+  scratch.fill(0);
+});
+
+Deno.test("issue 11: parseTicketKeyLayout is the one layout-name check (TicketKey.import/export/exportAll use it)", async () => {
+  for (const layout of Object.keys(TICKET_KEY_LAYOUTS)) {
+    assert.equal(parseTicketKeyLayout(layout), layout);
+  }
+  const list = "gcm (48 bytes: name16|aes32), openssl-80 (80 bytes: name16|hmac32|aes32), " +
+    "openssl-48 (48 bytes: name16|hmac16|aes16), node-48 (48 bytes: name16|hmac16|aes16), " +
+    "nginx-48 (48 bytes: name16|aes16|hmac16), nginx-80 (80 bytes: name16|hmac32|aes32), " +
+    "haproxy-48 (base64 lines of 48 bytes: name16|aes16|hmac16), " +
+    "haproxy-80 (base64 lines of 80 bytes: name16|aes32|hmac32)";
+  assert.throws(
+    () => parseTicketKeyLayout("nginx-96"),
+    (e) =>
+      e instanceof TicketKeyError &&
+      e.message === `unknown ticket key layout "nginx-96"; layouts: ${list}`,
+  );
+  assert.throws(
+    () => parseTicketKeyLayout("toString"), // not an own property: not a layout
+    isKeyError(/^unknown ticket key layout "toString"; layouts: gcm/),
+  );
+  assert.throws(
+    () => parseTicketKeyLayout(null),
+    isKeyError(/^unknown ticket key layout null; layouts: gcm/),
+  );
+  const key = await TicketKey.generate({ extractable: true });
+  await assert.rejects(
+    () => key.export("gcm-96" as TicketKeyLayout),
+    isKeyError(/^unknown ticket key layout "gcm-96"; layouts: gcm/),
+  );
+  await assert.rejects(
+    () => TicketKey.exportAll([key], "gcm-96" as TicketKeyLayout),
+    isKeyError(/^unknown ticket key layout "gcm-96"; layouts: gcm/),
+  );
+});
+
+Deno.test("issue 11: checkFormatAesBits is the one format/AES-size rule (generate and fromCryptoKeys use it)", async () => {
+  assert.equal(checkFormatAesBits("aes-256-gcm"), 256);
+  assert.equal(checkFormatAesBits("aes-256-gcm", 256), 256);
+  assert.equal(checkFormatAesBits("openssl"), 256);
+  assert.equal(checkFormatAesBits("openssl", 128), 128);
+  const cases: [string, number | undefined, string][] = [
+    ["aes-256-gcm", 128, "aes-256-gcm keys take aesBits 256, got 128"],
+    ["openssl", 192, "openssl keys take aesBits 128 or 256, got 192"],
+    ["chacha", 256, 'unknown ticket format "chacha"; formats: aes-256-gcm, openssl'],
+  ];
+  for (const [format, bits, message] of cases) {
+    assert.throws(
+      () => checkFormatAesBits(format as TicketFormat, bits),
+      (e) => e instanceof TicketKeyError && e.message === message,
+    );
+  }
+  await assert.rejects(
+    () => TicketKey.generate({ format: "openssl", aesBits: 192 as 128 }),
+    (e) =>
+      e instanceof TicketKeyError && e.message === "openssl keys take aesBits 128 or 256, got 192",
+  );
+  const gcm128 = await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, [
+    "encrypt",
+    "decrypt",
+  ]);
+  assert.throws(
+    () => TicketKey.fromCryptoKeys({ name: seq(16), format: "aes-256-gcm", aesKey: gcm128 }),
+    (e) =>
+      e instanceof TicketKeyError && e.message === "aes-256-gcm keys take aesBits 256, got 128",
+  );
+  assert.throws(
+    () =>
+      TicketKey.fromCryptoKeys({ name: seq(16), format: "rc4" as TicketFormat, aesKey: gcm128 }),
+    (e) =>
+      e instanceof TicketKeyError &&
+      e.message === 'unknown ticket format "rc4"; formats: aes-256-gcm, openssl',
   );
 });

@@ -6,7 +6,12 @@
  */
 
 import { TicketKeyError } from "../errors.ts";
-import { TICKET_KEY_LAYOUTS, TicketKey, type TicketKeyLayout } from "../ticket/ticket_key.ts";
+import {
+  parseTicketKeyLayout,
+  TICKET_KEY_LAYOUTS,
+  TicketKey,
+  type TicketKeyLayout,
+} from "../ticket/ticket_key.ts";
 import { parseArgs, type ParsedArgs } from "./_args.ts";
 import { CliError, usageError } from "./_errors.ts";
 import {
@@ -69,12 +74,15 @@ export function parseLayout(
       `${command} needs ${option} L (one of ${LAYOUT_NAMES.join(", ")}); see ${command} --help`,
     );
   }
-  if (typeof value !== "string" || !Object.hasOwn(TICKET_KEY_LAYOUTS, value)) {
-    throw usageError(
-      `unknown layout "${String(value)}"; valid layouts: ${LAYOUT_NAMES.join(", ")}`,
-    );
+  if (typeof value !== "string") {
+    throw usageError(`${option} takes one layout (one of ${LAYOUT_NAMES.join(", ")})`);
   }
-  return value as TicketKeyLayout;
+  try {
+    return parseTicketKeyLayout(value);
+  } catch (e) {
+    if (e instanceof TicketKeyError) throw usageError(e.message);
+    throw e;
+  }
 }
 
 const product = (layout: string) => layout.split("-")[0];

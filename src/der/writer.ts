@@ -45,12 +45,19 @@ export class DerWriter {
     const size = Math.max(this.#buf.length * 2, used + n + 64);
     const next = new Uint8Array(size);
     next.set(this.#buf.subarray(this.#start), size - used);
+    this.#buf.fill(0); // the old buffer may hold secrets (a session's master key)
     this.#buf = next;
     this.#start = size - used;
   }
 
   /** Forgets everything written, keeping the buffer for reuse. */
   reset(): void {
+    this.#start = this.#buf.length;
+  }
+
+  /** Zeroes the whole buffer and forgets everything written (after secrets were written). */
+  wipe(): void {
+    this.#buf.fill(0);
     this.#start = this.#buf.length;
   }
 

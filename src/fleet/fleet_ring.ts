@@ -33,7 +33,13 @@ import {
   type TicketKeyRingMetrics,
   type TicketKeyState,
 } from "../ticket/key_ring.ts";
-import { TICKET_KEY_LAYOUTS, TicketKey, type TicketKeyLayout } from "../ticket/ticket_key.ts";
+import {
+  checkFormatAesBits,
+  parseTicketKeyLayout,
+  TICKET_KEY_LAYOUTS,
+  TicketKey,
+  type TicketKeyLayout,
+} from "../ticket/ticket_key.ts";
 import { type KeyStore, KeyStoreUnavailableError, type StoredRecord } from "./key_store.ts";
 import { importKek, unwrapRecord, wrapRecord } from "./key_wrap.ts";
 import {
@@ -461,20 +467,10 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     }
     const format = options.format ?? (fleet?.format as TicketFormat | undefined) ??
       "aes-256-gcm";
-    if (format !== "aes-256-gcm" && format !== "openssl") {
-      throw new TicketKeyError(
-        `unknown ticket format "${String(format)}"; formats: aes-256-gcm, openssl`,
-      );
-    }
-    const aesBits = options.aesBits ??
-      (format === fleet?.format ? fleet.aesBits as 128 | 256 : undefined) ?? 256;
-    if (aesBits !== 256 && (aesBits !== 128 || format !== "openssl")) {
-      throw new TicketKeyError(
-        `${format} fleet keys take aesBits 256${format === "openssl" ? " or 128" : ""}, got ${
-          String(aesBits)
-        }`,
-      );
-    }
+    const aesBits = checkFormatAesBits(
+      format,
+      options.aesBits ?? (format === fleet?.format ? fleet.aesBits as number : undefined),
+    );
     const config = {
       kind: "kek-check",
       rotationInterval: s.rotationInterval,
@@ -680,7 +676,10 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
 
   /**
    * Opens a ticket to a session with any live key (`SUCCESS` for the active and pending keys,
-   * `SUCCESS_RENEW` for decrypt-only keys, `NO_DECRYPT` otherwise). Never throws.
+   * `SUCCESS_RENEW` for decrypt-only keys, `NO_DECRYPT` otherwise).
+   *
+   * Never throws: any bytes resolve to a status; an argument that is not a `Uint8Array` (`null`,
+   * a string) gives a rejected promise with a `TicketKeyError`, as `TicketKeyRing.open` does.
    *
    * @example
    * ```ts
@@ -690,14 +689,19 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * ```
    *
    * @param ticket The ticket.
-   * @returns Status and session.
+   * @returns Status and session; rejects with `TicketKeyError` when `ticket` is not a
+   * `Uint8Array`.
    */
   open(ticket: Uint8Array): Promise<TicketOpenResult> {
     return this.#ring.open(ticket);
   }
 
   /**
-   * Opens a ticket to its plaintext bytes. Never throws.
+   * Opens a ticket to its plaintext bytes.
+   *
+   * Never throws: any bytes resolve to a status; an argument that is not a `Uint8Array` (`null`,
+   * a string) gives a rejected promise with a `TicketKeyError`, as `TicketKeyRing.openBytes`
+   * does.
    *
    * @example
    * ```ts
@@ -707,7 +711,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * ```
    *
    * @param ticket The ticket.
-   * @returns Status and plaintext.
+   * @returns Status and plaintext; rejects with `TicketKeyError` when `ticket` is not a
+   * `Uint8Array`.
    */
   openBytes(ticket: Uint8Array): Promise<OpenedTicketBytes> {
     return this.#ring.openBytes(ticket);
@@ -817,14 +822,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * @throws {TicketKeyError} For a layout of another format, or when nothing seals yet.
    */
   async exportKeys(layout: TicketKeyLayout): Promise<FleetExport> {
-    if (typeof layout !== "string" || !Object.hasOwn(TICKET_KEY_LAYOUTS, layout)) {
-      throw new TicketKeyError(
-        `unknown ticket key layout "${String(layout)}"; layouts: ${
-          Object.keys(TICKET_KEY_LAYOUTS).join(", ")
-        }`,
-      );
-    }
-    const spec = TICKET_KEY_LAYOUTS[layout];
+    const spec = TICKET_KEY_LAYOUTS[parseTicketKeyLayout(layout)];
     if (spec.format !== this.#format || spec.aesBits !== this.#aesBits) {
       throw new TicketKeyError(
         `${layout} holds ${spec.format} keys with AES-${spec.aesBits}, and this fleet's keys are ` +

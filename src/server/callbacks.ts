@@ -112,7 +112,10 @@ export interface TicketKeyCallbackResult {
 /**
  * The ticket key callback (`SSL_CTX_set_tlsext_ticket_key_evp_cb`). When sealing (`enc` true)
  * `keyName` and `iv` are empty and the callback chooses the key; when opening they are the
- * ticket's first 16 bytes and the next 16, and the callback finds the key by name.
+ * ticket's first 16 bytes and the next 16, and the callback finds the key by name. A throw, a
+ * rejected promise, a negative `ret`, or a result that is not `{ ret, key: TicketKey }` ends the
+ * handshake with internal_error (80), the message naming `ticketKeyCb` and the type of what it
+ * returned.
  *
  * @example
  * ```ts
@@ -131,7 +134,9 @@ export type TicketKeyCallback = (
 
 /**
  * An external PSK lookup (`SSL_CTX_set_psk_find_session_callback`): the session for a TLS 1.3
- * PSK identity, or `null` when the identity is not an external PSK.
+ * PSK identity, or `null` when the identity is not an external PSK. A throw, a rejected promise
+ * or anything else returned (`{}`, a string, a number) ends the handshake with internal_error
+ * (80), the message naming `pskFindSession` and the type of what it returned.
  *
  * @example
  * ```ts

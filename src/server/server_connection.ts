@@ -11,7 +11,7 @@ import { AlertDescription, DerError, TicketKeyError, TlsAlert } from "../errors.
 import { decodeSession, encodeSession } from "../session/codec.ts";
 import { SslSession } from "../session/ssl_session.ts";
 import { TicketStatus } from "../ticket/status.ts";
-import { decryptTicket } from "./_decrypt_ticket.ts";
+import { callTicketKeyCb, decryptTicket, describeValue } from "./_decrypt_ticket.ts";
 import type { SslContext } from "./ssl_context.ts";
 import { resumptionPsk } from "./key_schedule.ts";
 import { tls13Suite } from "./wire/cipher_suites.ts";
@@ -27,28 +27,9 @@ import {
   PreSharedKeyReader,
 } from "./wire/psk.ts";
 
-/** SSL 3.0: no tickets at all (`s->version <= SSL3_VERSION`). */
-const SSL3_VERSION = 0x0300;
-/**
- * TLS 1.2 as `ssl_version` holds it.
- *
- * @example
- * ```ts
- * import { TLS1_2_VERSION } from "@seed/session-tickets";
- * console.log(TLS1_2_VERSION.toString(16)); // "303"
- * ```
- */
-export const TLS1_2_VERSION = 0x0303;
-/**
- * TLS 1.3 as `ssl_version` holds it.
- *
- * @example
- * ```ts
- * import { TLS1_3_VERSION } from "@seed/session-tickets";
- * console.log(TLS1_3_VERSION.toString(16)); // "304"
- * ```
- */
-export const TLS1_3_VERSION = 0x0304;
+import { SSL3_VERSION, TLS1_2_VERSION, TLS1_3_VERSION } from "../session/versions.ts";
+export { TLS1_2_VERSION, TLS1_3_VERSION } from "../session/versions.ts";
+
 /**
  * `ONE_WEEK_SEC`: the TLS 1.3 ticket lifetime cap (`create_ticket_prequel`).
  *
@@ -270,8 +251,10 @@ export class ServerConnection {
    * resume, whether tickets will be sent, or which fatal alert to raise. For a TLS 1.3
    * HelloRetryRequest, call it again with the second ClientHello (`dec_cb` then runs again).
    *
-   * @throws {TlsAlert} 80 (callback failure, ABORT, USE on a non-success status), 40 (EMS
-   * downgrade), 47 (TLS 1.2 resumed cipher not offered), 50 (malformed PSK extension).
+   * @throws {TlsAlert} 80 (callback failure, ABORT, USE on a non-success status; a ticket key
+   * callback or `pskFindSession` that throws, rejects or returns something of the wrong type,
+   * the message naming the callback and what it returned), 40 (EMS downgrade), 47 (TLS 1.2
+   * resumed cipher not offered), 50 (malformed PSK extension).
    */
   async processClientHello(hello: ClientHello): Promise<HelloDecision> {
     this.version = hello.version;
@@ -373,10 +356,17 @@ export class ServerConnection {
       let s: SslSession | null = null;
       if (ctx.pskFindSession) {
         const find = ctx.pskFindSession;
+        let found: unknown;
         try {
-          s = await find(this, id.identity);
+          found = await find(this, id.identity);
         } catch {
-          throw internal("psk_find_session callback failed");
+          throw internal("pskFindSession threw or rejected");
+        }
+        if (found instanceof SslSession) s = found;
+        else if (found != null) {
+          throw internal(
+            `pskFindSession returned ${describeValue(found)}, not an SslSession or null`,
+          );
         }
       }
       if (s) {
@@ -507,7 +497,8 @@ export class ServerConnection {
    * the resumption master secret to derive each ticket's PSK.
    *
    * @throws {TlsAlert} 80 when `gen_cb` returns 0, throws or rejects, or the key callback
-   * fails.
+   * fails (throws, rejects, returns a negative `ret` or something that is not a
+   * `{ ret, key: TicketKey }`; the message names the callback and what it returned).
    */
   async newSessionTickets(
     options: { resumptionMasterSecret?: Uint8Array } = {},
@@ -571,19 +562,17 @@ export class ServerConnection {
         ? decodeSession(encodeSession(session))
         : session;
       if (keyCb === null) return await ctx.ticketSealer.seal(sealed);
-      this.counters.keyCbEnc++;
-      let rv;
+      const none = new Uint8Array(0);
+      const answer = await callTicketKeyCb(this, keyCb, none, none, true);
+      if (answer.key === null) return null;
       try {
-        rv = await keyCb(this, new Uint8Array(0), new Uint8Array(0), true);
-      } catch {
-        throw internal("ticket key callback failed");
+        return await answer.key.seal(sealed, answer.iv ? { iv: answer.iv } : undefined);
+      } catch (e) {
+        if (!(e instanceof TicketKeyError)) throw e;
+        throw internal(
+          `ticketKeyCb (sealing a ticket) returned a key that cannot seal: ${e.message}`,
+        );
       }
-      if (!rv || !Number.isInteger(rv.ret) || rv.ret < 0) {
-        throw internal("ticket key callback failed");
-      }
-      if (rv.ret === 0) return null;
-      if (!rv.key) throw internal("ticket key callback returned no key");
-      return await rv.key.seal(sealed, rv.iv ? { iv: rv.iv } : undefined);
     } catch (e) {
       if (e instanceof TicketKeyError || e instanceof DerError) throw internal(e.message);
       throw e;

@@ -4,7 +4,8 @@
  * allocating only the session, its byte-field views and the master key's own buffer: the
  * open path of every ticket runs it. Headers are read by the DER reader's `scanHeader`, the
  * one home of the length rules; constructed (BER) strings and indefinite-length peer
- * certificates go through `DerReader`.
+ * certificates go through `DerReader`. The OPTIONAL fields are read as the template table
+ * (`_template.ts`) says, looked up by tag in the one loop.
  *
  * @module
  */
@@ -15,38 +16,17 @@ import { CIPHER_NAMES } from "./_cipher_names.ts";
 import {
   MAX_MASTER_KEY_LENGTH,
   MAX_SESSION_ID_LENGTH,
-  MAX_SID_CTX_LENGTH,
   setDecodedAppData,
   SslSession,
 } from "./ssl_session.ts";
-
-/** `SSL_SESSION_ASN1_VERSION`: the only version of the DER form. */
-export const SESSION_ASN1_VERSION = 1;
-
-/** An integer type of the template, with its range (`crypto/asn1/x_int64.c`). */
-export interface IntKind {
-  readonly name: string;
-  readonly min: number;
-  readonly max: number;
-  readonly bigMin: bigint;
-  readonly bigMax: bigint;
-}
-const kind = (name: string, min: bigint, max: bigint): IntKind => ({
-  name,
-  // 64-bit values are limited to safe integers here.
-  min: Math.max(Number(min), Number.MIN_SAFE_INTEGER),
-  max: Math.min(Number(max), Number.MAX_SAFE_INTEGER),
-  bigMin: min,
-  bigMax: max,
-});
-/** `uint32_t` fields. */
-export const UINT32: IntKind = kind("uint32", 0n, 0xffffffffn);
-/** `int32_t` fields. */
-export const INT32: IntKind = kind("int32", -0x80000000n, 0x7fffffffn);
-/** `int64_t` fields. */
-export const INT64: IntKind = kind("int64", -(1n << 63n), (1n << 63n) - 1n);
-/** `uint64_t` fields. */
-export const UINT64: IntKind = kind("uint64", 0n, (1n << 64n) - 1n);
+import {
+  INT32,
+  type IntKind,
+  SESSION_ASN1_VERSION,
+  SESSION_TEMPLATE,
+  UINT32,
+  ZERO_DEFAULT_ROWS,
+} from "./_template.ts";
 
 const EMPTY = new Uint8Array(0);
 /** {@link Cursor.explicit}'s answer for an indefinite-length wrapper. */
@@ -81,8 +61,11 @@ class Cursor {
     return scanned.tag >> 6 === tagClass ? scanned.tagNumber : -1;
   }
 
-  /** An INTEGER of the given kind; values beyond 2^53 are refused. */
-  int(field: string, k: IntKind): number {
+  /**
+   * An INTEGER of the given kind; values beyond 2^53 are refused, unless `low32` asks for the
+   * low 32 bits only (a template row's `low32` read rule).
+   */
+  int(field: string, k: IntKind, low32 = false): number {
     const start = this.p;
     const p = scanHeader(this.b, start, this.end);
     const v = integerContents(this.b, p);
@@ -92,13 +75,12 @@ class Cursor {
       if (v < k.min || v > k.max) {
         throw new DerError(`${field}: integer out of ${k.name} range`, start);
       }
-      return field === "flags" ? v % 0x100000000 : v;
+      return low32 ? v % 0x100000000 : v;
     }
     if (v < k.bigMin || v > k.bigMax) {
       throw new DerError(`${field}: integer out of ${k.name} range`, start);
     }
-    // Flags are stored as 32 bits (`ret->flags = (int32_t)as->flags` into a uint32_t).
-    if (field === "flags") return Number(v & 0xffffffffn);
+    if (low32) return Number(BigInt.asUintN(32, v));
     if (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) {
       return Number(v);
     }
@@ -194,9 +176,9 @@ class Cursor {
   }
 
   /** An `[n] EXPLICIT` integer. */
-  explicitInt(n: number, field: string, k: IntKind): number {
+  explicitInt(n: number, field: string, k: IntKind, low32: boolean): number {
     const opened = this.explicit(n);
-    const v = this.int(field, k);
+    const v = this.int(field, k, low32);
     this.close(n, opened);
     return v;
   }
@@ -269,87 +251,52 @@ export function decodeSessionDer(der: Uint8Array, now: number | undefined): SslS
   checkLength("masterKey", r.len, MAX_MASTER_KEY_LENGTH, at);
   s.masterKey = k < 0 ? ownMasterKey(r.collected, 0, r.len) : ownMasterKey(der, k, r.len);
   if (k < 0) der.fill(0, at, r.p); // a constructed string: every segment
-  // The OPTIONAL fields, context-tagged [0] to [20], each at most once and in template order.
-  let time = 0;
-  let timeout = 0;
+  // The OPTIONAL fields, context-tagged, each at most once and in template order: one row of
+  // SESSION_TEMPLATE each, indexed by tag.
   for (let last = -1; indefinite ? !r.atEoc() : r.p < r.end;) {
     at = r.p;
     const n = r.nextTag();
-    if (n <= last || n > 20) {
+    if (n <= last || n >= SESSION_TEMPLATE.length) {
       throw new DerError("unexpected element in SSL_SESSION (unknown or out of order)", at);
     }
     last = n;
-    switch (n) {
-      case 0: // key_arg: IMPLICIT OCTET STRING, read and ignored
-        r.octets(2, 0);
+    const row = SESSION_TEMPLATE[n];
+    switch (row.type) {
+      case "integer":
+        s[row.field] = r.explicitInt(n, row.field, row.der, row.read === "low32");
         break;
-      case 1:
-        time = r.explicitInt(1, "time", INT64);
-        break;
-      case 2:
-        timeout = r.explicitInt(2, "timeout", INT64);
-        break;
-      case 3: {
-        const wrapper = r.explicit(3);
-        if (!r.nextIs(0, 16)) throw new DerError("[3] peer certificate is not a SEQUENCE", r.p);
-        s.peerCertificate = r.element();
-        r.close(3, wrapper);
+      case "octets": {
+        const v = r.explicitOctets(n);
+        checkLength(row.field, v.length, row.maxLength, at);
+        s[row.field] = v;
         break;
       }
-      case 4:
-        s.sessionIdContext = r.explicitOctets(4);
-        checkLength("sessionIdContext", s.sessionIdContext.length, MAX_SID_CTX_LENGTH, at);
+      case "cstring":
+        s[row.field] = strndup(r.explicitOctets(n));
         break;
-      case 5:
-        s.verifyResult = r.explicitInt(5, "verifyResult", INT32);
+      case "string":
+        s[row.field] = latin1Decode(r.explicitOctets(n));
         break;
-      case 6:
-        s.hostname = latin1Decode(r.explicitOctets(6));
-        break;
-      case 7:
-        s.pskIdentityHint = strndup(r.explicitOctets(7));
-        break;
-      case 8:
-        s.pskIdentity = strndup(r.explicitOctets(8));
-        break;
-      case 9:
-        s.ticketLifetimeHint = r.explicitInt(9, "ticketLifetimeHint", UINT64);
-        break;
-      case 10:
-        s.ticket = r.explicitOctets(10);
-        break;
-      case 11: {
-        const comp = r.explicitOctets(11);
-        if (comp.length !== 1) throw new DerError(`compressionId is ${comp.length} bytes`, at);
-        s.compressionId = comp[0];
+      case "byte": {
+        const v = r.explicitOctets(n);
+        if (v.length !== 1) throw new DerError(`${row.field} is ${v.length} bytes`, at);
+        s[row.field] = v[0];
         break;
       }
-      case 12:
-        s.srpUsername = latin1Decode(r.explicitOctets(12));
+      case "certificate": {
+        const wrapper = r.explicit(n);
+        if (!r.nextIs(0, 16)) {
+          throw new DerError(`[${n}] ${row.field} is not a SEQUENCE`, r.p);
+        }
+        s[row.field] = r.element();
+        r.close(n, wrapper);
         break;
-      case 13:
-        s.flags = r.explicitInt(13, "flags", UINT64);
+      }
+      case "appData":
+        setDecodedAppData(s, r.explicitOctets(n));
         break;
-      case 14:
-        s.ticketAgeAdd = r.explicitInt(14, "ticketAgeAdd", UINT32);
-        break;
-      case 15:
-        s.maxEarlyData = r.explicitInt(15, "maxEarlyData", UINT32);
-        break;
-      case 16:
-        s.alpnSelected = r.explicitOctets(16);
-        break;
-      case 17:
-        s.maxFragmentLengthMode = r.explicitInt(17, "maxFragmentLengthMode", UINT32);
-        break;
-      case 18:
-        setDecodedAppData(s, r.explicitOctets(18));
-        break;
-      case 19:
-        s.kexGroup = r.explicitInt(19, "kexGroup", UINT32);
-        break;
-      case 20:
-        s.peerRpk = r.explicitOctets(20);
+      case "ignored": // IMPLICIT OCTET STRING
+        r.octets(2, n);
         break;
     }
   }
@@ -357,8 +304,13 @@ export function decodeSessionDer(der: Uint8Array, now: number | undefined): SslS
   if (indefinite) p += 2;
   if (p !== der.length) throw new DerError("trailing bytes after the SSL_SESSION", p);
 
-  s.time = time !== 0 ? time : Math.floor(now ?? Date.now() / 1000);
-  s.timeout = timeout !== 0 ? timeout : 3;
+  // d2i's defaults for a 0 or absent time (now) and timeout (3 seconds).
+  for (let i = 0; i < ZERO_DEFAULT_ROWS.length; i++) {
+    const row = ZERO_DEFAULT_ROWS[i];
+    if (s[row.field] === 0) {
+      s[row.field] = row.read === "zeroIsNow" ? Math.floor(now ?? Date.now() / 1000) : 3;
+    }
+  }
   return s;
 }
 

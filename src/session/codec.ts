@@ -1,6 +1,8 @@
 /**
  * The `SSL_SESSION` DER codec, byte-compatible with OpenSSL 3.0's `i2d_SSL_SESSION` and
- * `d2i_SSL_SESSION` (`ssl/ssl_asn1.c`), and its PEM form (`SSL SESSION PARAMETERS`).
+ * `d2i_SSL_SESSION` (`ssl/ssl_asn1.c`), and its PEM form (`SSL SESSION PARAMETERS`). The
+ * OPTIONAL fields are written as the template table of `_template.ts` lists them, the table
+ * the decoder (`_decode.ts`) reads by.
  *
  * @module
  */
@@ -8,23 +10,17 @@
 import { DerError } from "../errors.ts";
 import { DerWriter } from "../der/writer.ts";
 import { CIPHER_NAMES } from "./_cipher_names.ts";
+import { decodeSessionDer } from "./_decode.ts";
 import {
-  decodeSessionDer,
   INT32,
-  INT64,
   type IntKind,
   SESSION_ASN1_VERSION,
-  UINT32,
-  UINT64,
-} from "./_decode.ts";
-import {
-  MAX_MASTER_KEY_LENGTH,
-  MAX_SESSION_ID_LENGTH,
-  MAX_SID_CTX_LENGTH,
-  type SslSession,
-} from "./ssl_session.ts";
+  SESSION_TEMPLATE,
+  type TemplateRow,
+} from "./_template.ts";
+import { MAX_MASTER_KEY_LENGTH, MAX_SESSION_ID_LENGTH, type SslSession } from "./ssl_session.ts";
 
-export { SESSION_ASN1_VERSION } from "./_decode.ts";
+export { SESSION_ASN1_VERSION } from "./_template.ts";
 
 function checkInt(field: string, v: number, kind: IntKind): void {
   if (!Number.isInteger(v) || v < kind.min || v > kind.max) {
@@ -72,19 +68,37 @@ const scratch = new DerWriter(4096);
 /**
  * {@link encodeSession} into a buffer shared by every call: the view returned is valid only
  * until the next call. For the seal path, which hands it synchronously to Web Crypto (which
- * copies it) and so saves one allocation per ticket. Internal.
+ * copies it) and so saves one allocation per ticket. The bytes hold the master key: the caller
+ * zeroes them right after use, and a refused session leaves the buffer zeroed. Internal.
  */
 export function encodeSessionTransient(s: SslSession): Uint8Array<ArrayBuffer> {
   scratch.reset();
-  writeSession(scratch, s);
+  try {
+    writeSession(scratch, s);
+  } catch (e) {
+    scratch.wipe(); // a refused field may follow the master key, already written
+    throw e;
+  }
   return scratch.toBytes();
 }
 
+/** Room for the integers and headers, plus the byte fields' lengths, as the template lists them. */
 function encodedSizeHint(s: SslSession): number {
-  const appData = s.getTicketAppData();
-  return 160 + s.masterKey.length + (s.peerCertificate?.length ?? 0) + (s.ticket?.length ?? 0) +
-    (appData?.length ?? 0) + (s.peerRpk?.length ?? 0) + (s.alpnSelected?.length ?? 0) +
-    (s.hostname?.length ?? 0) + (s.pskIdentity?.length ?? 0) + (s.pskIdentityHint?.length ?? 0);
+  let n = 160 + s.sessionId.length + s.masterKey.length;
+  for (const row of SESSION_TEMPLATE) {
+    switch (row.type) {
+      case "octets":
+      case "cstring":
+      case "certificate":
+      case "string":
+        n += s[row.field]?.length ?? 0;
+        break;
+      case "appData":
+        n += s.getTicketAppData()?.length ?? 0;
+        break;
+    }
+  }
+  return n;
 }
 
 function writeSession(w: DerWriter, s: SslSession): void {
@@ -94,47 +108,9 @@ function writeSession(w: DerWriter, s: SslSession): void {
   }
   checkBytes("sessionId", s.sessionId, MAX_SESSION_ID_LENGTH);
   checkBytes("masterKey", s.masterKey, MAX_MASTER_KEY_LENGTH);
-  checkBytes("sessionIdContext", s.sessionIdContext, MAX_SID_CTX_LENGTH);
-  checkInt("time", s.time, INT64);
-  checkInt("timeout", s.timeout, INT64);
-  checkInt("verifyResult", s.verifyResult, INT32);
-  checkInt("ticketLifetimeHint", s.ticketLifetimeHint, UINT64);
-  if (!Number.isInteger(s.compressionId) || s.compressionId < 0 || s.compressionId > 0xff) {
-    throw new DerError(`cannot encode compressionId: ${s.compressionId} is not a byte`);
-  }
-  checkInt("flags", s.flags, UINT32);
-  checkInt("ticketAgeAdd", s.ticketAgeAdd, UINT32);
-  checkInt("maxEarlyData", s.maxEarlyData, UINT32);
-  checkInt("maxFragmentLengthMode", s.maxFragmentLengthMode, UINT32);
-  checkInt("kexGroup", s.kexGroup, UINT32);
-  const appData = s.getTicketAppData();
-
-  // Written back to front: the last field first. "Z" integers are omitted when 0.
+  // Written back to front: the last field first, each OPTIONAL one as its template row says.
   const mark = w.length;
-  if (s.peerRpk) w.writeExplicitOctetString(20, s.peerRpk);
-  w.writeExplicitInteger(19, s.kexGroup);
-  if (appData) w.writeExplicitOctetString(18, appData);
-  if (s.maxFragmentLengthMode !== 0) w.writeExplicitInteger(17, s.maxFragmentLengthMode);
-  if (s.alpnSelected) w.writeExplicitOctetString(16, s.alpnSelected);
-  if (s.maxEarlyData !== 0) w.writeExplicitInteger(15, s.maxEarlyData);
-  if (s.ticketAgeAdd !== 0) w.writeExplicitInteger(14, s.ticketAgeAdd);
-  if (s.flags !== 0) w.writeExplicitInteger(13, s.flags);
-  if (s.srpUsername !== null) w.writeExplicitOctetString(12, latin1("srpUsername", s.srpUsername));
-  if (s.compressionId !== 0) w.writeExplicitOctetString(11, Uint8Array.of(s.compressionId));
-  if (s.ticket) w.writeExplicitOctetString(10, s.ticket);
-  if (s.ticketLifetimeHint !== 0) w.writeExplicitInteger(9, s.ticketLifetimeHint);
-  if (s.pskIdentity) w.writeExplicitOctetString(8, s.pskIdentity);
-  if (s.pskIdentityHint) w.writeExplicitOctetString(7, s.pskIdentityHint);
-  if (s.hostname !== null) w.writeExplicitOctetString(6, latin1("hostname", s.hostname));
-  if (s.verifyResult !== 0) w.writeExplicitInteger(5, s.verifyResult);
-  w.writeExplicitOctetString(4, s.sessionIdContext);
-  if (s.peerCertificate) {
-    const certMark = w.length;
-    w.writeRaw(s.peerCertificate);
-    w.wrap(0xa3, certMark);
-  }
-  if (s.timeout !== 0) w.writeExplicitInteger(2, s.timeout);
-  if (s.time !== 0) w.writeExplicitInteger(1, s.time);
+  for (let i = SESSION_TEMPLATE.length - 1; i >= 0; i--) writeField(w, s, SESSION_TEMPLATE[i]);
   w.writeOctetString(s.masterKey);
   w.writeOctetString(s.sessionId);
   w.writeByte(s.cipherId & 0xff); // the 2-byte cipher OCTET STRING, written in place
@@ -144,6 +120,63 @@ function writeSession(w: DerWriter, s: SslSession): void {
   w.writeInteger(SESSION_ASN1_VERSION);
   w.wrap(0x30, mark);
 }
+
+/**
+ * Prepends the row's field of `s` as its `[n]` element, or nothing when the field is 0 or
+ * absent and the row is not `always` written. Throws {@link DerError} when the value is
+ * outside what OpenSSL can hold.
+ */
+function writeField(w: DerWriter, s: SslSession, row: TemplateRow): void {
+  switch (row.type) {
+    case "integer": {
+      const v = s[row.field];
+      checkInt(row.field, v, row.value);
+      if (v !== 0 || row.always) w.writeExplicitInteger(row.tag, v);
+      break;
+    }
+    case "octets":
+    case "cstring": {
+      const v = s[row.field];
+      if (v != null) {
+        checkBytes(row.field, v, row.maxLength);
+        w.writeExplicitOctetString(row.tag, v);
+      } else if (row.always) w.writeExplicitOctetString(row.tag, EMPTY);
+      break;
+    }
+    case "string": {
+      const v = s[row.field];
+      if (v != null) w.writeExplicitOctetString(row.tag, latin1(row.field, v));
+      else if (row.always) w.writeExplicitOctetString(row.tag, EMPTY);
+      break;
+    }
+    case "byte": {
+      const v = s[row.field];
+      if (!Number.isInteger(v) || v < 0 || v > 0xff) {
+        throw new DerError(`cannot encode ${row.field}: ${v} is not a byte`);
+      }
+      if (v !== 0 || row.always) w.writeExplicitOctetString(row.tag, Uint8Array.of(v));
+      break;
+    }
+    case "certificate": {
+      const v = s[row.field];
+      if (v != null) {
+        const mark = w.length;
+        w.writeRaw(v);
+        w.wrap(0xa0 | row.tag, mark);
+      }
+      break;
+    }
+    case "appData": {
+      const v = s.getTicketAppData();
+      if (v != null) w.writeExplicitOctetString(row.tag, v);
+      break;
+    }
+    case "ignored": // i2d never writes it
+      break;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** Options for {@link decodeSession}. */
 export interface DecodeSessionOptions {

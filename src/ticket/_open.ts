@@ -1,78 +1,49 @@
 /**
- * Private helpers shared by the ticket formats and the key ring: the early checks of
- * `ssl/t1_lib.c:tls_decrypt_ticket` and `NO_DECRYPT` results.
+ * Private helpers shared by the ticket formats and the key ring: counted results of the formats,
+ * the hot-path internals of a `TicketKey`, and the typed refusal of an argument that is not
+ * bytes. The early checks and `NO_DECRYPT` results themselves are public, in
+ * `ticket_format.ts`; decoding an opened plaintext is `decodeOpenedTicket` in `sealer.ts`.
  *
  * @module
  */
 
-import { decodeOwnedSession } from "../session/codec.ts";
-import { DerError } from "../errors.ts";
+import { TicketKeyError } from "../errors.ts";
+import { encodeSessionTransient } from "../session/codec.ts";
+import { SslSession } from "../session/ssl_session.ts";
 import { TicketStatus } from "./status.ts";
-import type { TicketOpenResult } from "./sealer.ts";
 import {
-  MAX_TICKET_LENGTH,
-  MIN_TICKET_LENGTH,
+  noDecryptTicket,
   type OpenedTicketBytes,
-  type TicketFailureReason,
+  TICKET_KEY_NAME_LENGTH,
 } from "./ticket_format.ts";
 
-/** Shared early checks of `tls_decrypt_ticket` (1, size cap, 3), before any key lookup. */
-export function precheck(ticket: Uint8Array): OpenedTicketBytes | null {
-  const n = ticket.length;
-  if (n === 0) {
-    return {
-      status: TicketStatus.EMPTY,
-      plaintext: null,
-      keyName: ticket.subarray(0, 0),
-      failure: null,
-    };
-  }
-  if (n > MAX_TICKET_LENGTH) return noDecrypt(ticket, 16, "tooLong");
-  if (n < MIN_TICKET_LENGTH) return noDecrypt(ticket, n, "tooShort");
-  return null;
-}
-
-/** A `NO_DECRYPT` result with `keyName` = the first `min(16, eticklen)` bytes. */
-export function noDecrypt(
-  ticket: Uint8Array,
-  eticklen: number,
-  failure: TicketFailureReason,
-): OpenedTicketBytes {
-  return {
-    status: TicketStatus.NO_DECRYPT,
-    plaintext: null,
-    keyName: ticket.subarray(0, eticklen < 16 ? eticklen : 16),
-    failure,
-  };
+/**
+ * The refusal of a ticket that is not a `Uint8Array` (`null`, a string...), as a rejected
+ * promise: `open` and `openBytes` resolve to a status for any bytes, and reject with
+ * `TicketKeyError` for an argument that is no bytes at all.
+ */
+export function notTicketBytes(ticket: unknown): Promise<never> {
+  return Promise.reject(
+    new TicketKeyError(`a ticket to open is a Uint8Array, got ${typeOf(ticket)}`),
+  );
 }
 
 /**
- * Decodes the plaintext of an opened ticket: a `DerError` (bad DER, trailing bytes) becomes
- * `NO_DECRYPT` (checks 13 and 14 of `ssl/t1_lib.c:tls_decrypt_ticket`). The `keyName` stays as it
- * was: a CBC plaintext that passed its padding check came from at least 16 bytes of ciphertext.
+ * Encodes a session to seal into the codec's shared scratch buffer (`encodeSessionTransient`):
+ * the view is valid until the next encode, and holds the master key. The caller hands it to the
+ * seal (Web Crypto copies it before the seal returns its promise), then wipes it with
+ * `fill(0)`. Throws `TicketKeyError` for a non-session, `DerError` for one OpenSSL cannot encode.
  */
-export function decodeOpened(opened: OpenedTicketBytes, nowSeconds?: number): TicketOpenResult {
-  if (opened.plaintext === null) {
-    return {
-      status: opened.status,
-      session: null,
-      keyName: opened.keyName,
-      failure: opened.failure,
-    };
+export function encodeToSeal(session: SslSession): Uint8Array<ArrayBuffer> {
+  if (!(session instanceof SslSession)) {
+    throw new TicketKeyError(`seal takes an SslSession, got ${typeOf(session)}`);
   }
-  try {
-    // The plaintext is a fresh buffer of our own: the session may keep views into it.
-    const session = decodeOwnedSession(opened.plaintext, nowSeconds);
-    return { status: opened.status, session, keyName: opened.keyName, failure: null };
-  } catch (e) {
-    if (!(e instanceof DerError)) throw e;
-    return {
-      status: TicketStatus.NO_DECRYPT,
-      session: null,
-      keyName: opened.keyName,
-      failure: "badSession",
-    };
-  }
+  return encodeSessionTransient(session);
+}
+
+/** `typeof`, with `null` and arrays told apart: what a message may say of a wrong argument. */
+export function typeOf(v: unknown): string {
+  return v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
 }
 
 /** Per-key open counters a ring keeps; the formats update them on the hot path. */
@@ -99,7 +70,7 @@ export function opened(
   return {
     status,
     plaintext: new Uint8Array(plaintext),
-    keyName: ticket.subarray(0, 16),
+    keyName: ticket.subarray(0, TICKET_KEY_NAME_LENGTH),
     failure: null,
   };
 }
@@ -112,7 +83,7 @@ export function failed(
   counters: OpenCounters | null,
 ): OpenedTicketBytes {
   if (counters !== null) counters.failures[failure]++;
-  return noDecrypt(ticket, eticklen, failure);
+  return noDecryptTicket(ticket, eticklen, failure);
 }
 
 /**

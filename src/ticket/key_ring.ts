@@ -11,21 +11,31 @@
 
 import { TicketKeyError } from "../errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
-import { encodeSessionTransient } from "../session/codec.ts";
 import { TicketStatus } from "./status.ts";
-import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "./sealer.ts";
-import type { OpenedTicketBytes, TicketFormat } from "./ticket_format.ts";
+import {
+  decodeOpenedTicket,
+  type TicketByteSealer,
+  type TicketOpenResult,
+  type TicketSealer,
+} from "./sealer.ts";
+import {
+  noDecryptTicket,
+  type OpenedTicketBytes,
+  precheckTicket,
+  TICKET_KEY_NAME_LENGTH,
+  type TicketFormat,
+} from "./ticket_format.ts";
 import { type GenerateTicketKeyOptions, TicketKey } from "./ticket_key.ts";
 import { nameKey } from "./_bytes.ts";
 import {
   asIs,
-  decodeOpened,
+  encodeToSeal,
   type KeyInternals,
   keyInternals,
-  noDecrypt,
+  notTicketBytes,
   type OpenCounters,
   type OpenFinish,
-  precheck,
+  typeOf,
 } from "./_open.ts";
 
 /**
@@ -606,7 +616,10 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
 
   /**
    * Opens a ticket to its plaintext: `tls_decrypt_ticket`'s early checks, an O(1) key-name
-   * lookup, then the key's format. Never throws for any input.
+   * lookup, then the key's format.
+   *
+   * Never throws: any bytes resolve to a status; an argument that is not a `Uint8Array` (`null`,
+   * a string) gives a rejected promise with a `TicketKeyError`, as `TicketKey.openBytes` does.
    *
    * @example
    * ```ts
@@ -617,7 +630,8 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    * ```
    *
    * @param ticket The ticket bytes.
-   * @returns Status, plaintext (on success), keyName view and failure reason.
+   * @returns Status, plaintext (on success), keyName view and failure reason; rejects with
+   * `TicketKeyError` when `ticket` is not a `Uint8Array`.
    */
   openBytes(ticket: Uint8Array): Promise<OpenedTicketBytes> {
     return this.#open(ticket, () => asIs);
@@ -631,7 +645,8 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
     ticket: Uint8Array,
     makeFinish: (e: Entry | undefined, nowMs: number) => OpenFinish<R>,
   ): Promise<R> {
-    const early = precheck(ticket);
+    if (!(ticket instanceof Uint8Array)) return notTicketBytes(ticket);
+    const early = precheckTicket(ticket);
     if (early !== null) {
       return Promise.resolve(makeFinish(undefined, 0)(this.#countEarly(early)));
     }
@@ -640,7 +655,9 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
     const e = this.#byId.get(nameKey(ticket));
     if (e === undefined) {
       this.#unknownKey++;
-      return Promise.resolve(makeFinish(undefined, now)(noDecrypt(ticket, 16, "unknownKey")));
+      return Promise.resolve(
+        makeFinish(undefined, now)(noDecryptTicket(ticket, TICKET_KEY_NAME_LENGTH, "unknownKey")),
+      );
     }
     return e.ops.open(
       ticket,
@@ -651,7 +668,8 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
   }
 
   /**
-   * Seals a session (`encodeSession`, then {@link TicketKeyRing.sealBytes}).
+   * Seals a session (`encodeSession`, then {@link TicketKeyRing.sealBytes}). The encoding (with
+   * the master key) is wiped as soon as Web Crypto has taken its copy.
    *
    * @example
    * ```ts
@@ -663,10 +681,23 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    *
    * @param session The session.
    * @returns The ticket.
-   * @throws {TicketKeyError} As {@link TicketKeyRing.sealBytes}.
+   * @throws {TicketKeyError} As {@link TicketKeyRing.sealBytes}, or when `session` is not an
+   * `SslSession`; `DerError` for a session OpenSSL could not encode (as a rejected promise).
    */
-  async seal(session: SslSession): Promise<Uint8Array> {
-    return await this.sealBytes(encodeSessionTransient(session));
+  seal(session: SslSession): Promise<Uint8Array> {
+    let der: Uint8Array;
+    try {
+      der = encodeToSeal(session);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    try {
+      return this.sealBytes(der);
+    } catch (e) {
+      return Promise.reject(e);
+    } finally {
+      der.fill(0); // the master key leaves the shared buffer once Web Crypto has its copy
+    }
   }
 
   /**
@@ -674,20 +705,26 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    * (a plaintext libssl would reject is `NO_DECRYPT`). A missing session time is taken from the
    * ring's clock.
    *
+   * Never throws: any bytes resolve to a status; an argument that is not a `Uint8Array` (`null`,
+   * a string) gives a rejected promise with a `TicketKeyError`, as `TicketKey.open` does.
+   *
    * @example
    * ```ts
-   * import { SslSession, TicketKeyRing } from "@seed/session-tickets";
+   * import { SslSession, TicketKeyError, TicketKeyRing } from "@seed/session-tickets";
    * const ring = await TicketKeyRing.create();
    * const t = await ring.seal(new SslSession({ cipherId: 0xc030, time: 1, timeout: 7200 }));
    * console.log((await ring.open(t)).session?.timeout); // 7200
+   * const refused = await ring.open(null as unknown as Uint8Array).catch((e) => e);
+   * console.log(refused instanceof TicketKeyError); // true
    * ```
    *
    * @param ticket The ticket bytes.
-   * @returns Status, session (on success) and keyName view.
+   * @returns Status, session (on success) and keyName view; rejects with `TicketKeyError` when
+   * `ticket` is not a `Uint8Array`.
    */
   open(ticket: Uint8Array): Promise<TicketOpenResult> {
     return this.#open(ticket, (e, now) => (bytes) => {
-      const r = decodeOpened(bytes, Math.floor(now / 1000));
+      const r = decodeOpenedTicket(bytes, Math.floor(now / 1000));
       if (e !== undefined && r.failure === "badSession") {
         e.counters.opened--;
         if (bytes.status === TicketStatus.SUCCESS_RENEW) e.counters.renewed--;
@@ -752,21 +789,31 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
 
   /** Seals when the fast path cannot: no active key, or its budget is spent. */
   async #sealSlow(transient: Uint8Array): Promise<Uint8Array> {
-    // The plaintext may be a transient view (encodeSessionTransient): copy it before awaiting.
+    if (!(transient instanceof Uint8Array)) {
+      throw new TicketKeyError(`a ticket plaintext is a Uint8Array, got ${typeOf(transient)}`);
+    }
+    // The plaintext may be a transient view (encodeSessionTransient, wiped when this returns):
+    // copy it before awaiting, and wipe the copy once sealed.
     const plaintext = transient.slice();
-    this.#advance(this.#now());
-    let e = this.#active;
-    if ((e === null || e.key.exhausted) && this.#generating !== null) {
-      await this.ready();
+    try {
       this.#advance(this.#now());
-      e = this.#active;
+      let e = this.#active;
+      if ((e === null || e.key.exhausted) && this.#generating !== null) {
+        await this.ready();
+        this.#advance(this.#now());
+        e = this.#active;
+      }
+      if (e === null) {
+        throw new TicketKeyError(
+          "the ticket key ring has no active key: add one or call rotate()",
+        );
+      }
+      const ticket = await e.ops.seal(plaintext, undefined);
+      e.sealed++;
+      return ticket;
+    } finally {
+      plaintext.fill(0);
     }
-    if (e === null) {
-      throw new TicketKeyError("the ticket key ring has no active key: add one or call rotate()");
-    }
-    const ticket = await e.ops.seal(plaintext, undefined);
-    e.sealed++;
-    return ticket;
   }
 
   /** The entry of a key (the same object) or of a 16-byte name. */

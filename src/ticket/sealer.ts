@@ -6,8 +6,10 @@
  * @module
  */
 
+import { DerError } from "../errors.ts";
+import { decodeOwnedSession } from "../session/codec.ts";
 import type { SslSession } from "../session/ssl_session.ts";
-import type { TicketStatus } from "./status.ts";
+import { TicketStatus } from "./status.ts";
 import type { OpenedTicketBytes, TicketFailureReason } from "./ticket_format.ts";
 
 /**
@@ -38,9 +40,11 @@ export interface TicketOpenResult {
 /**
  * Seals sessions into tickets and opens tickets back into sessions.
  *
- * `open` never throws for any input bytes: every malformed, foreign, truncated or tampered ticket
- * opens as `NO_DECRYPT` (and a zero-length one as `EMPTY`). `seal` rejects with
- * `TicketKeyError` when no ticket can be made (no sealing key, budget spent, session too large).
+ * `open` never throws: every malformed, foreign, truncated or tampered ticket opens as
+ * `NO_DECRYPT` (and a zero-length one as `EMPTY`), and an argument that is not a `Uint8Array`
+ * gives a rejected promise with `TicketKeyError` (`TicketKey`, `TicketKeyRing` and `FleetRing`
+ * alike). `seal` rejects with `TicketKeyError` when no ticket can be made (no sealing key, budget
+ * spent, session too large).
  *
  * @example
  * ```ts
@@ -78,6 +82,58 @@ export interface TicketSealer {
 export interface TicketByteSealer {
   /** Seals 1 to 65280 plaintext bytes. */
   sealBytes(plaintext: Uint8Array): Promise<Uint8Array>;
-  /** Opens a ticket to its plaintext bytes; never throws for any input. */
+  /** Opens a ticket to its plaintext bytes; never throws (see {@link TicketSealer}). */
   openBytes(ticket: Uint8Array): Promise<OpenedTicketBytes>;
+}
+
+/**
+ * Decodes the plaintext of a ticket opened at the byte level to its session, as
+ * `tls_decrypt_ticket` does after decryption: `d2i_SSL_SESSION` then the trailing-bytes check
+ * (checks 13 and 14); a plaintext libssl rejects is `NO_DECRYPT` (`badSession`), never a throw.
+ * A result without plaintext (`EMPTY`, `NO_DECRYPT`) passes through with its reason. The
+ * `keyName` stays as it was. The plaintext must be a buffer nobody else holds (a fresh
+ * decryption): the session keeps views into it.
+ *
+ * @example
+ * ```ts
+ * import { decodeOpenedTicket } from "./sealer.ts";
+ * import { TicketKey } from "./ticket_key.ts";
+ * import { encodeSession } from "../session/codec.ts";
+ * import { SslSession } from "../session/ssl_session.ts";
+ * const key = await TicketKey.generate();
+ * const der = encodeSession(new SslSession({ cipherId: 0x1302, time: 1, timeout: 7200 }));
+ * const opened = await key.openBytes(await key.sealBytes(der));
+ * console.log(decodeOpenedTicket(opened).session?.cipherId); // 4866
+ * const notASession = { ...opened, plaintext: new Uint8Array([1, 2, 3]) };
+ * console.log(decodeOpenedTicket(notASession).failure); // "badSession" (status 4, NO_DECRYPT)
+ * ```
+ *
+ * @param opened The byte-level result.
+ * @param nowSeconds The time for a session without one (default: the clock).
+ * @returns The session-level result.
+ */
+export function decodeOpenedTicket(
+  opened: OpenedTicketBytes,
+  nowSeconds?: number,
+): TicketOpenResult {
+  if (opened.plaintext === null) {
+    return {
+      status: opened.status,
+      session: null,
+      keyName: opened.keyName,
+      failure: opened.failure,
+    };
+  }
+  try {
+    const session = decodeOwnedSession(opened.plaintext, nowSeconds);
+    return { status: opened.status, session, keyName: opened.keyName, failure: null };
+  } catch (e) {
+    if (!(e instanceof DerError)) throw e;
+    return {
+      status: TicketStatus.NO_DECRYPT,
+      session: null,
+      keyName: opened.keyName,
+      failure: "badSession",
+    };
+  }
 }

@@ -31,7 +31,7 @@
  * @module
  */
 
-import type { TicketStatus } from "./status.ts";
+import { TicketStatus } from "./status.ts";
 
 /**
  * The sealing format of a ticket key: `"aes-256-gcm"` (default) or `"openssl"` (AES-CBC +
@@ -172,4 +172,85 @@ export interface OpenOptions {
 export function sealedTicketLength(format: TicketFormat, plaintextLength: number): number {
   if (format === "openssl") return 32 + (plaintextLength - (plaintextLength % 16) + 16) + 32;
   return 28 + plaintextLength + 16;
+}
+
+/**
+ * OpenSSL's `keyname` / `keyname_length` for `dec_cb`: a view of the ticket's first
+ * `min(16, eticklen)` bytes, where `eticklen` is the ticket length as `tls_decrypt_ticket` leaves
+ * it at exit (the whole ticket unless the format shortened it). No copy.
+ *
+ * @example
+ * ```ts
+ * import { ticketKeyName } from "./ticket_format.ts";
+ * console.log(ticketKeyName(new Uint8Array(10)).length, ticketKeyName(new Uint8Array(64)).length); // 10 16
+ * ```
+ *
+ * @param ticket The ticket bytes.
+ * @param eticklen The length `tls_decrypt_ticket` reached (default: the ticket's length).
+ * @returns A view of the key name bytes.
+ */
+export function ticketKeyName(ticket: Uint8Array, eticklen: number = ticket.length): Uint8Array {
+  return ticket.subarray(0, eticklen < TICKET_KEY_NAME_LENGTH ? eticklen : TICKET_KEY_NAME_LENGTH);
+}
+
+/**
+ * The checks of `ssl/t1_lib.c:tls_decrypt_ticket` that come before any key is looked up, the
+ * same for every key, ring and key callback: an empty ticket is `EMPTY` (check 1); a ticket over
+ * {@link MAX_TICKET_LENGTH} bytes is `NO_DECRYPT` (`tooLong`, this module's cap) and one under
+ * {@link MIN_TICKET_LENGTH} bytes `NO_DECRYPT` (`tooShort`, check 3). Returns `null` when the
+ * ticket goes on to a key.
+ *
+ * @example
+ * ```ts
+ * import { precheckTicket } from "./ticket_format.ts";
+ * console.log(precheckTicket(new Uint8Array(0))?.status); // 3 (EMPTY)
+ * console.log(precheckTicket(new Uint8Array(20))?.failure); // "tooShort"
+ * console.log(precheckTicket(new Uint8Array(32))); // null
+ * ```
+ *
+ * @param ticket The ticket bytes (a `Uint8Array`; the callers check).
+ * @returns The early result, or `null`.
+ */
+export function precheckTicket(ticket: Uint8Array): OpenedTicketBytes | null {
+  const n = ticket.length;
+  if (n === 0) {
+    return {
+      status: TicketStatus.EMPTY,
+      plaintext: null,
+      keyName: ticket.subarray(0, 0),
+      failure: null,
+    };
+  }
+  if (n > MAX_TICKET_LENGTH) return noDecryptTicket(ticket, TICKET_KEY_NAME_LENGTH, "tooLong");
+  if (n < MIN_TICKET_LENGTH) return noDecryptTicket(ticket, n, "tooShort");
+  return null;
+}
+
+/**
+ * A `NO_DECRYPT` result for a ticket that did not open, with OpenSSL's `keyName`
+ * ({@link ticketKeyName} of `eticklen`) and the reason.
+ *
+ * @example
+ * ```ts
+ * import { noDecryptTicket } from "./ticket_format.ts";
+ * const r = noDecryptTicket(new Uint8Array(64), 16, "unknownKey");
+ * console.log(r.status, r.keyName.length, r.failure); // 4 16 "unknownKey"
+ * ```
+ *
+ * @param ticket The ticket bytes.
+ * @param eticklen The length `tls_decrypt_ticket` reached.
+ * @param failure Why the ticket did not open.
+ * @returns The result.
+ */
+export function noDecryptTicket(
+  ticket: Uint8Array,
+  eticklen: number,
+  failure: TicketFailureReason,
+): OpenedTicketBytes {
+  return {
+    status: TicketStatus.NO_DECRYPT,
+    plaintext: null,
+    keyName: ticketKeyName(ticket, eticklen),
+    failure,
+  };
 }

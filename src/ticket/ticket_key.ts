@@ -19,19 +19,32 @@
 
 import { TicketKeyError } from "../errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
-import { encodeSessionTransient } from "../session/codec.ts";
-import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "./sealer.ts";
+import {
+  decodeOpenedTicket,
+  type TicketByteSealer,
+  type TicketOpenResult,
+  type TicketSealer,
+} from "./sealer.ts";
 import {
   MAX_TICKET_PLAINTEXT_LENGTH,
+  noDecryptTicket,
   type OpenedTicketBytes,
   type OpenOptions,
+  precheckTicket,
   type SealOptions,
   TICKET_KEY_NAME_LENGTH,
   type TicketFormat,
 } from "./ticket_format.ts";
 import { asBufferBytes, constantTimeEqual, toHex } from "./_bytes.ts";
 import { LAYOUTS, type LayoutSpec } from "./_key_layout.ts";
-import { asIs, decodeOpened, keyInternals, noDecrypt, type OpenFinish, precheck } from "./_open.ts";
+import {
+  asIs,
+  encodeToSeal,
+  keyInternals,
+  notTicketBytes,
+  type OpenFinish,
+  typeOf,
+} from "./_open.ts";
 import { TicketStatus } from "./status.ts";
 import { GCM_NONCE_LENGTH, gcmOpen, gcmSeal } from "./_gcm.ts";
 import { CBC_IV_LENGTH, cbcOpen, cbcSeal } from "./_openssl_cbc.ts";
@@ -172,13 +185,80 @@ const LAYOUT_LIST = Object.entries(LAYOUTS).map(([k, v]) =>
   `${k} (${v.text ? "base64 lines of " : ""}${v.length} bytes: ${v.order})`
 ).join(", ");
 
-function layoutSpec(layout: string): LayoutSpec {
-  if (typeof layout !== "string" || !Object.hasOwn(LAYOUTS, layout)) {
+/**
+ * Checks a layout name (from a command line, a configuration file, an API argument): the one
+ * place that decides which names are layouts.
+ *
+ * @example
+ * ```ts
+ * import { parseTicketKeyLayout } from "./ticket_key.ts";
+ * console.log(parseTicketKeyLayout("nginx-80")); // "nginx-80"
+ * try {
+ *   parseTicketKeyLayout("nginx-96");
+ * } catch (e) {
+ *   console.log((e as Error).message.startsWith('unknown ticket key layout "nginx-96"; layouts: gcm (48 bytes')); // true
+ * }
+ * ```
+ *
+ * @param name The name to check.
+ * @returns The name, typed as a layout.
+ * @throws {TicketKeyError} For anything else, listing every layout with its size and fields.
+ */
+export function parseTicketKeyLayout(name: unknown): TicketKeyLayout {
+  if (typeof name !== "string" || !Object.hasOwn(LAYOUTS, name)) {
     throw new TicketKeyError(
-      `unknown ticket key layout "${String(layout)}"; layouts: ${LAYOUT_LIST}`,
+      `unknown ticket key layout ${
+        typeof name === "string" ? `"${name}"` : typeOf(name)
+      }; layouts: ${LAYOUT_LIST}`,
     );
   }
-  return LAYOUTS[layout as TicketKeyLayout];
+  return name as TicketKeyLayout;
+}
+
+/**
+ * Checks a ticket format and the AES key size asked of it, the one rule every key maker follows
+ * (`TicketKey.generate`, `TicketKey.fromCryptoKeys`, `FleetRing.start`): `"aes-256-gcm"` keys
+ * are AES-256; `"openssl"` keys AES-256 (the 80-byte layouts) or AES-128 (the 48-byte ones).
+ * An omitted size is 256.
+ *
+ * @example
+ * ```ts
+ * import { checkFormatAesBits } from "./ticket_key.ts";
+ * console.log(checkFormatAesBits("openssl", 128), checkFormatAesBits("aes-256-gcm")); // 128 256
+ * try {
+ *   checkFormatAesBits("aes-256-gcm", 128);
+ * } catch (e) {
+ *   console.log((e as Error).message); // "aes-256-gcm keys take aesBits 256, got 128"
+ * }
+ * ```
+ *
+ * @param format The ticket format.
+ * @param aesBits The AES key size in bits (default 256).
+ * @returns The AES key size.
+ * @throws {TicketKeyError} For an unknown format (listing the formats) or a size the format
+ * does not take (listing the sizes it takes).
+ */
+export function checkFormatAesBits(format: TicketFormat, aesBits?: number): 128 | 256 {
+  if (format !== "aes-256-gcm" && format !== "openssl") {
+    throw new TicketKeyError(
+      `unknown ticket format ${
+        typeof format === "string" ? `"${format}"` : typeOf(format)
+      }; formats: aes-256-gcm, openssl`,
+    );
+  }
+  const bits = aesBits ?? 256;
+  if (bits !== 256 && (bits !== 128 || format !== "openssl")) {
+    throw new TicketKeyError(
+      `${format} keys take aesBits ${format === "openssl" ? "128 or 256" : "256"}, got ${
+        typeof bits === "number" ? bits : typeOf(bits)
+      }`,
+    );
+  }
+  return bits;
+}
+
+function layoutSpec(layout: string): LayoutSpec {
+  return LAYOUTS[parseTicketKeyLayout(layout)];
 }
 
 function checkBudget(budget: number | undefined, format: TicketFormat): number {
@@ -350,19 +430,7 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
    */
   static async generate(options: GenerateTicketKeyOptions = {}): Promise<TicketKey> {
     const format = options.format ?? "aes-256-gcm";
-    if (format !== "aes-256-gcm" && format !== "openssl") {
-      throw new TicketKeyError(
-        `unknown ticket format "${String(format)}"; formats: aes-256-gcm, openssl`,
-      );
-    }
-    const aesBits = options.aesBits ?? 256;
-    if (aesBits !== 256 && (aesBits !== 128 || format !== "openssl")) {
-      throw new TicketKeyError(
-        `${format} keys take aesBits ${format === "openssl" ? "128 or 256" : "256"}, got ${
-          String(aesBits)
-        }`,
-      );
-    }
+    const aesBits = checkFormatAesBits(format, options.aesBits);
     const budget = checkBudget(options.sealBudget, format);
     const name = options.name === undefined
       ? crypto.getRandomValues(new Uint8Array(TICKET_KEY_NAME_LENGTH))
@@ -528,11 +596,7 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
    */
   static fromCryptoKeys(init: TicketKeyCryptoKeys): TicketKey {
     const format = init.format;
-    if (format !== "aes-256-gcm" && format !== "openssl") {
-      throw new TicketKeyError(
-        `unknown ticket format "${String(format)}"; formats: aes-256-gcm, openssl`,
-      );
-    }
+    checkFormatAesBits(format);
     const name = checkName(init.name);
     const budget = checkBudget(init.sealBudget, format);
     const aes = init.aesKey;
@@ -540,16 +604,13 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
     const aesAlg = aes instanceof CryptoKey ? (aes.algorithm as AesKeyAlgorithm) : null;
     if (
       aesAlg === null || aesAlg.name !== wantAes ||
-      !(aesAlg.length === 256 || (aesAlg.length === 128 && format === "openssl")) ||
       !aes.usages.includes("encrypt") || !aes.usages.includes("decrypt")
     ) {
       throw new TicketKeyError(
-        `${format} keys need an ${wantAes} CryptoKey of ${
-          format === "openssl" ? "128 or 256" : "256"
-        } bits with usages encrypt and decrypt`,
+        `${format} keys need an ${wantAes} CryptoKey with usages encrypt and decrypt`,
       );
     }
-    const aesBits = aesAlg.length as 128 | 256;
+    const aesBits = checkFormatAesBits(format, aesAlg.length);
     let hmac: CryptoKey | null = null;
     if (format === "openssl") {
       const h = init.hmacKey;
@@ -653,8 +714,9 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
    * @param plaintext 1 to 65280 bytes.
    * @param options A fixed IV (16 bytes openssl, 12 bytes GCM), for tests.
    * @returns The ticket.
-   * @throws {TicketKeyError} When the budget is spent, the plaintext is empty or longer than
-   * 65280 bytes (`construct_stateless_ticket`), or the IV has the wrong length.
+   * @throws {TicketKeyError} When the budget is spent, the plaintext is not a `Uint8Array`, is
+   * empty or longer than 65280 bytes (`construct_stateless_ticket`), or the IV has the wrong
+   * length (as a rejected promise).
    */
   sealBytes(plaintext: Uint8Array, options?: SealOptions): Promise<Uint8Array> {
     try {
@@ -666,6 +728,9 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
 
   /** Checks and counts synchronously (throwing `TicketKeyError`), then seals. */
   #seal(plaintext: Uint8Array, iv: Uint8Array | undefined): Promise<Uint8Array> {
+    if (!(plaintext instanceof Uint8Array)) {
+      throw new TicketKeyError(`a ticket plaintext is a Uint8Array, got ${typeOf(plaintext)}`);
+    }
     const n = plaintext.length;
     if (n === 0 || n > MAX_TICKET_PLAINTEXT_LENGTH) {
       throw new TicketKeyError(
@@ -694,7 +759,10 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
    * Opens a ticket to its plaintext, with the checks of `ssl/t1_lib.c:tls_decrypt_ticket` in
    * order: empty → `EMPTY`; longer than 65535 → `NO_DECRYPT` before any cryptography; shorter
    * than 32 → `NO_DECRYPT`; another key's name → `NO_DECRYPT`; then the format's own checks
-   * (openssl: length ≤ 64, MAC, padding; GCM: length ≤ 44, tag). Never throws for any input.
+   * (openssl: length ≤ 64, MAC, padding; GCM: length ≤ 44, tag).
+   *
+   * Never throws: any bytes resolve to a status; an argument that is not a `Uint8Array` (`null`,
+   * a string) gives a rejected promise with a `TicketKeyError`.
    *
    * @example
    * ```ts
@@ -706,7 +774,8 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
    *
    * @param ticket The ticket bytes.
    * @param options `anyName` skips the key-name check (key-callback path).
-   * @returns Status, plaintext (on success), OpenSSL's keyName view and the failure reason.
+   * @returns Status, plaintext (on success), OpenSSL's keyName view and the failure reason;
+   * rejects with `TicketKeyError` when `ticket` is not a `Uint8Array`.
    */
   openBytes(ticket: Uint8Array, options?: OpenOptions): Promise<OpenedTicketBytes> {
     return this.#open(ticket, options, asIs);
@@ -718,10 +787,11 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
     options: OpenOptions | undefined,
     finish: OpenFinish<R>,
   ): Promise<R> {
-    const early = precheck(ticket);
+    if (!(ticket instanceof Uint8Array)) return notTicketBytes(ticket);
+    const early = precheckTicket(ticket);
     if (early !== null) return Promise.resolve(finish(early));
     if (options?.anyName !== true && !this.matches(ticket)) {
-      return Promise.resolve(finish(noDecrypt(ticket, 16, "unknownKey")));
+      return Promise.resolve(finish(noDecryptTicket(ticket, TICKET_KEY_NAME_LENGTH, "unknownKey")));
     }
     return this.#hmac === null
       ? gcmOpen(this.#aes, ticket, TicketStatus.SUCCESS, null, finish)
@@ -730,7 +800,8 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
 
   /**
    * Seals a session: `encodeSession(session)` (OpenSSL's `i2d_SSL_SESSION`) then
-   * {@link TicketKey.sealBytes}.
+   * {@link TicketKey.sealBytes}. The encoding (with the master key) is wiped as soon as Web
+   * Crypto has taken its copy.
    *
    * @example
    * ```ts
@@ -743,37 +814,46 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
    * @param session The session to put in the ticket.
    * @param options A fixed IV, for tests.
    * @returns The ticket.
-   * @throws {TicketKeyError} As {@link TicketKey.sealBytes}.
+   * @throws {TicketKeyError} As {@link TicketKey.sealBytes}, or when `session` is not an
+   * `SslSession`; `DerError` for a session OpenSSL could not encode.
    */
   seal(session: SslSession, options?: SealOptions): Promise<Uint8Array> {
     let der: Uint8Array;
     try {
       // A shared buffer: sealBytes hands it to Web Crypto (which copies it) before any await.
-      der = encodeSessionTransient(session);
+      der = encodeToSeal(session);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.sealBytes(der, options);
+    const ticket = this.sealBytes(der, options); // never throws: it rejects
+    der.fill(0); // the master key leaves the shared buffer once Web Crypto has its copy
+    return ticket;
   }
 
   /**
    * Opens a ticket to a session: {@link TicketKey.openBytes}, then `decodeSession` with
    * `d2i_SSL_SESSION`'s rules; a plaintext it rejects (or trailing bytes) is `NO_DECRYPT`.
    *
+   * Never throws: any bytes resolve to a status; an argument that is not a `Uint8Array` (`null`,
+   * a string) gives a rejected promise with a `TicketKeyError`.
+   *
    * @example
    * ```ts
-   * import { SslSession, TicketKey } from "@seed/session-tickets";
+   * import { SslSession, TicketKey, TicketKeyError } from "@seed/session-tickets";
    * const key = await TicketKey.generate();
    * const r = await key.open(await key.seal(new SslSession({ cipherId: 0xc030, time: 1, timeout: 7200 })));
    * console.log(r.status, r.session?.cipherId); // 5 49200
+   * const refused = await key.open(null as unknown as Uint8Array).catch((e) => e);
+   * console.log(refused instanceof TicketKeyError); // true
    * ```
    *
    * @param ticket The ticket bytes.
    * @param options `anyName` skips the key-name check (key-callback path).
-   * @returns Status, session (on success) and OpenSSL's keyName view.
+   * @returns Status, session (on success) and OpenSSL's keyName view; rejects with
+   * `TicketKeyError` when `ticket` is not a `Uint8Array`.
    */
   open(ticket: Uint8Array, options?: OpenOptions): Promise<TicketOpenResult> {
-    return this.#open(ticket, options, decodeOpened);
+    return this.#open(ticket, options, decodeOpenedTicket);
   }
 
   /**

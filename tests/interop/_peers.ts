@@ -1,6 +1,7 @@
 /**
  * Helpers for the interop tests against real TLS peers: libssl itself (a C peer compiled with
- * `gcc ... -lssl -lcrypto`), Node's `node:tls`, nginx and `openssl s_client`.
+ * `gcc ... -lssl -lcrypto`), Node's `node:tls`, nginx, HAProxy and `openssl s_client`, and
+ * this project's command-line tool run as an operator runs it (`deno run -A cli.ts ...`).
  *
  * - Program probes that say which program is missing and why, so a test can be `ignore`d with a
  *   message (CI installs everything through `.ci/install-peers`, so nothing is skipped there).
@@ -112,6 +113,8 @@ export interface Programs {
   nginx: string | null;
   /** `openssl` (the command-line tool, for certificates and `s_client`). */
   openssl: string | null;
+  /** `haproxy` built with OpenSSL (`haproxy -vv` says "Built with OpenSSL"). */
+  haproxy: string | null;
 }
 
 let programs: Promise<Programs> | null = null;
@@ -130,7 +133,20 @@ let programs: Promise<Programs> | null = null;
 export let nginxBin = "nginx";
 
 /**
- * Probes gcc + libssl-dev, node, nginx and openssl (once per process).
+ * The HAProxy binary: `haproxy` on `PATH`, else Debian's `/usr/sbin/haproxy`. Set by
+ * {@linkcode probePrograms}.
+ *
+ * @example
+ * ```ts
+ * import { haproxyBin, probePrograms } from "./_peers.ts";
+ * await probePrograms();
+ * console.log(haproxyBin); // "haproxy" or "/usr/sbin/haproxy"
+ * ```
+ */
+export let haproxyBin = "haproxy";
+
+/**
+ * Probes gcc + libssl-dev, node, nginx, openssl and haproxy (once per process).
  *
  * @returns For each program, `null` when usable, else the reason it is not.
  *
@@ -143,14 +159,28 @@ export let nginxBin = "nginx";
  */
 export function probePrograms(): Promise<Programs> {
   programs ??= (async () => {
-    const [gcc, headers, node, nginx, sbinNginx, openssl] = await Promise.all([
-      probe("gcc", ["--version"]),
-      probe("gcc", ["-E", "-x", "c", "-o", "/dev/null", "-"], "#include <openssl/ssl.h>\n"),
-      probe("node", ["--version"]),
-      probe("nginx", ["-V"]),
-      probe("/usr/sbin/nginx", ["-V"]),
-      probe("openssl", ["version"]),
-    ]);
+    const [gcc, headers, node, nginx, sbinNginx, openssl, haproxy, sbinHaproxy] = await Promise
+      .all([
+        probe("gcc", ["--version"]),
+        probe("gcc", ["-E", "-x", "c", "-o", "/dev/null", "-"], "#include <openssl/ssl.h>\n"),
+        probe("node", ["--version"]),
+        probe("nginx", ["-V"]),
+        probe("/usr/sbin/nginx", ["-V"]),
+        probe("openssl", ["version"]),
+        probe("haproxy", ["-v"]),
+        probe("/usr/sbin/haproxy", ["-v"]),
+      ]);
+    let haproxyReason = haproxy;
+    if (haproxy !== null && sbinHaproxy === null) {
+      haproxyBin = "/usr/sbin/haproxy";
+      haproxyReason = null;
+    }
+    if (haproxyReason === null) {
+      const v = await run(haproxyBin, ["-vv"]);
+      if (!/Built with OpenSSL/.test(v.stdout + v.stderr)) {
+        haproxyReason = '`haproxy -vv` shows no "Built with OpenSSL" (install Debian\'s haproxy)';
+      }
+    }
     let nginxReason = nginx;
     if (nginx !== null && sbinNginx === null) {
       nginxBin = "/usr/sbin/nginx";
@@ -181,6 +211,7 @@ export function probePrograms(): Promise<Programs> {
       node: nodeReason,
       nginx: nginxReason,
       openssl,
+      haproxy: haproxyReason,
     };
   })();
   return programs;
@@ -876,6 +907,95 @@ export interface Nginx extends PeerProcess {
   ports: number[];
 }
 
+/** One `server` block: its port and its `ssl_session_ticket_key` files, the sealing one first. */
+interface NginxServerBlock {
+  port: number;
+  keyFiles: string[];
+}
+
+/**
+ * Writes `<prefix>/nginx.conf`: nginx in the foreground with its own pid file, error log and
+ * temp paths under `prefix`, and one TLS `server` block per entry answering
+ * `reused=$ssl_session_reused`. With `masterProcess`, a master and one worker (so that
+ * `nginx -s reload` works); else a single process.
+ */
+async function writeNginxConf(
+  prefix: string,
+  certPath: string,
+  keyPath: string,
+  blocks: NginxServerBlock[],
+  masterProcess: boolean,
+): Promise<void> {
+  const servers = blocks.map(({ port, keyFiles }) => `
+    server {
+      listen 127.0.0.1:${port} ssl;${
+    keyFiles.map((f) => `\n      ssl_session_ticket_key ${f};`).join("")
+  }
+      location / { return 200 "reused=$ssl_session_reused\\n"; }
+    }`).join("");
+  await Deno.writeTextFile(
+    `${prefix}/nginx.conf`,
+    `daemon off;
+master_process ${masterProcess ? "on" : "off"};
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log info;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/tmp/body;
+  proxy_temp_path ${prefix}/tmp/proxy;
+  fastcgi_temp_path ${prefix}/tmp/fastcgi;
+  uwsgi_temp_path ${prefix}/tmp/uwsgi;
+  scgi_temp_path ${prefix}/tmp/scgi;
+  ssl_certificate ${certPath};
+  ssl_certificate_key ${keyPath};
+  ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_session_tickets on;${servers}
+}
+`,
+  );
+}
+
+/** `nginx -p <prefix>/ -c <prefix>/nginx.conf -e <prefix>/error.log` plus `extra`. */
+function nginxArgs(prefix: string, extra: string[] = []): string[] {
+  return ["-p", `${prefix}/`, "-c", `${prefix}/nginx.conf`, "-e", `${prefix}/error.log`, ...extra];
+}
+
+/**
+ * Starts nginx on `prefix` with `count` server blocks on newly chosen free ports (block `i` with
+ * the key files `keyFilesFor(i)`), waiting until every port accepts; retries with other ports if
+ * one was taken meanwhile.
+ */
+async function launchNginx(
+  prefix: string,
+  certPath: string,
+  keyPath: string,
+  count: number,
+  keyFilesFor: (i: number) => string[],
+  masterProcess: boolean,
+): Promise<{ p: PeerProcess; ports: number[] }> {
+  let lastError = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const ports = Array.from({ length: count }, () => freePort());
+    await writeNginxConf(
+      prefix,
+      certPath,
+      keyPath,
+      ports.map((port, i) => ({ port, keyFiles: keyFilesFor(i) })),
+      masterProcess,
+    );
+    const p = await startProcess(nginxBin, nginxArgs(prefix), { ready: () => true });
+    let up = true;
+    for (const port of ports) up &&= await waitForPort(port, 5000);
+    if (up) return { p, ports };
+    await p.stop();
+    lastError = p.output() + readTextSync(`${prefix}/error.log`);
+    if (!/in use/i.test(lastError)) break;
+  }
+  throw new Error(`nginx did not start:\n${lastError}`);
+}
+
 /**
  * Starts nginx in the foreground (`daemon off; master_process off;`) with its own temporary
  * prefix, config, pid file and error log, one `server` block per `ssl_session_ticket_key` file,
@@ -902,73 +1022,118 @@ export async function startNginx(
 ): Promise<Nginx> {
   const prefix = await Deno.makeTempDir({ prefix: "session_tickets_nginx_" });
   const removePrefix = () => Deno.remove(prefix, { recursive: true }).catch(() => {});
-  let lastError = "";
   try {
     await Deno.mkdir(`${prefix}/tmp`);
     for (let i = 0; i < ticketKeys.length; i++) {
       await Deno.writeFile(`${prefix}/ticket${i}.key`, ticketKeys[i], { mode: 0o600 });
     }
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const ports = ticketKeys.map(() => freePort());
-      const servers = ports.map((port, i) => `
-    server {
-      listen 127.0.0.1:${port} ssl;
-      ssl_session_ticket_key ${prefix}/ticket${i}.key;
-      location / { return 200 "reused=$ssl_session_reused\\n"; }
-    }`).join("");
-      await Deno.writeTextFile(
-        `${prefix}/nginx.conf`,
-        `daemon off;
-master_process off;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log info;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/tmp/body;
-  proxy_temp_path ${prefix}/tmp/proxy;
-  fastcgi_temp_path ${prefix}/tmp/fastcgi;
-  uwsgi_temp_path ${prefix}/tmp/uwsgi;
-  scgi_temp_path ${prefix}/tmp/scgi;
-  ssl_certificate ${certPath};
-  ssl_certificate_key ${keyPath};
-  ssl_protocols TLSv1.2 TLSv1.3;
-  ssl_session_tickets on;${servers}
-}
-`,
-      );
-      const p = await startProcess(nginxBin, [
-        "-p",
-        `${prefix}/`,
-        "-c",
-        `${prefix}/nginx.conf`,
-        "-e",
-        `${prefix}/error.log`,
-      ], { ready: () => true });
-      let up = true;
-      for (const port of ports) up &&= await waitForPort(port, 5000);
-      if (up) {
-        return {
-          ...p,
-          output: () => p.output() + readTextSync(`${prefix}/error.log`),
-          ports,
-          stop: async () => {
-            await p.stop();
-            await removePrefix();
-          },
-        };
-      }
-      await p.stop();
-      lastError = p.output() + readTextSync(`${prefix}/error.log`);
-      if (!/in use/i.test(lastError)) break;
-    }
+    const { p, ports } = await launchNginx(
+      prefix,
+      certPath,
+      keyPath,
+      ticketKeys.length,
+      (i) => [`${prefix}/ticket${i}.key`],
+      false,
+    );
+    return {
+      ...p,
+      output: () => p.output() + readTextSync(`${prefix}/error.log`),
+      ports,
+      stop: async () => {
+        await p.stop();
+        await removePrefix();
+      },
+    };
   } catch (e) {
     await removePrefix();
     throw e;
   }
-  await removePrefix();
-  throw new Error(`nginx did not start:\n${lastError}`);
+}
+
+/**
+ * A running nginx (master and one worker) with one TLS server block whose
+ * `ssl_session_ticket_key` files can be replaced by a reload.
+ *
+ * @example
+ * ```ts
+ * import type { NginxServer } from "./_peers.ts";
+ * const again = (n: NginxServer, files: string[]) => n.reload(files);
+ * ```
+ */
+export interface NginxServer extends PeerProcess {
+  /** Its 127.0.0.1 port. */
+  port: number;
+  /**
+   * Rewrites the config with these `ssl_session_ticket_key` files (the sealing one first), runs
+   * `nginx -s reload` with the same prefix and config, and resolves once the old worker has
+   * exited, so every later connection is served under the new keys.
+   *
+   * @param keyFiles The key files, as `fleet export` printed them.
+   * @throws {Error} When nginx rejects the new configuration or the old worker does not exit.
+   */
+  reload(keyFiles: string[]): Promise<void>;
+}
+
+/**
+ * Starts nginx in the foreground as a master with one worker (`daemon off; master_process on;`),
+ * like a production nginx that an operator reloads, with its own temporary prefix and one
+ * `server` block on `127.0.0.1:<free port>` naming the given `ssl_session_ticket_key` files
+ * (which the caller owns: a fleet export writes them), answering `reused=$ssl_session_reused`.
+ *
+ * @param certPath PEM certificate.
+ * @param keyPath PEM private key.
+ * @param keyFiles Paths of the `ssl_session_ticket_key` files, the sealing one first.
+ * @returns The process, its port and `reload`; `stop()` also deletes the prefix.
+ * @throws {Error} When nginx does not come up.
+ *
+ * @example
+ * ```ts
+ * import { startNginxServer } from "./_peers.ts";
+ * const nginx = await startNginxServer("cert.pem", "key.pem", ["/etc/nginx/ticket.key"]);
+ * await nginx.stop();
+ * ```
+ */
+export async function startNginxServer(
+  certPath: string,
+  keyPath: string,
+  keyFiles: string[],
+): Promise<NginxServer> {
+  const prefix = await Deno.makeTempDir({ prefix: "session_tickets_nginx_" });
+  const removePrefix = () => Deno.remove(prefix, { recursive: true }).catch(() => {});
+  const errorLog = () => readTextSync(`${prefix}/error.log`);
+  try {
+    await Deno.mkdir(`${prefix}/tmp`);
+    const { p, ports } = await launchNginx(prefix, certPath, keyPath, 1, () => keyFiles, true);
+    const port = ports[0];
+    const reload = async (files: string[]) => {
+      const exited = () => (errorLog().match(/worker process \d+ exited/g) ?? []).length;
+      const problems = () => (errorLog().match(/\[(emerg|alert)\]/g) ?? []).length;
+      const [exitedBefore, problemsBefore] = [exited(), problems()];
+      await writeNginxConf(prefix, certPath, keyPath, [{ port, keyFiles: files }], true);
+      const r = await run(nginxBin, nginxArgs(prefix, ["-s", "reload"]));
+      if (r.code !== 0) throw new Error(`nginx -s reload exited with ${r.code}:\n${r.stderr}`);
+      const deadline = Date.now() + 10_000;
+      while (exited() === exitedBefore) {
+        if (problems() > problemsBefore || Date.now() > deadline) {
+          throw new Error(`nginx did not reload:\n${errorLog()}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    return {
+      ...p,
+      output: () => p.output() + errorLog(),
+      port,
+      reload,
+      stop: async () => {
+        await p.stop();
+        await removePrefix();
+      },
+    };
+  } catch (e) {
+    await removePrefix();
+    throw e;
+  }
 }
 
 function readTextSync(path: string): string {
@@ -1022,4 +1187,145 @@ export function parseSClient(stdout: string): SClientResult {
     protocol: m === null ? null : m[2],
     body: b === null ? null : b[1],
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// HAProxy
+
+/**
+ * Starts HAProxy in the foreground (`haproxy -db -f <cfg>`) with a private config: one
+ * `frontend` with `bind 127.0.0.1:<free port> ssl crt <pem> tls-ticket-keys <file>` (TLS 1.2
+ * and 1.3) answering every request with `reused=%[ssl_fc_is_resumed]` (`1` or `0`), one
+ * thread, and its log on standard error. Retries with another port if one was taken meanwhile.
+ *
+ * @param pemPath The certificate followed by its private key, in one PEM file (HAProxy's `crt`).
+ * @param ticketKeysPath The `tls-ticket-keys` file: base64 lines of 48 or 80 bytes.
+ * @returns The process and its port; `stop()` also deletes the config.
+ * @throws {Error} When HAProxy does not come up.
+ *
+ * @example
+ * ```ts
+ * import { startHaproxy } from "./_peers.ts";
+ * const haproxy = await startHaproxy("both.pem", "ticket.keys");
+ * await haproxy.stop();
+ * ```
+ */
+export async function startHaproxy(
+  pemPath: string,
+  ticketKeysPath: string,
+): Promise<PeerProcess & { port: number }> {
+  const dir = await Deno.makeTempDir({ prefix: "session_tickets_haproxy_" });
+  const removeDir = () => Deno.remove(dir, { recursive: true }).catch(() => {});
+  let lastError = "";
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const port = freePort();
+      const cfg = `${dir}/haproxy.cfg`;
+      await Deno.writeTextFile(
+        cfg,
+        `global
+  nbthread 1
+  log stderr format raw local0 info
+defaults
+  mode http
+  log global
+  timeout client 5s
+  timeout server 5s
+  timeout connect 5s
+frontend tickets
+  bind 127.0.0.1:${port} ssl crt ${pemPath} tls-ticket-keys ${ticketKeysPath} ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.3
+  http-request return status 200 content-type text/plain lf-string "reused=%[ssl_fc_is_resumed]\\n"
+`,
+      );
+      const p = await startProcess(haproxyBin, ["-db", "-f", cfg], { ready: () => true });
+      if (await waitForPort(port, 5000)) {
+        return {
+          ...p,
+          port,
+          stop: async () => {
+            await p.stop();
+            await removeDir();
+          },
+        };
+      }
+      await p.stop();
+      lastError = p.output();
+      if (!/in use|cannot bind/i.test(lastError)) break;
+    }
+  } catch (e) {
+    await removeDir();
+    throw e;
+  }
+  await removeDir();
+  throw new Error(`haproxy did not start:\n${lastError}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command-line tool, as an operator runs it
+
+const CLI_PATH = new URL("../../cli.ts", import.meta.url).pathname;
+const REPO_ROOT = new URL("../../", import.meta.url).pathname;
+
+/**
+ * Runs this project's `cli.ts` in a new process, as an operator would:
+ * `deno run -A --unstable-kv cli.ts <args>` from the repository root, with standard input
+ * closed (so nothing is a terminal) and extra environment variables (`SESSION_TICKETS_KEK`).
+ *
+ * @param args The command and its options, e.g. `["keygen", "--layout", "haproxy-80"]`.
+ * @param options Extra environment variables and the time limit (default
+ * {@linkcode RUN_TIMEOUT_MS}).
+ * @returns Exit code and output (a non-zero exit is returned, not thrown).
+ * @throws {Error} When the command does not finish in time (it is killed).
+ *
+ * @example
+ * ```ts
+ * import { runCli } from "./_peers.ts";
+ * const r = await runCli(["keygen", "--layout", "nginx-80", "--hex"]);
+ * console.log(r.code, r.stdout.trim().length); // 0 160
+ * ```
+ */
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  const timeoutMs = options.timeoutMs ?? RUN_TIMEOUT_MS;
+  const signal = AbortSignal.timeout(timeoutMs);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-kv", CLI_PATH, ...args],
+    cwd: REPO_ROOT,
+    env: options.env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal,
+  }).output();
+  if (signal.aborted) throw new Error(`cli.ts ${args.join(" ")}: timed out after ${timeoutMs} ms`);
+  const d = new TextDecoder();
+  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+}
+
+/**
+ * Like {@linkcode runCli}, but a non-zero exit throws with the tool's error output.
+ *
+ * @param args The command and its options.
+ * @param options Extra environment variables.
+ * @returns The standard output.
+ * @throws {Error} When the tool exits with a non-zero status or times out.
+ *
+ * @example
+ * ```ts
+ * import { cliOk } from "./_peers.ts";
+ * const hex = await cliOk(["keygen", "--layout", "nginx-48", "--hex"]);
+ * console.log(hex.trim().length); // 96
+ * ```
+ */
+export async function cliOk(
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<string> {
+  const r = await runCli(args, options);
+  if (r.code !== 0) {
+    throw new Error(`cli.ts ${args.join(" ")} exited with ${r.code}:\n${r.stderr}${r.stdout}`);
+  }
+  return r.stdout;
 }

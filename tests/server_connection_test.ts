@@ -1,0 +1,323 @@
+// Tests for ServerConnection (src/server/server_connection.ts) and the ticket decision it runs
+// (src/server/_decrypt_ticket.ts): what the application's callbacks may return. OpenSSL's C
+// callbacks cannot return a value of the wrong type; a JavaScript callback can, and issue 11
+// asks that a ticket key callback (SSL_CTX_set_tlsext_ticket_key_evp_cb) returning something
+// that is not a TicketKey, or a psk_find_session callback (SSL_CTX_set_psk_find_session_callback)
+// returning something that is not an SslSession, end the handshake as a throwing callback does:
+// internal_error (80), the message naming the callback and the type of what it returned, never
+// its bytes.
+import assert from "node:assert/strict";
+import { TlsAlert } from "../src/errors.ts";
+import { SslSession } from "../src/session/ssl_session.ts";
+import type { TicketKeyCallback, TicketKeyCallbackResult } from "../src/server/callbacks.ts";
+import type { ClientHello } from "../src/server/server_connection.ts";
+import { SslContext, type SslContextOptions } from "../src/server/ssl_context.ts";
+import { TicketKey } from "../src/ticket/ticket_key.ts";
+
+const TLS12 = 0x0303;
+const TLS13 = 0x0304;
+/** TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (TLS 1.2). */
+const ECDHE_AES256_GCM = 0xc030;
+/** TLS_AES_128_GCM_SHA256 (TLS 1.3, SHA-256: 32-byte binders). */
+const AES128_GCM = 0x1301;
+const VERSIONS = [TLS12, TLS13] as const;
+const tls = (v: number) => (v === TLS12 ? "TLS 1.2" : "TLS 1.3");
+
+/** A secret an application might hand back by mistake: it must never reach a message. */
+const SECRET = "s3cr3t-ticket-key-material";
+const RAW_KEY = new Uint8Array(80).map((_, i) => 0xa0 ^ i);
+
+const key = await TicketKey.import(new Uint8Array(48).map((_, i) => i + 1), "node-48");
+
+/** The alert a promise rejects with (failing when it resolves or throws anything else). */
+async function alertOf(p: Promise<unknown>): Promise<{ alert: number; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof TlsAlert) return { alert: e.alert, message: e.message };
+    throw e;
+  }
+  assert.fail("expected a TlsAlert, the call succeeded");
+}
+
+async function context(options: SslContextOptions): Promise<SslContext> {
+  return await SslContext.create({ sessionCacheSize: 0, ...options });
+}
+
+/** A full handshake up to its first NewSessionTicket (`tls_construct_new_session_ticket`). */
+async function issue(ctx: SslContext, version: number) {
+  const conn = ctx.newConnection();
+  if (version === TLS12) {
+    await conn.processClientHello({ version, sessionTicket: new Uint8Array(0) });
+    conn.establishSession({
+      cipherId: ECDHE_AES256_GCM,
+      masterKey: new Uint8Array(48).fill(7),
+      extendedMasterSecret: true,
+    });
+    return { conn, tickets: conn.newSessionTickets() };
+  }
+  await conn.processClientHello({ version, cipherSuite: AES128_GCM });
+  conn.establishSession({ cipherId: AES128_GCM });
+  return {
+    conn,
+    tickets: conn.newSessionTickets({ resumptionMasterSecret: new Uint8Array(32).fill(9) }),
+  };
+}
+
+/** A resuming ClientHello offering `identity` (TLS 1.2 ticket, or TLS 1.3 PSK identity). */
+function resumeHello(version: number, identity: Uint8Array): ClientHello {
+  if (version === TLS12) {
+    return {
+      version,
+      sessionTicket: identity,
+      extendedMasterSecret: true,
+      cipherSuites: [ECDHE_AES256_GCM],
+    };
+  }
+  return {
+    version,
+    cipherSuite: AES128_GCM,
+    pskKeyExchangeModes: [1],
+    preSharedKey: {
+      identities: [{ identity, obfuscatedTicketAge: 0 }],
+      binders: [new Uint8Array(32)],
+    },
+  };
+}
+
+/** What a ticket key callback may wrongly return, and the end of the message it gets. */
+const BAD_RESULTS: [string, () => unknown, string][] = [
+  [
+    "{ ret: 1, key: {} }",
+    () => ({ ret: 1, key: {} }),
+    "returned ret 1 with key = a plain object, not a TicketKey",
+  ],
+  [
+    "{ ret: 1, key: <80 raw key bytes> }",
+    () => ({ ret: 1, key: RAW_KEY }),
+    "returned ret 1 with key = a Uint8Array, not a TicketKey",
+  ],
+  [
+    "{ ret: 1, key: <a secret string> }",
+    () => ({ ret: 1, key: SECRET }),
+    "returned ret 1 with key = a string, not a TicketKey",
+  ],
+  ["{ ret: 2 } without a key", () => ({ ret: 2 }), "returned ret 2 without a key"],
+  ["a string", () => SECRET, "returned a string, not a { ret, key } result"],
+  ["42", () => 42, "returned the number 42, not a { ret, key } result"],
+  ["null", () => null, "returned null, not a { ret, key } result"],
+  [
+    '{ ret: "1", key }',
+    () => ({ ret: "1", key }),
+    "returned ret = a string, not an integer",
+  ],
+  ["{ ret: 1.5, key }", () => ({ ret: 1.5, key }), "returned ret = the number 1.5, not an integer"],
+  ["{ ret: -1 }", () => ({ ret: -1 }), "returned ret -1 (fatal)"],
+  [
+    "a Promise of { ret: 1, key: {} }",
+    () => Promise.resolve({ ret: 1, key: {} }),
+    "returned ret 1 with key = a plain object, not a TicketKey",
+  ],
+  [
+    "a throw",
+    () => {
+      throw new Error(SECRET);
+    },
+    "threw or rejected",
+  ],
+  ["a rejected Promise", () => Promise.reject(new Error(SECRET)), "threw or rejected"],
+];
+
+const asCallback = (f: () => unknown) => f as () => TicketKeyCallbackResult;
+
+/** A dec_cb that keeps the default decision (USE / USE_RENEW a session, else IGNORE_RENEW). */
+const defaultDec = (status: number) => (status === 5 ? 3 : status === 6 ? 4 : 2);
+
+for (const version of VERSIONS) {
+  Deno.test(`control: ${tls(version)} ticketKeyCb returning { ret: 1, key: TicketKey } seals, then opens and resumes`, async () => {
+    const ctx = await context({ ticketKeyCb: () => ({ ret: 1, key }) });
+    const [t] = await (await issue(ctx, version)).tickets;
+    assert.equal(t.message.ticket.length > 32, true);
+    const conn = ctx.newConnection();
+    const d = await conn.processClientHello(resumeHello(version, t.message.ticket));
+    assert.equal(d.resumed, true);
+    assert.deepEqual(conn.counters, { genCb: 0, decCb: 0, keyCbEnc: 0, keyCbDec: 1 });
+  });
+
+  for (const [what, bad, end] of BAD_RESULTS) {
+    Deno.test(`issue 11: ${tls(version)} ticketKeyCb sealing (enc 1) returns ${what}: alert 80 naming the callback and the type`, async () => {
+      const ctx = await context({ ticketKeyCb: asCallback(bad) });
+      const { conn, tickets } = await issue(ctx, version);
+      const r = await alertOf(tickets);
+      assert.deepEqual(r, {
+        alert: 80,
+        message: `TLS alert 80: ticketKeyCb (sealing a ticket) ${end}`,
+      });
+      assert.equal(r.message.includes(SECRET), false);
+      assert.equal(conn.counters.keyCbEnc, 1);
+    });
+
+    Deno.test(`issue 11: ${tls(version)} ticketKeyCb opening (enc 0) returns ${what}: alert 80 naming the callback and the type, no dec_cb`, async () => {
+      let decCalls = 0;
+      const cb: TicketKeyCallback = (_c, _name, _iv, enc) =>
+        enc ? { ret: 1, key } : asCallback(bad)();
+      const ctx = await context({
+        ticketKeyCb: cb,
+        decCb: (_c, _s, _k, status) => (decCalls++, defaultDec(status)),
+      });
+      const [t] = await (await issue(ctx, version)).tickets;
+      decCalls = 0;
+      const conn = ctx.newConnection();
+      const r = await alertOf(conn.processClientHello(resumeHello(version, t.message.ticket)));
+      assert.deepEqual(r, {
+        alert: 80,
+        message: `TLS alert 80: ticketKeyCb (opening a ticket) ${end}`,
+      });
+      assert.equal(r.message.includes(SECRET), false);
+      assert.equal(conn.counters.keyCbDec, 1);
+      assert.equal(decCalls, 0); // tls_decrypt_ticket: a fatal key callback skips dec_cb
+    });
+  }
+
+  Deno.test(`issue 11: ${tls(version)} ticketKeyCb sealing returns an iv that is not bytes: alert 80`, async () => {
+    const ctx = await context({
+      ticketKeyCb: () => ({ ret: 1, key, iv: SECRET as unknown as Uint8Array }),
+    });
+    const r = await alertOf((await issue(ctx, version)).tickets);
+    assert.deepEqual(r, {
+      alert: 80,
+      message:
+        "TLS alert 80: ticketKeyCb (sealing a ticket) returned iv = a string, not a Uint8Array",
+    });
+  });
+
+  Deno.test(`issue 11: ${tls(version)} ticketKeyCb sealing returns an iv of the wrong length: alert 80 naming the callback`, async () => {
+    const ctx = await context({ ticketKeyCb: () => ({ ret: 1, key, iv: new Uint8Array(12) }) });
+    const r = await alertOf((await issue(ctx, version)).tickets);
+    assert.deepEqual(r, {
+      alert: 80,
+      message:
+        "TLS alert 80: ticketKeyCb (sealing a ticket) returned a key that cannot seal: a openssl ticket IV is 16 bytes",
+    });
+  });
+
+  Deno.test(`control: ${tls(version)} ticketKeyCb returning { ret: 0 } when sealing sends no ticket, when opening is NO_DECRYPT`, async () => {
+    const statuses: number[] = [];
+    const ctx = await context({
+      ticketKeyCb: (_c, _n, _iv, enc) => (enc ? { ret: 1, key } : { ret: 0 }),
+      decCb: (_c, _s, _k, status) => (statuses.push(status), 2),
+    });
+    const [t] = await (await issue(ctx, version)).tickets;
+    statuses.length = 0;
+    const d = await ctx.newConnection().processClientHello(resumeHello(version, t.message.ticket));
+    assert.equal(d.resumed, false);
+    assert.deepEqual(statuses, [4]); // SSL_TICKET_NO_DECRYPT
+    const none = await context({ ticketKeyCb: () => ({ ret: 0 }) });
+    const issued = await (await issue(none, version)).tickets;
+    assert.deepEqual(issued.map((i) => i.message.ticket.length), version === TLS12 ? [0] : []);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// pskFindSession (SSL_CTX_set_psk_find_session_callback, tls_parse_ctos_psk)
+
+const PSK_ID = new TextEncoder().encode("client-1");
+
+const BAD_SESSIONS: [string, unknown, string][] = [
+  ["{}", {}, "a plain object"],
+  ["a string", SECRET, "a string"],
+  ["an empty string", "", "a string"],
+  ["42", 42, "the number 42"],
+  ["false", false, "false"],
+  ["raw session bytes", new Uint8Array(48).fill(0x5a), "a Uint8Array"],
+  ["a Promise of {}", Promise.resolve({}), "a plain object"],
+];
+
+for (const [what, value, type] of BAD_SESSIONS) {
+  Deno.test(`issue 11: TLS 1.3 pskFindSession returns ${what}: alert 80 naming the callback and the type`, async () => {
+    const ctx = await context({ pskFindSession: () => value as SslSession });
+    const conn = ctx.newConnection();
+    const r = await alertOf(conn.processClientHello(resumeHello(TLS13, PSK_ID)));
+    assert.deepEqual(r, {
+      alert: 80,
+      message: `TLS alert 80: pskFindSession returned ${type}, not an SslSession or null`,
+    });
+    assert.equal(r.message.includes(SECRET), false);
+  });
+}
+
+Deno.test("issue 11: TLS 1.3 pskFindSession that throws or rejects: alert 80 naming the callback", async () => {
+  for (
+    const find of [
+      () => {
+        throw new Error(SECRET);
+      },
+      () => Promise.reject(new Error(SECRET)),
+    ]
+  ) {
+    const ctx = await context({ pskFindSession: find });
+    const r = await alertOf(ctx.newConnection().processClientHello(resumeHello(TLS13, PSK_ID)));
+    assert.deepEqual(r, { alert: 80, message: "TLS alert 80: pskFindSession threw or rejected" });
+  }
+});
+
+Deno.test("control: TLS 1.3 pskFindSession returning an SslSession resumes it; null or undefined is a full handshake", async () => {
+  const session = new SslSession({
+    sslVersion: TLS13,
+    cipherId: AES128_GCM,
+    masterKey: new Uint8Array(32).fill(1),
+    time: Math.floor(Date.now() / 1000),
+    timeout: 7200,
+  });
+  const ctx = await context({ pskFindSession: () => session });
+  const d = await ctx.newConnection().processClientHello(resumeHello(TLS13, PSK_ID));
+  assert.equal(d.resumed, true);
+  assert.equal(d.identity, 0);
+  assert.notEqual(d.session, session); // a copy (SSL_SESSION_dup), as libssl takes
+  for (const none of [null, undefined]) {
+    const miss = await context({ pskFindSession: () => none as unknown as null });
+    const r = await miss.newConnection().processClientHello(resumeHello(TLS13, PSK_ID));
+    assert.equal(r.resumed, false);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// One place per rule (issue 11): the server takes the early ticket checks from the ticket layer
+
+Deno.test("issue 11: with a ticketKeyCb, a ticket under 32 bytes is NO_DECRYPT before the callback (tls_decrypt_ticket check 3)", async () => {
+  for (const version of VERSIONS) {
+    const seen: { status: number; keyNameLength: number }[] = [];
+    let calls = 0;
+    const ctx = await context({
+      ticketKeyCb: () => (calls++, { ret: 1, key }),
+      decCb: (_c, _s, keyName, status) => (seen.push({ status, keyNameLength: keyName.length }), 2),
+    });
+    const conn = ctx.newConnection();
+    const d = await conn.processClientHello(resumeHello(version, new Uint8Array(20)));
+    assert.equal(d.resumed, false);
+    assert.equal(calls, 0);
+    assert.deepEqual(seen, [{ status: 4, keyNameLength: 16 }]);
+  }
+});
+
+Deno.test("DESIGN: no module imports another folder's _private file (src/server takes what it needs from public ticket modules)", async () => {
+  const root = new URL("../src/", import.meta.url);
+  const offenders: string[] = [];
+  for await (const folder of Deno.readDir(root)) {
+    if (!folder.isDirectory) continue;
+    const dir = new URL(`${folder.name}/`, root);
+    const walk = async (d: URL, rel: string): Promise<void> => {
+      for await (const e of Deno.readDir(d)) {
+        if (e.isDirectory) await walk(new URL(`${e.name}/`, d), `${rel}${e.name}/`);
+        else if (e.name.endsWith(".ts")) {
+          const text = await Deno.readTextFile(new URL(e.name, d));
+          for (const m of text.matchAll(/from "(\.\.\/[^"]*\/_[^"/]*\.ts)"/g)) {
+            offenders.push(`src/${folder.name}/${rel}${e.name} imports ${m[1]}`);
+          }
+        }
+      }
+    };
+    await walk(dir, "");
+  }
+  assert.deepEqual(offenders, []);
+});
