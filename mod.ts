@@ -18,7 +18,9 @@
  * @module
  */
 
-export { AlertDescription, DerError, TicketKeyError, TlsAlert } from "./src/errors.ts";
+export { DerError } from "./src/der/errors.ts";
+export { TicketKeyError } from "./src/ticket/errors.ts";
+export { AlertDescription, TlsAlert } from "./src/server/alert.ts";
 export { type DerHeader, DerReader, MAX_DEPTH } from "./src/der/reader.ts";
 export { DerWriter } from "./src/der/writer.ts";
 export {
@@ -144,6 +146,7 @@ export {
   MAX_STORE_VALUE_BYTES,
   type StoredRecord,
 } from "./src/fleet/key_store.ts";
+export { FleetConfigError } from "./src/fleet/errors.ts";
 export { MemoryKeyStore, type MemoryKeyStoreOptions } from "./src/fleet/memory_store.ts";
 export { DenoKvKeyStore, type DenoKvKeyStoreOptions } from "./src/fleet/deno_kv_store.ts";
 export { EtcdKeyStore, type EtcdKeyStoreOptions } from "./src/fleet/etcd_store.ts";

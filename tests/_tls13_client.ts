@@ -16,7 +16,7 @@
  * @module
  */
 
-import { TlsAlert } from "../src/errors.ts";
+import { TlsAlert } from "../src/server/alert.ts";
 import { acceptTls, type TlsConnection, type TlsConnectionOptions } from "../src/tls/connection.ts";
 import { TlsConnectionError } from "../src/tls/errors.ts";
 import { keyExchange } from "../src/tls/key_exchange.ts";

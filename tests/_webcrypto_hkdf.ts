@@ -1,6 +1,6 @@
 /**
  * An independent HKDF-Expand-Label (RFC 8446 §7.1, RFC 5869 §2.3) on Web Crypto, the reference
- * the synchronous `src/crypto/hkdf.ts` is checked against (tests) and measured against (bench).
+ * the synchronous `src/server/hkdf.ts` is checked against (tests) and measured against (bench).
  *
  * @module
  */

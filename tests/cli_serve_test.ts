@@ -254,7 +254,7 @@ Deno.test("cli serve: usage errors and unusable files are one error line with ex
     [[...base, "--layout", "openssl-80"], 2, "error: --layout goes with --keys FILE"],
     [[...base, "--prefix", "p"], 2, "error: --prefix goes with --store"],
     [[...base, "--keys", "k"], 2, "error: serve --keys needs --layout L"],
-    [[...base, "--keys", "k", "--layout", "x"], 2, 'error: unknown layout "x"'],
+    [[...base, "--keys", "k", "--layout", "x"], 2, 'error: unknown ticket key layout "x"'],
     [[...base, "--store", "zk:x"], 2, "error: --store must be kv:PATH or etcd:"],
     [[...base, "--store", "kv:x", "--rotation-interval", "soon"], 2, "error: --rotation-interval"],
     [[...base, "--alpn", ""], 2, "error: --alpn takes protocol names"],

@@ -5,7 +5,7 @@
 // offending offset, never a RangeError or a read past the input.
 
 import assert from "node:assert/strict";
-import { DerError } from "../src/errors.ts";
+import { DerError } from "../src/der/errors.ts";
 import { DerReader, MAX_DEPTH } from "../src/der/reader.ts";
 
 const hex = (s: string) => Uint8Array.fromHex(s.replace(/\s+/g, ""));

@@ -6,7 +6,8 @@
 // HAProxy (tls-ticket-keys: the penultimate line seals, the last is the staged next key), and the
 // lifetime hint rule follows s2n (the hint never outlives the key).
 import assert from "node:assert/strict";
-import { TicketKeyError } from "../src/errors.ts";
+import { FleetConfigError } from "../src/fleet/errors.ts";
+import { TicketKeyError } from "../src/ticket/errors.ts";
 import { encodeSessionTransient } from "../src/session/codec.ts";
 import { SslSession } from "../src/session/ssl_session.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
@@ -73,12 +74,12 @@ Deno.test("schedule: defaults, validation, wanted intervals, late keys, record n
   assert.throws(
     () => checkSchedule({ publishLead: 30_000, maxClockSkew: 30_000, propagationDelay: 0 }),
     (e) =>
-      e instanceof TicketKeyError &&
+      e instanceof FleetConfigError &&
       e.message.startsWith("publishLead (30000 ms) must exceed propagationDelay + maxClockSkew"),
   );
-  assert.throws(() => checkSchedule({ rotationInterval: 0 }), TicketKeyError);
-  assert.throws(() => checkSchedule({ decryptPeriod: -1 }), TicketKeyError);
-  assert.throws(() => checkSchedule({ rotationInterval: 1.5 }), TicketKeyError);
+  assert.throws(() => checkSchedule({ rotationInterval: 0 }), FleetConfigError);
+  assert.throws(() => checkSchedule({ decryptPeriod: -1 }), FleetConfigError);
+  assert.throws(() => checkSchedule({ rotationInterval: 1.5 }), FleetConfigError);
   // I = 2 s with a 35 s lead: keys are published 17 intervals ahead, pending meanwhile.
   const fast = checkSchedule({
     rotationInterval: 2000,
@@ -123,25 +124,25 @@ Deno.test("key wrap: round trip, AAD binds the record key, KEK loading errors", 
       e instanceof TicketKeyError &&
       e.message === "store record p/keys/1 is not a wrapped fleet record",
   );
-  await assert.rejects(() => importKek(new Uint8Array(16)), TicketKeyError);
+  await assert.rejects(() => importKek(new Uint8Array(16)), FleetConfigError);
   await assert.rejects(
     () => parseKek("AAAA"),
     (e) =>
-      e instanceof TicketKeyError &&
+      e instanceof FleetConfigError &&
       e.message ===
         "SESSION_TICKETS_KEK decodes to 3 bytes; a key-encryption key is base64 of 32 bytes",
   );
-  await assert.rejects(() => parseKek("!!"), TicketKeyError);
+  await assert.rejects(() => parseKek("!!"), FleetConfigError);
   await assert.rejects(
     () => loadKek({ env: "SESSION_TICKETS_TEST_UNSET_KEK" }),
-    (e) => e instanceof TicketKeyError && e.message.startsWith("no key-encryption key: set"),
+    (e) => e instanceof FleetConfigError && e.message.startsWith("no key-encryption key: set"),
   );
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/kek`, KEK_BYTES.toBase64() + "\n");
     const fromFile = await loadKek({ file: `${dir}/kek` });
     assert.deepEqual([...(await unwrapRecord(fromFile, "p/keys/1", v)).payload], [9, 8, 7]);
-    await assert.rejects(() => loadKek({ file: `${dir}/missing` }), TicketKeyError);
+    await assert.rejects(() => loadKek({ file: `${dir}/missing` }), FleetConfigError);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -239,26 +240,27 @@ Deno.test("wrong KEK refuses to start with a clear error; so does a different sc
   await assert.rejects(
     () => fleet(store.connect(), c.now, { kek: new Uint8Array(32).fill(9) }),
     (e) =>
-      e instanceof TicketKeyError &&
+      e instanceof FleetConfigError &&
       e.message ===
         "key-encryption key does not match the fleet's; check SESSION_TICKETS_KEK (store record test/fleet/kek-check)",
   );
   await assert.rejects(
     () => fleet(store.connect(), c.now, { rotationInterval: 2 * I, publishLead: 2 * I }),
     (e) =>
-      e instanceof TicketKeyError &&
+      e instanceof FleetConfigError &&
       e.message ===
         "the fleet at test/fleet runs rotationInterval 60000 ms, decryptPeriod 120000 ms, format aes-256-gcm; " +
           "this process asked for rotationInterval 120000 ms, decryptPeriod 120000 ms, format aes-256-gcm: use the fleet's settings",
   );
   await assert.rejects(
     () => fleet(store.connect(), c.now, { format: "openssl" }),
-    (e) => e instanceof TicketKeyError && e.message.includes("format openssl AES-256"),
+    (e) => e instanceof FleetConfigError && e.message.includes("format openssl AES-256"),
   );
   assert.deepEqual(await storedIntervals(store), before); // nothing created by the refused ones
   await assert.rejects(
     () => fleet(store, c.now, { publishLead: P + S }),
-    (e) => e instanceof TicketKeyError && e.message.startsWith("publishLead (3000 ms) must exceed"),
+    (e) =>
+      e instanceof FleetConfigError && e.message.startsWith("publishLead (3000 ms) must exceed"),
   );
   await ring.stop();
 });
@@ -482,12 +484,12 @@ Deno.test("export: nginx current first then pending then older; HAProxy [older..
   await assert.rejects(
     () => ring.exportKeys("nginx-48"),
     (e) =>
-      e instanceof TicketKeyError &&
+      e instanceof FleetConfigError &&
       e.message ===
         'nginx-48 holds openssl keys with AES-128, and this fleet\'s keys are openssl AES-256; run the fleet with format "openssl" and aesBits 128 to export nginx-48',
   );
   const gcm = await fleet(store.connect(), c.now, { prefix: "test/gcm" });
-  await assert.rejects(() => gcm.exportKeys("haproxy-80"), TicketKeyError);
+  await assert.rejects(() => gcm.exportKeys("haproxy-80"), FleetConfigError);
   await gcm.stop();
   await ring.stop();
 });
@@ -520,15 +522,15 @@ Deno.test("start: store unreachable rejects; bad options are typed errors", asyn
     (e) => (e as Error).name === "KeyStoreUnavailableError",
   );
   store.down = false;
-  await assert.rejects(() => fleet(store, Date.now, { kek: new Uint8Array(3) }), TicketKeyError);
-  await assert.rejects(() => fleet(store, Date.now, { prefix: "a b" }), TicketKeyError);
+  await assert.rejects(() => fleet(store, Date.now, { kek: new Uint8Array(3) }), FleetConfigError);
+  await assert.rejects(() => fleet(store, Date.now, { prefix: "a b" }), FleetConfigError);
   await assert.rejects(
     () => fleet(store, Date.now, { format: "aes-256-gcm", aesBits: 128 }),
-    TicketKeyError,
+    FleetConfigError,
   );
   await assert.rejects(
     () => fleet(store, Date.now, { rotationInterval: 1, publishLead: 10_000 }),
-    (e) => e instanceof TicketKeyError && e.message.includes("more than 4096 intervals"),
+    (e) => e instanceof FleetConfigError && e.message.includes("more than 4096 intervals"),
   );
 });
 
@@ -780,18 +782,18 @@ Deno.test("issue 11: FleetRing.seal wipes the master key from the codec's shared
   await ring.stop();
 });
 
-Deno.test("issue 11: FleetRing takes the layout-name and format/AES-size rules from the ticket layer", async () => {
+Deno.test("issue 11: FleetRing takes the layout-name and format/AES-size rules from the ticket layer; a bad format is a FleetConfigError (errors in their layer)", async () => {
   const c = clock(10 * I);
   const store = new MemoryKeyStore({ now: c.now });
   await assert.rejects(
     () => fleet(store, c.now, { format: "aes-256-gcm", aesBits: 128 }),
     (e) =>
-      e instanceof TicketKeyError && e.message === "aes-256-gcm keys take aesBits 256, got 128",
+      e instanceof FleetConfigError && e.message === "aes-256-gcm keys take aesBits 256, got 128",
   );
   await assert.rejects(
     () => fleet(store, c.now, { format: "rc4" as "openssl" }),
     (e) =>
-      e instanceof TicketKeyError &&
+      e instanceof FleetConfigError &&
       e.message === 'unknown ticket format "rc4"; formats: aes-256-gcm, openssl',
   );
   const ring = await fleet(store, c.now, { format: "openssl" });

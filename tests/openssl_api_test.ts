@@ -59,7 +59,8 @@ import {
   TLSEXT_TICKET_KEYS_LENGTH,
 } from "../openssl.ts";
 import * as openssl from "../openssl.ts";
-import { AlertDescription, DerError, TlsAlert } from "../src/errors.ts";
+import { DerError } from "../src/der/errors.ts";
+import { AlertDescription, TlsAlert } from "../src/server/alert.ts";
 import { DecryptTicketReturn } from "../src/server/callbacks.ts";
 import type { ServerConnection } from "../src/server/server_connection.ts";
 import { SslContext } from "../src/server/ssl_context.ts";

@@ -7,7 +7,7 @@
 // internal_error (80), the message naming the callback and the type of what it returned, never
 // its bytes.
 import assert from "node:assert/strict";
-import { TlsAlert } from "../src/errors.ts";
+import { TlsAlert } from "../src/server/alert.ts";
 import { SslSession } from "../src/session/ssl_session.ts";
 import type { TicketKeyCallback, TicketKeyCallbackResult } from "../src/server/callbacks.ts";
 import type { ClientHello } from "../src/server/server_connection.ts";

@@ -3,7 +3,7 @@
 // psk_key_exchange_modes and pre_shared_key bodies give a decision or a TlsAlert, never
 // anything else, and the context keeps working.
 import assert from "node:assert/strict";
-import { TlsAlert } from "../src/errors.ts";
+import { TlsAlert } from "../src/server/alert.ts";
 import { SslContext } from "../src/server/ssl_context.ts";
 import { encodePreSharedKey } from "../src/server/wire/psk.ts";
 import { handshake, TestClient } from "../testing.ts";

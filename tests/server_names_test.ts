@@ -2,7 +2,7 @@
 // from the keys of TicketStatus, DecryptTicketReturn and AlertDescription (issue 11: one place
 // per rule), spelled as OpenSSL (SSL_TICKET_*, SSL_TICKET_RETURN_*) and RFC 8446 §6 spell them.
 import assert from "node:assert/strict";
-import { AlertDescription } from "../src/errors.ts";
+import { AlertDescription } from "../src/server/alert.ts";
 import { DecryptTicketReturn } from "../src/server/callbacks.ts";
 import { alertName, decryptTicketReturnName, ticketStatusName } from "../src/server/names.ts";
 import { TicketStatus } from "../src/ticket/status.ts";

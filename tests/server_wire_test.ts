@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { TlsAlert } from "../src/errors.ts";
+import { TlsAlert } from "../src/server/alert.ts";
 import {
   decodeNewSessionTicket,
   encodeNewSessionTicket,
@@ -32,7 +32,7 @@ import {
   TLS13_CIPHER_SUITES,
   tls13Suite,
 } from "../src/server/wire/cipher_suites.ts";
-import { hkdfExpand, hkdfExpandLabel } from "../src/crypto/hkdf.ts";
+import { hkdfExpand, hkdfExpandLabel } from "../src/server/hkdf.ts";
 import { resumptionPsk } from "../src/server/key_schedule.ts";
 
 /** RFC 8446 §7.1 `HkdfLabel`, written out here to feed the openssl kdf cross-check. */

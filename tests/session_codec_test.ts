@@ -1,7 +1,7 @@
 // Tests for src/session/codec.ts: OpenSSL 3.0 ssl/ssl_asn1.c (i2d_SSL_SESSION, d2i_SSL_SESSION)
 // byte compatibility, with the ticket plaintexts observed from libssl 3.0.19.
 import assert from "node:assert/strict";
-import { DerError } from "../src/errors.ts";
+import { DerError } from "../src/der/errors.ts";
 import {
   decodeSession,
   encodeSession,

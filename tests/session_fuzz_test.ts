@@ -2,7 +2,7 @@
 // session or a DerError, nothing else; accepted sessions must re-encode and decode stably.
 // A sample is also checked against libssl itself through `openssl sess_id -inform DER`.
 import assert from "node:assert/strict";
-import { DerError } from "../src/errors.ts";
+import { DerError } from "../src/der/errors.ts";
 import { decodeSession, encodeSession } from "../src/session/codec.ts";
 import { TLS12_DER, TLS13_DER } from "./_vectors.ts";
 

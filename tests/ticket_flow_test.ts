@@ -5,7 +5,8 @@
 // the edge cases observed against libssl 3.0.19, and one test per pitfall a reimplementation
 // must reproduce.
 import assert from "node:assert/strict";
-import { TicketKeyError, TlsAlert } from "../src/errors.ts";
+import { TlsAlert } from "../src/server/alert.ts";
+import { TicketKeyError } from "../src/ticket/errors.ts";
 import { encodeSession } from "../src/session/codec.ts";
 import { SslSession } from "../src/session/ssl_session.ts";
 import {

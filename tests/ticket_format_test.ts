@@ -3,7 +3,7 @@
 // ssl/t1_lib.c:tls_decrypt_ticket (and the keyname_len its `end:` block passes to dec_cb), and
 // this module's AES-256-GCM format.
 import assert from "node:assert/strict";
-import { TicketKeyError } from "../src/errors.ts";
+import { TicketKeyError } from "../src/ticket/errors.ts";
 import { decodeSession, encodeSession } from "../src/session/codec.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
 import { TicketKey } from "../src/ticket/ticket_key.ts";

@@ -4,7 +4,7 @@
 // HAProxy's ssl_tlsext_ticket_key_cb (return 2 = SUCCESS_RENEW for a non-encrypting key), and
 // tls_decrypt_ticket's check order (ssl/t1_lib.c) for everything that does not open.
 import assert from "node:assert/strict";
-import { TicketKeyError } from "../src/errors.ts";
+import { TicketKeyError } from "../src/ticket/errors.ts";
 import { decodeSession, encodeSession, encodeSessionTransient } from "../src/session/codec.ts";
 import { SslSession } from "../src/session/ssl_session.ts";
 import { TicketStatus } from "../src/ticket/status.ts";

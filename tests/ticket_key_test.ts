@@ -4,7 +4,7 @@
 // (src/event/ngx_event_openssl.c:ngx_ssl_session_ticket_keys) and HAProxy
 // (include/haproxy/ssl_sock-t.h tls_sess_key_128/256, tls-ticket-keys base64 lines).
 import assert from "node:assert/strict";
-import { TicketKeyError } from "../src/errors.ts";
+import { TicketKeyError } from "../src/ticket/errors.ts";
 import { encodeSessionTransient } from "../src/session/codec.ts";
 import { SslSession } from "../src/session/ssl_session.ts";
 import { TicketStatus } from "../src/ticket/status.ts";

@@ -17,7 +17,7 @@ import {
   SignatureScheme,
 } from "../src/tls/certificate.ts";
 import { privateKeyFromPem } from "../src/tls/_private_key.ts";
-import { TlsAlert } from "../src/errors.ts";
+import { TlsAlert } from "../src/server/alert.ts";
 import { missing } from "./interop/_peers.ts";
 import {
   openssl,

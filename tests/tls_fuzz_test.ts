@@ -23,7 +23,7 @@
 // `FUZZ_REPLAY=<input hex>` (the hex printed with the failure). FUZZ_CASES sets the number of
 // cases (default 100,000).
 import assert from "node:assert/strict";
-import { TlsAlert } from "../src/errors.ts";
+import { TlsAlert } from "../src/server/alert.ts";
 import { SslContext } from "../src/server/ssl_context.ts";
 import { ServerCredentials } from "../src/tls/certificate.ts";
 import { acceptTls, type TlsConnectionOptions } from "../src/tls/connection.ts";

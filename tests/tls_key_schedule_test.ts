@@ -15,7 +15,7 @@ import {
   diffieHellman,
   hkdfSync,
 } from "node:crypto";
-import { TlsAlert } from "../src/errors.ts";
+import { TlsAlert } from "../src/server/alert.ts";
 import { webCryptoExpandLabel } from "./_webcrypto_hkdf.ts";
 import {
   binder,

@@ -2,7 +2,7 @@
 // and limits, RecordCipher protection and nonces, and the rules RecordStream enforces on a live
 // server connection (driven by tests/_tls13_client.ts over an in-memory transport).
 import assert from "node:assert/strict";
-import { TlsAlert } from "../src/errors.ts";
+import { TlsAlert } from "../src/server/alert.ts";
 import { SslContext } from "../src/server/ssl_context.ts";
 import { ServerCredentials } from "../src/tls/certificate.ts";
 import type { TlsConnectionOptions } from "../src/tls/connection.ts";

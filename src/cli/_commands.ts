@@ -5,7 +5,8 @@
  * @module
  */
 
-import { DerError, TicketKeyError } from "../errors.ts";
+import { DerError } from "../der/errors.ts";
+import { TicketKeyError } from "../ticket/errors.ts";
 import { ticketStatusName } from "../server/names.ts";
 import { encodeSession, sessionToPem } from "../session/codec.ts";
 import { TLS1_3_VERSION } from "../session/versions.ts";

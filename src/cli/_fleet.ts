@@ -5,7 +5,8 @@
  * @module
  */
 
-import { TicketKeyError } from "../errors.ts";
+import { TicketKeyError } from "../ticket/errors.ts";
+import { FleetConfigError } from "../fleet/errors.ts";
 import { FleetRing } from "../fleet/fleet_ring.ts";
 import { type KeyStore, KeyStoreError, KeyStoreUnavailableError } from "../fleet/key_store.ts";
 import { loadKek } from "../fleet/key_wrap.ts";
@@ -156,8 +157,7 @@ export async function fleetCommand(args: readonly string[], io: CliIo): Promise<
   try {
     kek = await loadKek({ file: options["kek-file"] as string | undefined });
   } catch (e) {
-    if (e instanceof TicketKeyError) throw new CliError(e.message);
-    throw e;
+    throw storeError(e);
   }
   let store: KeyStore;
   try {
@@ -256,7 +256,9 @@ export function storeError(e: unknown): unknown {
   if (e instanceof KeyStoreUnavailableError) {
     return new CliError(`the key store is unreachable: ${e.message}; check --store`);
   }
-  if (e instanceof KeyStoreError || e instanceof TicketKeyError) return new CliError(e.message);
+  if (e instanceof KeyStoreError || e instanceof TicketKeyError || e instanceof FleetConfigError) {
+    return new CliError(e.message);
+  }
   return e;
 }
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { TlsAlert } from "../errors.ts";
+import { TlsAlert } from "../server/alert.ts";
 import { DecryptTicketReturn } from "../server/callbacks.ts";
 import { alertName, decryptTicketReturnName, ticketStatusName } from "../server/names.ts";
 import type { ClientHello, ConnectionCounters, IssuedTicket } from "../server/server_connection.ts";

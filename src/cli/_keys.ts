@@ -5,7 +5,7 @@
  * @module
  */
 
-import { TicketKeyError } from "../errors.ts";
+import { TicketKeyError } from "../ticket/errors.ts";
 import {
   parseTicketKeyLayout,
   TICKET_KEY_LAYOUTS,

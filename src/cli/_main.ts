@@ -4,7 +4,9 @@
  * @module
  */
 
-import { DerError, TicketKeyError } from "../errors.ts";
+import { DerError } from "../der/errors.ts";
+import { FleetConfigError } from "../fleet/errors.ts";
+import { TicketKeyError } from "../ticket/errors.ts";
 import { CliError, EXIT_FAILURE, EXIT_USAGE, permissionError } from "./_errors.ts";
 import { type CliIo, resolveIo, utf8 } from "./_io.ts";
 import { helpText } from "./_help.ts";
@@ -98,7 +100,9 @@ export async function run(args: readonly string[], ioParts: Partial<CliIo> = {})
     } else if (e instanceof CliError) {
       line = e.message;
       code = e.exitCode;
-    } else if (e instanceof TicketKeyError || e instanceof DerError) {
+    } else if (
+      e instanceof TicketKeyError || e instanceof DerError || e instanceof FleetConfigError
+    ) {
       line = e.message;
     } else {
       const what = e instanceof Error ? `${e.name}: ${e.message.split("\n")[0]}` : String(e);

@@ -8,7 +8,6 @@
  * @module
  */
 
-import { TicketKeyError } from "../errors.ts";
 import { FleetRing } from "../fleet/fleet_ring.ts";
 import type { KeyStore } from "../fleet/key_store.ts";
 import { loadKek } from "../fleet/key_wrap.ts";
@@ -255,8 +254,7 @@ async function keysFromFleet(
     try {
       kek = await loadKek({ file: options["kek-file"] as string | undefined });
     } catch (e) {
-      if (e instanceof TicketKeyError) throw new CliError(e.message);
-      throw e;
+      throw storeError(e);
     }
     const ring = await FleetRing.start({
       store,

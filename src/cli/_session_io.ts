@@ -5,7 +5,7 @@
  * @module
  */
 
-import { DerError } from "../errors.ts";
+import { DerError } from "../der/errors.ts";
 import { cipherName, decodeSession, encodeSession, sessionFromPem } from "../session/codec.ts";
 import { SslSession } from "../session/ssl_session.ts";
 import { CliError } from "./_errors.ts";

@@ -1,10 +1,11 @@
 /**
  * Synchronous SHA-256 and SHA-384 (FIPS 180-4) and HMAC (RFC 2104), under the HKDF of
- * `hkdf.ts` that the ticket engine and the TLS layer share. Written from the standard:
+ * `src/server/hkdf.ts` that the ticket engine and the TLS layer share. Written from the standard:
  * SHA-256 on 32-bit words (§6.2), SHA-384 as the SHA-512 compression (§6.4) with the SHA-384
- * initial value (§5.3.4) and a 48-byte output, its 64-bit words held as (high, low) pairs of 32-bit integers. The round constants and initial
- * values below are the fractional parts of the cube / square roots of the first primes (§4.2.2,
- * §4.2.3, §5.3); `tests/tls_sha2_test.ts` checks them against the NIST examples and node:crypto.
+ * initial value (§5.3.4) and a 48-byte output, its 64-bit words held as (high, low) pairs of
+ * 32-bit integers. The round constants and initial values below are the fractional parts of the
+ * cube / square roots of the first primes (§4.2.2, §4.2.3, §5.3); `tests/tls_sha2_test.ts` checks
+ * them against the NIST examples and node:crypto.
  *
  * Why not Web Crypto: a TLS 1.3 handshake derives about thirty small values (HKDF steps of one
  * or two HMAC blocks each), and the transcript hash must be read at several points while it keeps
@@ -413,6 +414,15 @@ function add64(H: Int32Array, i: number, h: number, l: number): void {
 /**
  * An incremental SHA-256 or SHA-384. {@link Sha2.digest} does not end the computation: the
  * transcript can be read, then extended, then read again. {@link Sha2.clone} forks it.
+ *
+ * @example
+ * ```ts
+ * import { Sha2 } from "./sha2.ts";
+ * const h = new Sha2("SHA-256").update(new TextEncoder().encode("ab"));
+ * const early = h.digest(); // the hash of "ab"; h goes on
+ * h.update(new TextEncoder().encode("c"));
+ * console.log(early.length, h.digest().toHex().slice(0, 8)); // 32 "ba7816bf" (SHA-256 of "abc")
+ * ```
  */
 export class Sha2 {
   /** `"SHA-256"` or `"SHA-384"`. */
@@ -581,7 +591,15 @@ const KEY_PAD: Record<Sha2Name, Uint8Array> = {
   "SHA-384": new Uint8Array(128),
 };
 
-/** The digest of `data` in one call. */
+/**
+ * The digest of `data` in one call.
+ *
+ * @example
+ * ```ts
+ * import { sha2 } from "./sha2.ts";
+ * console.log(sha2("SHA-384", new Uint8Array(0)).toHex().slice(0, 8)); // "38b060a7"
+ * ```
+ */
 export function sha2(name: Sha2Name, data: Uint8Array): Uint8Array<ArrayBuffer> {
   return WORK[name].reset().update(data).digest();
 }
@@ -589,6 +607,14 @@ export function sha2(name: Sha2Name, data: Uint8Array): Uint8Array<ArrayBuffer> 
 /**
  * An HMAC key (RFC 2104) with its two padded blocks already hashed, so each MAC costs only the
  * message blocks plus two finalisations. The key bytes themselves are not kept.
+ *
+ * @example
+ * ```ts
+ * import { HmacKey } from "./sha2.ts";
+ * const key = new HmacKey("SHA-256", new TextEncoder().encode("key"));
+ * const mac = key.sign(new TextEncoder().encode("The quick brown fox jumps over the lazy dog"));
+ * console.log(mac.toHex().slice(0, 8)); // "f7bc83f4"
+ * ```
  */
 export class HmacKey {
   /** The hash function. */

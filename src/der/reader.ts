@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DerError } from "../errors.ts";
+import { DerError } from "./errors.ts";
 
 /** Most nested constructed elements the reader enters (libssl: `ASN1_MAX_CONSTRUCTED_NEST`). */
 export const MAX_DEPTH = 30;

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { TicketKeyError } from "../errors.ts";
+import { FleetConfigError } from "./errors.ts";
 
 /**
  * The validated schedule parameters, all in milliseconds.
@@ -48,7 +48,7 @@ export const DEFAULT_MAX_CLOCK_SKEW_MS = 60_000;
 function period(what: string, v: unknown, fallback: number, min: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== "number" || !Number.isFinite(v) || v < min || !Number.isInteger(v)) {
-    throw new TicketKeyError(
+    throw new FleetConfigError(
       `${what} must be a whole number of milliseconds >= ${min}, got ${String(v)}`,
     );
   }
@@ -95,7 +95,7 @@ export function checkSchedule(o: Partial<Schedule>): Schedule {
     1,
   );
   if (publishLead <= propagationDelay + maxClockSkew) {
-    throw new TicketKeyError(
+    throw new FleetConfigError(
       `publishLead (${publishLead} ms) must exceed propagationDelay + maxClockSkew ` +
         `(${propagationDelay} + ${maxClockSkew} ms), so every process holds a key before any seals with it`,
     );

@@ -24,7 +24,8 @@
  * @module
  */
 
-import { TicketKeyError } from "../errors.ts";
+import { TicketKeyError } from "../ticket/errors.ts";
+import { FleetConfigError } from "./errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "../ticket/sealer.ts";
 import type { OpenedTicketBytes, TicketFormat } from "../ticket/ticket_format.ts";
@@ -290,7 +291,7 @@ async function readCheck(
     if (!ok || r.header.kind !== "kek-check") throw new Error("payload");
     return r.header;
   } catch {
-    throw new TicketKeyError(`${KEK_MISMATCH} (store record ${key})`);
+    throw new FleetConfigError(`${KEK_MISMATCH} (store record ${key})`);
   }
 }
 
@@ -405,32 +406,32 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @param options Store, prefix, KEK, schedule and clock.
    * @returns The running ring.
-   * @throws {TicketKeyError} For bad options, a KEK that does not match the fleet's, or a schedule
-   * or format other than the fleet's.
+   * @throws {FleetConfigError} For bad options, a KEK that does not match the fleet's, or a
+   * schedule or format other than the fleet's.
    * @throws {KeyStoreUnavailableError} When the store cannot be reached at start-up.
    */
   static async start(options: FleetRingOptions): Promise<FleetRing> {
     if (options === null || typeof options !== "object") {
-      throw new TicketKeyError("FleetRing.start takes an options object");
+      throw new FleetConfigError("FleetRing.start takes an options object");
     }
     const store = options.store;
     if (store === null || typeof store !== "object" || typeof store.list !== "function") {
-      throw new TicketKeyError("FleetRing.start needs a KeyStore as options.store");
+      throw new FleetConfigError("FleetRing.start needs a KeyStore as options.store");
     }
     const prefix = (options.prefix ?? "session-tickets/default").replace(/\/+$/, "");
     if (typeof prefix !== "string" || prefix === "" || /[\s]/.test(prefix)) {
-      throw new TicketKeyError(
+      throw new FleetConfigError(
         `prefix must be a non-empty store key without white space, got ${JSON.stringify(prefix)}`,
       );
     }
     if (options.now !== undefined && typeof options.now !== "function") {
-      throw new TicketKeyError("now must be a function returning milliseconds");
+      throw new FleetConfigError("now must be a function returning milliseconds");
     }
     if (
       options.pollInterval !== undefined &&
       !(typeof options.pollInterval === "number" && options.pollInterval >= 1)
     ) {
-      throw new TicketKeyError(
+      throw new FleetConfigError(
         `pollInterval must be a number of milliseconds >= 1, got ${String(options.pollInterval)}`,
       );
     }
@@ -439,7 +440,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     if (kekIn instanceof CryptoKey) {
       const alg = kekIn.algorithm as AesKeyAlgorithm;
       if (alg.name !== "AES-GCM" || alg.length !== 256) {
-        throw new TicketKeyError("the key-encryption key must be an AES-256-GCM CryptoKey");
+        throw new FleetConfigError("the key-encryption key must be an AES-256-GCM CryptoKey");
       }
       kek = kekIn;
     } else kek = await importKek(kekIn);
@@ -447,7 +448,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     const checkKey = `${prefix}/kek-check`;
     let fleet = await readCheck(store, checkKey, kek);
     if (fleet === null && options.readOnly === true) {
-      throw new TicketKeyError(
+      throw new FleetConfigError(
         `there is no fleet at ${prefix} in this store (no ${checkKey} record); check --prefix and --store`,
       );
     }
@@ -461,16 +462,21 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
         (options.rotationInterval === undefined ? num(fleet?.publishLead) : undefined),
     });
     if (s.publishLead / s.rotationInterval > 4096) {
-      throw new TicketKeyError(
+      throw new FleetConfigError(
         `publishLead (${s.publishLead} ms) spans more than 4096 intervals of ${s.rotationInterval} ms; lengthen rotationInterval`,
       );
     }
     const format = options.format ?? (fleet?.format as TicketFormat | undefined) ??
       "aes-256-gcm";
-    const aesBits = checkFormatAesBits(
-      format,
-      options.aesBits ?? (format === fleet?.format ? fleet.aesBits as number : undefined),
-    );
+    let aesBits: 128 | 256;
+    try {
+      aesBits = checkFormatAesBits(
+        format,
+        options.aesBits ?? (format === fleet?.format ? fleet.aesBits as number : undefined),
+      );
+    } catch (e) {
+      throw e instanceof TicketKeyError ? new FleetConfigError(e.message) : e;
+    }
     const config = {
       kind: "kek-check",
       rotationInterval: s.rotationInterval,
@@ -499,7 +505,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       const theirs = describe(fleet);
       const ours = describe(config);
       if (theirs !== ours) {
-        throw new TicketKeyError(
+        throw new FleetConfigError(
           `the fleet at ${prefix} runs ${theirs}; this process asked for ${ours}: use the fleet's settings`,
         );
       }
@@ -600,7 +606,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * @throws {KeyStoreUnavailableError} When the store cannot be reached.
    */
   async rotateNow(): Promise<{ interval: number; created: boolean; name: string | null }> {
-    if (this.#readOnly) throw new TicketKeyError("this FleetRing is read-only; it cannot rotate");
+    if (this.#readOnly) throw new FleetConfigError("this FleetRing is read-only; it cannot rotate");
     await this.sync();
     const n = intervalAt(this.#now(), this.#s.rotationInterval) + 1;
     let created = false;
@@ -819,12 +825,13 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @param layout The target layout.
    * @returns The files and the keys in them.
-   * @throws {TicketKeyError} For a layout of another format, or when nothing seals yet.
+   * @throws {FleetConfigError} For a layout of another format.
+   * @throws {TicketKeyError} When nothing seals yet.
    */
   async exportKeys(layout: TicketKeyLayout): Promise<FleetExport> {
     const spec = TICKET_KEY_LAYOUTS[parseTicketKeyLayout(layout)];
     if (spec.format !== this.#format || spec.aesBits !== this.#aesBits) {
-      throw new TicketKeyError(
+      throw new FleetConfigError(
         `${layout} holds ${spec.format} keys with AES-${spec.aesBits}, and this fleet's keys are ` +
           `${this.#format}${this.#format === "openssl" ? ` AES-${this.#aesBits}` : ""}; ` +
           `run the fleet with format "${spec.format}"${

@@ -10,7 +10,8 @@
  * @module
  */
 
-import { TicketKeyError } from "../errors.ts";
+import { TicketKeyError } from "../ticket/errors.ts";
+import { FleetConfigError } from "./errors.ts";
 
 /** The environment variable a fleet reads its key-encryption key from (base64 of 32 bytes). */
 export const KEK_ENV = "SESSION_TICKETS_KEK";
@@ -31,11 +32,11 @@ const dec = new TextDecoder();
  *
  * @param raw 32 bytes (not modified).
  * @returns The key.
- * @throws {TicketKeyError} When `raw` is not 32 bytes.
+ * @throws {FleetConfigError} When `raw` is not 32 bytes.
  */
 export async function importKek(raw: Uint8Array): Promise<CryptoKey> {
   if (!(raw instanceof Uint8Array) || raw.length !== 32) {
-    throw new TicketKeyError(
+    throw new FleetConfigError(
       `a key-encryption key is 32 bytes, got ${
         raw instanceof Uint8Array ? raw.length : typeof raw
       }`,
@@ -62,18 +63,18 @@ export async function importKek(raw: Uint8Array): Promise<CryptoKey> {
  * @param text Base64 of 32 bytes.
  * @param source Where the text came from, for the error message.
  * @returns The key.
- * @throws {TicketKeyError} For text that is not base64 of 32 bytes.
+ * @throws {FleetConfigError} For text that is not base64 of 32 bytes.
  */
 export async function parseKek(text: string, source = KEK_ENV): Promise<CryptoKey> {
   let raw: Uint8Array;
   try {
     raw = Uint8Array.fromBase64(text.trim());
   } catch {
-    throw new TicketKeyError(`${source} is not valid base64; it must hold base64 of 32 bytes`);
+    throw new FleetConfigError(`${source} is not valid base64; it must hold base64 of 32 bytes`);
   }
   try {
     if (raw.length !== 32) {
-      throw new TicketKeyError(
+      throw new FleetConfigError(
         `${source} decodes to ${raw.length} bytes; a key-encryption key is base64 of 32 bytes`,
       );
     }
@@ -96,7 +97,7 @@ export async function parseKek(text: string, source = KEK_ENV): Promise<CryptoKe
  *
  * @param options `file`: a KEK file path; `env`: another variable name.
  * @returns The key.
- * @throws {TicketKeyError} When neither is set, or the material is not 32 bytes.
+ * @throws {FleetConfigError} When neither is set, or the material is not 32 bytes.
  */
 export async function loadKek(options: { file?: string; env?: string } = {}): Promise<CryptoKey> {
   if (options.file !== undefined) {
@@ -104,7 +105,7 @@ export async function loadKek(options: { file?: string; env?: string } = {}): Pr
     try {
       bytes = await Deno.readFile(options.file);
     } catch (e) {
-      throw new TicketKeyError(
+      throw new FleetConfigError(
         `cannot read the key-encryption key file ${options.file}: ${
           e instanceof Error ? e.message.split("\n")[0] : String(e)
         }`,
@@ -120,7 +121,7 @@ export async function loadKek(options: { file?: string; env?: string } = {}): Pr
   const name = options.env ?? KEK_ENV;
   const text = Deno.env.get(name);
   if (text === undefined || text.trim() === "") {
-    throw new TicketKeyError(
+    throw new FleetConfigError(
       `no key-encryption key: set ${name} to base64 of 32 random bytes (or pass a KEK file)`,
     );
   }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AlertDescription, TlsAlert } from "../errors.ts";
+import { AlertDescription, TlsAlert } from "./alert.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import { TicketStatus } from "../ticket/status.ts";
 import { decodeOpenedTicket, type TicketOpenResult } from "../ticket/sealer.ts";

@@ -2,14 +2,14 @@
  * The one step of the TLS 1.3 key schedule that ticket issuance needs: the per-ticket
  * resumption PSK, `HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce,
  * Hash.length)` (RFC 8446 §4.6.1; libssl `ssl/statem/statem_srvr.c:
- * tls_construct_new_session_ticket`), on the shared synchronous HKDF of `src/crypto/hkdf.ts`
+ * tls_construct_new_session_ticket`), on the shared synchronous HKDF of `hkdf.ts`
  * (the TLS server's key schedule uses the same one).
  *
  * @module
  */
 
-import { hkdfExpandLabel } from "../crypto/hkdf.ts";
-import { AlertDescription, TlsAlert } from "../errors.ts";
+import { hkdfExpandLabel } from "./hkdf.ts";
+import { AlertDescription, TlsAlert } from "./alert.ts";
 import { hashLength, type TlsHash } from "./wire/cipher_suites.ts";
 
 /**

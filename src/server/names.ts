@@ -12,7 +12,7 @@
  * @module
  */
 
-import { AlertDescription } from "../errors.ts";
+import { AlertDescription } from "./alert.ts";
 import { TicketStatus } from "../ticket/status.ts";
 import { DecryptTicketReturn } from "./callbacks.ts";
 
@@ -77,7 +77,7 @@ export function decryptTicketReturnName(ret: number): DecryptTicketReturnName | 
  * @example
  * ```ts
  * import { alertName } from "./names.ts";
- * import { TlsAlert } from "../errors.ts";
+ * import { TlsAlert } from "./alert.ts";
  * const e = new TlsAlert(80, "dec_cb returned ABORT");
  * console.log(`fatal alert ${e.alert} (${alertName(e.alert)})`); // "fatal alert 80 (internal_error)"
  * ```

@@ -7,7 +7,9 @@
  * @module
  */
 
-import { AlertDescription, DerError, TicketKeyError, TlsAlert } from "../errors.ts";
+import { DerError } from "../der/errors.ts";
+import { AlertDescription, TlsAlert } from "./alert.ts";
+import { TicketKeyError } from "../ticket/errors.ts";
 import { decodeSession, encodeSession } from "../session/codec.ts";
 import { SslSession } from "../session/ssl_session.ts";
 import { TicketStatus } from "../ticket/status.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { TicketKeyError } from "../errors.ts";
+import { TicketKeyError } from "../ticket/errors.ts";
 import type { TicketSealer } from "../ticket/sealer.ts";
 import { TicketKey } from "../ticket/ticket_key.ts";
 import type {

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { DerError } from "../errors.ts";
+import { DerError } from "../der/errors.ts";
 import { DerReader, integerContents, scanHeader, scanned } from "../der/reader.ts";
 import { CIPHER_NAMES } from "./_cipher_names.ts";
 import {

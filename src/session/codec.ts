@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DerError } from "../errors.ts";
+import { DerError } from "../der/errors.ts";
 import { DerWriter } from "../der/writer.ts";
 import { CIPHER_NAMES } from "./_cipher_names.ts";
 import { decodeSessionDer } from "./_decode.ts";

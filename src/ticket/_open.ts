@@ -7,7 +7,7 @@
  * @module
  */
 
-import { TicketKeyError } from "../errors.ts";
+import { TicketKeyError } from "./errors.ts";
 import { encodeSessionTransient } from "../session/codec.ts";
 import { SslSession } from "../session/ssl_session.ts";
 import { TicketStatus } from "./status.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { TicketKeyError } from "../errors.ts";
+import { TicketKeyError } from "./errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import { TicketStatus } from "./status.ts";
 import {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { DerError } from "../errors.ts";
+import { DerError } from "../der/errors.ts";
 import { decodeOwnedSession } from "../session/codec.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import { TicketStatus } from "./status.ts";

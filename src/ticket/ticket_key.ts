@@ -17,7 +17,7 @@
  * @module
  */
 
-import { TicketKeyError } from "../errors.ts";
+import { TicketKeyError } from "./errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import {
   decodeOpenedTicket,

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { DerError } from "../errors.ts";
+import { DerError } from "../der/errors.ts";
 import { DerReader } from "../der/reader.ts";
 import { DerWriter } from "../der/writer.ts";
 import { CertificateError, parsePem, type PemBlock } from "./_pem.ts";

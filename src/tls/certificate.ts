@@ -32,7 +32,8 @@
  * @module
  */
 
-import { DerError, TlsAlert } from "../errors.ts";
+import { DerError } from "../der/errors.ts";
+import { TlsAlert } from "../server/alert.ts";
 import { type DerHeader, DerReader } from "../der/reader.ts";
 import { DerWriter } from "../der/writer.ts";
 import { CertificateError, parsePem } from "./_pem.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { AlertDescription, TlsAlert } from "../errors.ts";
+import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import type { ServerConnection } from "../server/server_connection.ts";
 import type { SslContext } from "../server/ssl_context.ts";
 import type { ServerCredentials } from "./certificate.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { AlertDescription, TlsAlert } from "../errors.ts";
+import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import { SSL3_VERSION } from "../session/versions.ts";
 import type { DecryptCallbackCall, ServerConnection } from "../server/server_connection.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AlertDescription, TlsAlert } from "../errors.ts";
+import { AlertDescription, TlsAlert } from "../server/alert.ts";
 
 /**
  * Named groups this server supports (RFC 8446 §4.2.7), in its order of preference.

@@ -5,11 +5,12 @@
  * the first ClientHello after a HelloRetryRequest), Finished verify_data (§4.4.4), PSK binders
  * (§4.2.11.2), traffic keys and IVs (§7.3) and key updates (§7.2).
  *
- * Built on the synchronous SHA-256 / SHA-384, HMAC and HKDF of `src/crypto/` (shared with the
- * ticket engine) rather than Web Crypto: a handshake makes about thirty small HMAC calls and
- * reads the transcript hash at several points, and doing that without a promise per step is
- * several times faster (see `bench/tls_hash_bench.ts`). The results agree byte for byte with an
- * independent Web Crypto HKDF and with the RFC 8448 traces (`tests/tls_key_schedule_test.ts`).
+ * Built on the synchronous SHA-256 / SHA-384 and HMAC of `src/crypto/` and the HKDF of
+ * `src/server/hkdf.ts` (shared with the ticket engine) rather than Web Crypto: a handshake makes
+ * about thirty small HMAC calls and reads the transcript hash at several points, and doing that
+ * without a promise per step is several times faster (see `bench/tls_hash_bench.ts`). The results
+ * agree byte for byte with an independent Web Crypto HKDF and with the RFC 8448 traces
+ * (`tests/tls_key_schedule_test.ts`).
  *
  * Secrets are returned as fresh `Uint8Array<ArrayBuffer>`s (ready for `crypto.subtle.importKey`)
  * and never appear in error messages, `toString` or JSON. Caller mistakes (unknown hash, wrong
@@ -28,7 +29,7 @@ import {
   type HashName,
   internal,
   ZEROS,
-} from "../crypto/hkdf.ts";
+} from "../server/hkdf.ts";
 
 export {
   deriveSecret,
@@ -36,7 +37,7 @@ export {
   hkdfExpand,
   hkdfExpandLabel,
   hkdfExtract,
-} from "../crypto/hkdf.ts";
+} from "../server/hkdf.ts";
 
 /** A client / server pair of traffic secrets. */
 export interface TrafficSecrets {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { AlertDescription, TlsAlert } from "../errors.ts";
+import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import { parseExtensions } from "../server/wire/extensions.ts";
 import { Reader } from "../server/wire/reader.ts";
 import { Writer } from "../server/wire/writer.ts";

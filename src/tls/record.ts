@@ -8,7 +8,7 @@
  * @module
  */
 
-import { AlertDescription, TlsAlert } from "../errors.ts";
+import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import { TLS1_2_VERSION } from "../session/versions.ts";
 import { TlsConnectionError } from "./errors.ts";
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { AlertDescription, TlsAlert } from "../errors.ts";
+import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import { TlsConnectionError } from "./errors.ts";
 import { HandshakeBuffer } from "./messages.ts";
 import {

@@ -1,7 +1,7 @@
 // Shared reader for `{ u16 type, u16 len, body }*` lists (ssl/statem/extensions.c:
 // tls_collect_extensions), used by the ClientHello and NewSessionTicket decoders.
 
-import { AlertDescription, TlsAlert } from "../../errors.ts";
+import { AlertDescription, TlsAlert } from "../alert.ts";
 import type { Reader } from "./reader.ts";
 
 /** `pre_shared_key` (41), which must come last in a ClientHello. */

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { AlertDescription, TlsAlert } from "../../errors.ts";
+import { AlertDescription, TlsAlert } from "../alert.ts";
 import { readExtensionEntries } from "./_extension_block.ts";
 import { Reader } from "./reader.ts";
 import { checkBytes, checkUint, Writer } from "./writer.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AlertDescription, TlsAlert } from "../../errors.ts";
+import { AlertDescription, TlsAlert } from "../alert.ts";
 
 /** A cursor over `buf[start..end)`. Reads advance `pos`; a short read throws decode_error. */
 export class Reader {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AlertDescription, TlsAlert } from "../../errors.ts";
+import { AlertDescription, TlsAlert } from "../alert.ts";
 
 /** Throws internal_error unless `v` is an integer in `[0, max]`. */
 export function checkUint(v: number, max: number, field: string): void {

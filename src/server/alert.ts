@@ -1,60 +1,9 @@
 /**
- * Typed errors raised by this module. Every malformed input ends in one of these (or in a
- * ticket status), never in a bare `TypeError` or `RangeError`.
+ * The ticket engine's fatal condition: a TLS alert with its RFC 8446 §6 number, as OpenSSL raises
+ * it (`SSLfatal`). The TLS server sends it to the peer.
  *
  * @module
  */
-
-/**
- * A DER structure could not be read or does not satisfy OpenSSL's `d2i_SSL_SESSION` rules.
- *
- * @example
- * ```ts
- * import { DerError, decodeSession } from "@seed/session-tickets";
- * try {
- *   decodeSession(new Uint8Array([0x30, 0x05]));
- * } catch (e) {
- *   console.log(e instanceof DerError); // true
- * }
- * ```
- */
-export class DerError extends Error {
-  /** Byte offset in the input where the problem was found (or -1 when not positional). */
-  readonly offset: number;
-  /**
-   * Creates a DER error.
-   *
-   * @param message What is wrong, naming the field when there is one.
-   * @param offset Byte offset of the problem in the input, -1 when unknown.
-   */
-  constructor(message: string, offset = -1) {
-    super(offset >= 0 ? `${message} (at byte ${offset})` : message);
-    this.name = "DerError";
-    this.offset = offset;
-  }
-}
-
-/**
- * Ticket key material has the wrong length, an unknown layout, or a key cannot be used.
- *
- * @example
- * ```ts
- * import { TicketKeyError } from "@seed/session-tickets";
- * const e = new TicketKeyError("openssl-80 keys are 80 bytes, got 48");
- * console.log(e.name); // "TicketKeyError"
- * ```
- */
-export class TicketKeyError extends Error {
-  /**
-   * Creates a ticket key error.
-   *
-   * @param message What is wrong and, for lengths, which lengths are accepted.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "TicketKeyError";
-  }
-}
 
 /** TLS alert descriptions (RFC 8446 §6) that the ticket engine and the TLS server send. */
 export const AlertDescription = {

@@ -11,8 +11,8 @@
  * @module
  */
 
-import { AlertDescription, TlsAlert } from "../errors.ts";
-import { HmacKey, sha2 } from "./sha2.ts";
+import { AlertDescription, TlsAlert } from "./alert.ts";
+import { HmacKey, sha2 } from "../crypto/sha2.ts";
 
 /** The hash of a TLS 1.3 cipher suite. */
 export type HashName = "SHA-256" | "SHA-384";
