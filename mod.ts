@@ -6,6 +6,12 @@
  * - {@link TicketKey} seals sessions into tickets (AES-256-GCM, or OpenSSL's AES-CBC +
  *   HMAC-SHA256 format) and reads every product's key layout; {@link TicketKeyRing} rotates
  *   keys through pending, active and decrypt-only states.
+ * - {@link SslContext} and {@link ServerConnection} are OpenSSL's `SSL_CTX` and `SSL` for
+ *   tickets: `gen_cb`, `dec_cb`, app data, and the resumption decisions OpenSSL makes.
+ *
+ * The rest lives in subpath exports: `./tls` (a TLS 1.3 server), `./fleet` (keys shared by a
+ * fleet), `./openssl` (OpenSSL's names), `./testing` (loopback handshakes), `./wire` (wire
+ * codecs for a TLS stack of your own), `./der` (the DER reader and writer) and `./cli`.
  *
  * @example
  * ```ts
@@ -21,8 +27,6 @@
 export { DerError } from "./src/der/errors.ts";
 export { TicketKeyError } from "./src/ticket/errors.ts";
 export { AlertDescription, TlsAlert } from "./src/server/alert.ts";
-export { type DerHeader, DerReader, MAX_DEPTH } from "./src/der/reader.ts";
-export { DerWriter } from "./src/der/writer.ts";
 export {
   MAX_MASTER_KEY_LENGTH,
   MAX_SESSION_ID_LENGTH,
@@ -103,67 +107,3 @@ export {
   type TicketKeyCallbackResult,
 } from "./src/server/callbacks.ts";
 export { DEFAULT_SESSION_CACHE_SIZE, SessionCache } from "./src/server/session_cache.ts";
-export {
-  decodeNewSessionTicket,
-  encodeNewSessionTicket,
-  NEW_SESSION_TICKET_TYPE,
-  type NewSessionTicket,
-  type NewSessionTicket12,
-  type NewSessionTicket13,
-  TICKET_NONCE_SIZE,
-} from "./src/server/wire/new_session_ticket.ts";
-export {
-  encodeExtensions,
-  ExtensionType,
-  parseExtensions,
-  type ParseExtensionsOptions,
-  sessionTicketFromExtensions,
-} from "./src/server/wire/extensions.ts";
-export {
-  encodePreSharedKey,
-  encodePskKeyExchangeModes,
-  parsePreSharedKey,
-  parsePskKeyExchangeModes,
-  type PreSharedKeyOffer,
-  PreSharedKeyReader,
-  type PskIdentity,
-  PskKeyExchangeMode,
-  type PskKeyExchangeModes,
-  type ReceivedPskIdentity,
-} from "./src/server/wire/psk.ts";
-export {
-  isTls13Suite,
-  TLS13_CIPHER_SUITES,
-  type Tls13CipherSuite,
-  tls13Suite,
-  type TlsHash,
-} from "./src/server/wire/cipher_suites.ts";
-export {
-  type KeyStore,
-  KeyStoreError,
-  KeyStoreUnavailableError,
-  MAX_STORE_KEY_BYTES,
-  MAX_STORE_VALUE_BYTES,
-  type StoredRecord,
-} from "./src/fleet/key_store.ts";
-export { FleetConfigError } from "./src/fleet/errors.ts";
-export { MemoryKeyStore, type MemoryKeyStoreOptions } from "./src/fleet/memory_store.ts";
-export { DenoKvKeyStore, type DenoKvKeyStoreOptions } from "./src/fleet/deno_kv_store.ts";
-export { EtcdKeyStore, type EtcdKeyStoreOptions } from "./src/fleet/etcd_store.ts";
-export {
-  type FleetExport,
-  type FleetKeyStatus,
-  type FleetMetrics,
-  FleetRing,
-  type FleetRingOptions,
-  type FleetSchedule,
-  type FleetStatus,
-} from "./src/fleet/fleet_ring.ts";
-export {
-  importKek,
-  KEK_ENV,
-  loadKek,
-  parseKek,
-  unwrapRecord,
-  wrapRecord,
-} from "./src/fleet/key_wrap.ts";

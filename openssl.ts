@@ -44,7 +44,7 @@
 import { DerReader } from "./src/der/reader.ts";
 import { decodeSession, encodeSession, SESSION_ASN1_VERSION } from "./src/session/codec.ts";
 import type { SslSession } from "./src/session/ssl_session.ts";
-import { AlertDescription } from "./src/errors.ts";
+import { AlertDescription } from "./src/server/alert.ts";
 import {
   type DecryptTicketCallback,
   DecryptTicketReturn,
@@ -59,64 +59,19 @@ import { TicketKey } from "./src/ticket/ticket_key.ts";
 // ---------------------------------------------------------------------------------------------
 // Types
 
-/**
- * `SSL_CTX`: the engine's {@link SslContext}.
- *
- * @example
- * ```ts
- * import { SSL_CTX_new, type SSL_CTX } from "@seed/session-tickets/openssl";
- * const ctx: SSL_CTX = await SSL_CTX_new();
- * console.log(ctx.numTickets); // 2
- * ```
- */
+/** `SSL_CTX`: the engine's {@link SslContext}. */
 export type SSL_CTX = SslContext;
 
-/**
- * `SSL` (server side): the engine's {@link ServerConnection}.
- *
- * @example
- * ```ts
- * import { SSL_CTX_new, SSL_new, type SSL } from "@seed/session-tickets/openssl";
- * const s: SSL = SSL_new(await SSL_CTX_new());
- * console.log(s.numTickets); // 2
- * ```
- */
+/** `SSL` (server side): the engine's {@link ServerConnection}. */
 export type SSL = ServerConnection;
 
-/**
- * `SSL_SESSION`: the engine's {@link SslSession}.
- *
- * @example
- * ```ts
- * import { d2i_SSL_SESSION, type SSL_SESSION } from "@seed/session-tickets/openssl";
- * const ss: SSL_SESSION | null = d2i_SSL_SESSION(new Uint8Array([0x30, 0x00]));
- * console.log(ss); // null
- * ```
- */
+/** `SSL_SESSION`: the engine's {@link SslSession}. */
 export type SSL_SESSION = SslSession;
 
-/**
- * `SSL_TICKET_STATUS` (`typedef int`): one of the `SSL_TICKET_*` status values.
- *
- * @example
- * ```ts
- * import { SSL_TICKET_SUCCESS, type SSL_TICKET_STATUS } from "@seed/session-tickets/openssl";
- * const st: SSL_TICKET_STATUS = SSL_TICKET_SUCCESS;
- * console.log(st); // 5
- * ```
- */
+/** `SSL_TICKET_STATUS` (`typedef int`): one of the `SSL_TICKET_*` status values. */
 export type SSL_TICKET_STATUS = number;
 
-/**
- * `SSL_TICKET_RETURN` (`typedef int`): one of the `SSL_TICKET_RETURN_*` values.
- *
- * @example
- * ```ts
- * import { SSL_TICKET_RETURN_USE, type SSL_TICKET_RETURN } from "@seed/session-tickets/openssl";
- * const r: SSL_TICKET_RETURN = SSL_TICKET_RETURN_USE;
- * console.log(r); // 3
- * ```
- */
+/** `SSL_TICKET_RETURN` (`typedef int`): one of the `SSL_TICKET_RETURN_*` values. */
 export type SSL_TICKET_RETURN = number;
 
 /**
@@ -124,16 +79,6 @@ export type SSL_TICKET_RETURN = number;
  * per NewSessionTicket, before the ticket is sealed; `SSL_get_session(s)` is the session that
  * goes into it. Return 1 to continue; 0 ends the handshake with internal_error (80). It may
  * also return a Promise.
- *
- * @example
- * ```ts
- * import {
- *   SSL_get_session, SSL_SESSION_set1_ticket_appdata, type SSL_CTX_generate_session_ticket_fn,
- * } from "@seed/session-tickets/openssl";
- * const gen_cb: SSL_CTX_generate_session_ticket_fn = (s, _arg) =>
- *   SSL_SESSION_set1_ticket_appdata(SSL_get_session(s)!, "HelloWorld", 10);
- * console.log(typeof gen_cb); // "function"
- * ```
  */
 export type SSL_CTX_generate_session_ticket_fn = GenerateTicketCallback;
 
@@ -143,17 +88,6 @@ export type SSL_CTX_generate_session_ticket_fn = GenerateTicketCallback;
  * `keyname_length` is `keyname.length`, so the arguments are `(s, ss, keyname, status, arg)`.
  * `ss` is non-null only for `SSL_TICKET_SUCCESS` and `SSL_TICKET_SUCCESS_RENEW`. Return one of
  * the `SSL_TICKET_RETURN_*` values (or a Promise of one).
- *
- * @example
- * ```ts
- * import {
- *   SSL_TICKET_RETURN_IGNORE_RENEW, SSL_TICKET_RETURN_USE, SSL_TICKET_SUCCESS,
- *   type SSL_CTX_decrypt_session_ticket_fn,
- * } from "@seed/session-tickets/openssl";
- * const dec_cb: SSL_CTX_decrypt_session_ticket_fn = (_s, _ss, _keyname, status, _arg) =>
- *   status === SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_IGNORE_RENEW;
- * console.log(typeof dec_cb); // "function"
- * ```
  */
 export type SSL_CTX_decrypt_session_ticket_fn = DecryptTicketCallback;
 
@@ -168,16 +102,6 @@ export type SSL_CTX_decrypt_session_ticket_fn = DecryptTicketCallback;
  *
  * Returns, as in C: issue `<0` fatal, `0` no ticket, `>0` issue; accept `<0` fatal, `0` not
  * found (`SSL_TICKET_NO_DECRYPT`), `1` ok, `2` ok and renew.
- *
- * @example
- * ```ts
- * import { TicketKey } from "@seed/session-tickets";
- * import type { SSL_TICKET_KEY_EVP_CB } from "@seed/session-tickets/openssl";
- * const key = await TicketKey.import(new Uint8Array(80), "openssl-80");
- * const cb: SSL_TICKET_KEY_EVP_CB = (_s, key_name, _iv, enc) =>
- *   enc === 1 || key.matches(key_name) ? { ret: 1, key } : { ret: 0 };
- * console.log(typeof cb); // "function"
- * ```
  */
 export type SSL_TICKET_KEY_EVP_CB = (
   s: SSL,
@@ -189,13 +113,6 @@ export type SSL_TICKET_KEY_EVP_CB = (
 /**
  * `SSL_METHOD`: accepted by {@link SSL_CTX_new} for source compatibility and otherwise unused
  * (the engine is server-side, TLS 1.2 and TLS 1.3).
- *
- * @example
- * ```ts
- * import { type SSL_METHOD, TLS_server_method } from "@seed/session-tickets/openssl";
- * const m: SSL_METHOD = TLS_server_method();
- * console.log(m.name); // "TLS_server_method"
- * ```
  */
 export interface SSL_METHOD {
   /** The C function that returned it. */
@@ -887,16 +804,7 @@ export function SSL_SESSION_set1_ticket_appdata(
   return 1;
 }
 
-/**
- * What {@link SSL_SESSION_get0_ticket_appdata} returns in place of C's out-parameters.
- *
- * @example
- * ```ts
- * import type { TicketAppData } from "@seed/session-tickets/openssl";
- * const none: TicketAppData = { ret: 1, data: null, len: 0 };
- * console.log(none.len); // 0
- * ```
- */
+/** What {@link SSL_SESSION_get0_ticket_appdata} returns in place of C's out-parameters. */
 export interface TicketAppData {
   /** C's return value: always 1. */
   ret: 1;

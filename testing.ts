@@ -21,7 +21,7 @@
  * @module
  */
 
-import { TlsAlert } from "./src/errors.ts";
+import { TlsAlert } from "./src/server/alert.ts";
 import type { SslSession } from "./src/session/ssl_session.ts";
 import { TLS1_2_VERSION, TLS1_3_VERSION } from "./src/session/versions.ts";
 import type { TicketStatus } from "./src/ticket/status.ts";
@@ -61,16 +61,7 @@ export function stableLengthRandom(bytes: Uint8Array<ArrayBuffer>): Uint8Array<A
   return bytes;
 }
 
-/**
- * The protocol versions a {@link TestClient} speaks.
- *
- * @example
- * ```ts
- * import type { TestClientVersion } from "@seed/session-tickets/testing";
- * const v: TestClientVersion = "1.3";
- * console.log(v);
- * ```
- */
+/** The protocol versions a {@link TestClient} speaks. */
 export type TestClientVersion = "1.2" | "1.3";
 
 /** `psk_dhe_ke`, the only PSK key exchange mode OpenSSL clients offer by default. */
@@ -78,16 +69,7 @@ const PSK_DHE_KE = 1;
 /** x25519, the key exchange group recorded in the sessions. */
 const X25519 = 0x1d;
 
-/**
- * Options of a {@link TestClient}.
- *
- * @example
- * ```ts
- * import { TestClient, type TestClientOptions } from "@seed/session-tickets/testing";
- * const options: TestClientOptions = { version: "1.2", cipherSuite: 0xc02f };
- * console.log(new TestClient(options).cipherSuite); // 49199
- * ```
- */
+/** Options of a {@link TestClient}. */
 export interface TestClientOptions {
   /** The protocol version of every handshake. */
   version: TestClientVersion;
@@ -105,16 +87,6 @@ export interface TestClientOptions {
 /**
  * The session a TLS 1.2 {@link TestClient} keeps (the client side of `SSL_SESSION`): what it
  * needs to resume, by ticket or by session id.
- *
- * @example
- * ```ts
- * import type { ClientSession12 } from "@seed/session-tickets/testing";
- * const s: ClientSession12 = {
- *   sessionId: new Uint8Array(0), ticket: null, lifetimeHint: 0, cipherId: 0xc030,
- *   masterKey: new Uint8Array(48), extendedMasterSecret: true,
- * };
- * console.log(s.ticket); // null
- * ```
  */
 export interface ClientSession12 {
   /** The session id: the ServerHello's, or SHA-256 of the ticket once one was received. */
@@ -131,18 +103,7 @@ export interface ClientSession12 {
   extendedMasterSecret: boolean;
 }
 
-/**
- * A TLS 1.3 ticket a {@link TestClient} keeps (one client `SSL_SESSION` per NewSessionTicket).
- *
- * @example
- * ```ts
- * import type { ClientTicket13 } from "@seed/session-tickets/testing";
- * const t: ClientTicket13 = {
- *   ticket: new Uint8Array(224), lifetime: 7200, ageAdd: 1, receivedAt: 0, cipherId: 0x1302,
- * };
- * console.log(t.ticket.length); // 224
- * ```
- */
+/** A TLS 1.3 ticket a {@link TestClient} keeps (one client `SSL_SESSION` per NewSessionTicket). */
 export interface ClientTicket13 {
   /** The ticket, offered as a PSK identity. */
   ticket: Uint8Array;
@@ -218,16 +179,7 @@ export class TestClient {
   }
 }
 
-/**
- * Options of one {@link handshake}.
- *
- * @example
- * ```ts
- * import type { HandshakeOptions } from "@seed/session-tickets/testing";
- * const o: HandshakeOptions = { helloRetryRequest: true, extraTickets: 2 };
- * console.log(o.extraTickets); // 2
- * ```
- */
+/** Options of one {@link handshake}. */
 export interface HandshakeOptions {
   /** Try to resume with what the client kept (default true); false makes a fresh connection. */
   resume?: boolean;
@@ -262,16 +214,7 @@ export interface HandshakeOptions {
   serverNameContext?: SslContext;
 }
 
-/**
- * What one {@link handshake} did.
- *
- * @example
- * ```ts
- * import type { HandshakeResult } from "@seed/session-tickets/testing";
- * const show = (r: HandshakeResult) => `${r.resumed} ${r.alert} ${r.genCalls}/${r.decCalls}`;
- * console.log(typeof show);
- * ```
- */
+/** What one {@link handshake} did. */
 export interface HandshakeResult {
   /** Whether the server resumed a session (`SSL_session_reused`). */
   resumed: boolean;

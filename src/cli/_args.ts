@@ -10,26 +10,10 @@ import { usageError } from "./_errors.ts";
 /**
  * The options one command accepts: each name maps to `"string"`, `"strings"` (repeatable) or
  * `"boolean"`.
- *
- * @example
- * ```ts
- * import type { OptionSpec } from "./_args.ts";
- * const spec: OptionSpec = { layout: "string", hex: "boolean", in: "strings" };
- * console.log(Object.keys(spec).length); // 3
- * ```
  */
 export type OptionSpec = Record<string, "string" | "strings" | "boolean">;
 
-/**
- * Parsed arguments: option values by name and the positional arguments in order.
- *
- * @example
- * ```ts
- * import type { ParsedArgs } from "./_args.ts";
- * const p: ParsedArgs = { options: { hex: true }, positionals: ["-"] };
- * console.log(p.positionals[0]); // "-"
- * ```
- */
+/** Parsed arguments: option values by name and the positional arguments in order. */
 export interface ParsedArgs {
   /** `string` for "string" options, `string[]` for "strings", `true` for switches given. */
   options: Record<string, string | string[] | boolean | undefined>;

@@ -9,15 +9,6 @@ import { CliError, EXIT_USAGE } from "./_errors.ts";
 /**
  * Where the tool reads and writes. `main` takes a partial one; the missing parts are the
  * process's own standard streams.
- *
- * @example
- * ```ts
- * import { main, type CliIo } from "../../cli.ts";
- * let out = "";
- * const io: Partial<CliIo> = { stdout: (b) => void (out += new TextDecoder().decode(b)) };
- * const code = await main(["--help"], io);
- * console.log(code, out.startsWith("Usage:")); // 0 true
- * ```
  */
 export interface CliIo {
   /** Writes bytes to standard output. The tool may zero them (key material) once it returns. */
@@ -119,16 +110,7 @@ export async function readSource(path: string, role: string, io: CliIo): Promise
   }
 }
 
-/**
- * Options for {@link writeSink}.
- *
- * @example
- * ```ts
- * import type { WriteOptions } from "./_io.ts";
- * const o: WriteOptions = { secret: true, force: false, showSecrets: false };
- * console.log(o.secret); // true
- * ```
- */
+/** Options for {@link writeSink}. */
 export interface WriteOptions {
   /**
    * The output holds secrets (a key, a master key): files get mode 0600, and a terminal gets

@@ -37,7 +37,7 @@ export interface DerHeader {
  *
  * @example
  * ```ts
- * import { DerReader } from "@seed/session-tickets";
+ * import { DerReader } from "@seed/session-tickets/der";
  * const r = new DerReader(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x07]));
  * const seq = r.readHeader();
  * const inner = r.enter(seq);

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { DerWriter } from "@seed/session-tickets";
+ * import { DerWriter } from "@seed/session-tickets/der";
  * const w = new DerWriter();
  * const end = w.length;
  * w.writeInteger(5);

@@ -13,16 +13,7 @@
 
 import { FleetConfigError } from "./errors.ts";
 
-/**
- * The validated schedule parameters, all in milliseconds.
- *
- * @example
- * ```ts
- * import { checkSchedule } from "./_schedule.ts";
- * const s = checkSchedule({ rotationInterval: 2000, publishLead: 35_000, maxClockSkew: 30_000, propagationDelay: 2000 });
- * console.log(s.decryptPeriod); // 86400000
- * ```
- */
+/** The validated schedule parameters, all in milliseconds. */
 export interface Schedule {
   /** I: how long each key seals. */
   rotationInterval: number;

@@ -26,15 +26,7 @@ import {
 } from "./key_store.ts";
 import { checkTtl, checkValue, keyBytes, prefixBytes, safeCall, sleep } from "./_store_checks.ts";
 
-/**
- * Options for {@link DenoKvKeyStore}.
- *
- * @example
- * ```ts
- * import type { DenoKvKeyStoreOptions } from "@seed/session-tickets";
- * const options: DenoKvKeyStoreOptions = { namespace: "tickets", pollIntervalMs: 500 };
- * ```
- */
+/** Options for {@link DenoKvKeyStore}. */
 export interface DenoKvKeyStoreOptions {
   /** First part of every KV key this store writes (default `"key_store"`). */
   namespace?: string;
@@ -55,7 +47,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts ignore
- * import { DenoKvKeyStore } from "@seed/session-tickets";
+ * import { DenoKvKeyStore } from "@seed/session-tickets/fleet";
  * const store = await DenoKvKeyStore.open("/var/lib/tickets/keys.kv");
  * console.log(await store.createIfAbsent("prod/keys/1", new Uint8Array([1]))); // true
  * console.log((await store.list("prod/keys/")).length); // 1
@@ -82,7 +74,7 @@ export class DenoKvKeyStore implements KeyStore {
    *
    * @example
    * ```ts ignore
-   * import { DenoKvKeyStore } from "@seed/session-tickets";
+   * import { DenoKvKeyStore } from "@seed/session-tickets/fleet";
    * const store = await DenoKvKeyStore.open(await Deno.makeTempFile(), { pollIntervalMs: 100 });
    * await store.close();
    * ```
@@ -122,7 +114,7 @@ export class DenoKvKeyStore implements KeyStore {
    *
    * @example
    * ```ts ignore
-   * import { DenoKvKeyStore } from "@seed/session-tickets";
+   * import { DenoKvKeyStore } from "@seed/session-tickets/fleet";
    * const kv = await Deno.openKv();
    * const store = new DenoKvKeyStore(kv, { namespace: "tickets" });
    * ```

@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import { FleetConfigError, FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+ * import { FleetConfigError, FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
  * try {
  *   await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(16) });
  * } catch (e) {

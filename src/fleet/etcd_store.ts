@@ -25,18 +25,7 @@ import {
 } from "./key_store.ts";
 import { checkTtl, checkValue, keyBytes, prefixBytes, safeCall, sleep } from "./_store_checks.ts";
 
-/**
- * Options for {@link EtcdKeyStore}.
- *
- * @example
- * ```ts
- * import type { EtcdKeyStoreOptions } from "@seed/session-tickets";
- * const options: EtcdKeyStoreOptions = {
- *   endpoints: ["http://etcd-1.internal:2379", "http://etcd-2.internal:2379", "http://etcd-3.internal:2379"],
- *   requestTimeoutMs: 1500,
- * };
- * ```
- */
+/** Options for {@link EtcdKeyStore}. */
 export interface EtcdKeyStoreOptions {
   /** Client URLs of the cluster's members, e.g. `"http://127.0.0.1:2379"` (at least one). */
   endpoints: string[];
@@ -74,7 +63,7 @@ const RETRYABLE_CODES = new Set([1, 2, 4, 8, 10, 13, 14]);
  *
  * @example
  * ```ts ignore
- * import { EtcdKeyStore } from "@seed/session-tickets";
+ * import { EtcdKeyStore } from "@seed/session-tickets/fleet";
  * const store = new EtcdKeyStore({
  *   endpoints: ["http://127.0.0.1:2379", "http://127.0.0.1:22379", "http://127.0.0.1:32379"],
  * });
@@ -104,7 +93,7 @@ export class EtcdKeyStore implements KeyStore {
    *
    * @example
    * ```ts
-   * import { EtcdKeyStore } from "@seed/session-tickets";
+   * import { EtcdKeyStore } from "@seed/session-tickets/fleet";
    * const store = new EtcdKeyStore({ endpoints: ["http://127.0.0.1:2379"] });
    * await store.close();
    * ```

@@ -55,16 +55,7 @@ import {
   wantedIntervals,
 } from "./_schedule.ts";
 
-/**
- * The schedule a fleet runs, in milliseconds.
- *
- * @example
- * ```ts
- * import type { FleetSchedule } from "@seed/session-tickets";
- * const s: Pick<FleetSchedule, "rotationInterval"> = { rotationInterval: 43_200_000 };
- * console.log(s.rotationInterval);
- * ```
- */
+/** The schedule a fleet runs, in milliseconds. */
 export interface FleetSchedule {
   /** How long each key seals (I); key N seals during [N·I, (N+1)·I). */
   rotationInterval: number;
@@ -78,16 +69,7 @@ export interface FleetSchedule {
   maxClockSkew: number;
 }
 
-/**
- * Options for {@link FleetRing.start}. Times are milliseconds.
- *
- * @example
- * ```ts
- * import type { FleetRingOptions } from "@seed/session-tickets";
- * const o: Partial<FleetRingOptions> = { prefix: "session-tickets/prod", rotationInterval: 3_600_000 };
- * console.log(o.prefix);
- * ```
- */
+/** Options for {@link FleetRing.start}. Times are milliseconds. */
 export interface FleetRingOptions {
   /** The shared store. The ring does not close it. */
   store: KeyStore;
@@ -127,16 +109,7 @@ export interface FleetRingOptions {
   readOnly?: boolean;
 }
 
-/**
- * One key of the fleet schedule, as {@link FleetRing.status} reports it.
- *
- * @example
- * ```ts
- * import type { FleetKeyStatus } from "@seed/session-tickets";
- * const k: Pick<FleetKeyStatus, "interval" | "state"> = { interval: 1, state: "pending" };
- * console.log(k.state);
- * ```
- */
+/** One key of the fleet schedule, as {@link FleetRing.status} reports it. */
 export interface FleetKeyStatus {
   /** The interval N the key belongs to. */
   interval: number;
@@ -156,16 +129,7 @@ export interface FleetKeyStatus {
   eraseAt: number;
 }
 
-/**
- * What {@link FleetRing.status} returns: the schedule and the store's reachability.
- *
- * @example
- * ```ts
- * import type { FleetStatus } from "@seed/session-tickets";
- * const s: Pick<FleetStatus, "storeReachable"> = { storeReachable: true };
- * console.log(s.storeReachable);
- * ```
- */
+/** What {@link FleetRing.status} returns: the schedule and the store's reachability. */
 export interface FleetStatus {
   /** The fleet prefix. */
   prefix: string;
@@ -195,16 +159,7 @@ export interface FleetStatus {
   keys: FleetKeyStatus[];
 }
 
-/**
- * Counters of a {@link FleetRing}: the ring's per-key counters plus the fleet's own.
- *
- * @example
- * ```ts
- * import type { FleetMetrics } from "@seed/session-tickets";
- * const m: Pick<FleetMetrics, "proposalsWon"> = { proposalsWon: 0 };
- * console.log(m.proposalsWon);
- * ```
- */
+/** Counters of a {@link FleetRing}: the ring's per-key counters plus the fleet's own. */
 export interface FleetMetrics {
   /** Per-key seal/open counters (see `TicketKeyRing.metrics`). */
   ring: TicketKeyRingMetrics;
@@ -234,16 +189,7 @@ export interface FleetMetrics {
   badRecords: number;
 }
 
-/**
- * Key files for other products, from {@link FleetRing.exportKeys}.
- *
- * @example
- * ```ts
- * import type { FleetExport } from "@seed/session-tickets";
- * const e: Pick<FleetExport, "layout"> = { layout: "nginx-80" };
- * console.log(e.layout);
- * ```
- */
+/** Key files for other products, from {@link FleetRing.exportKeys}. */
 export interface FleetExport {
   /** The layout written. */
   layout: TicketKeyLayout;
@@ -311,7 +257,8 @@ function message(e: unknown): string {
  *
  * @example
  * ```ts
- * import { FleetRing, MemoryKeyStore, SslSession } from "@seed/session-tickets";
+ * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
+ * import { SslSession } from "@seed/session-tickets";
  * let t = 1_000_000;
  * const store = new MemoryKeyStore();
  * const kek = crypto.getRandomValues(new Uint8Array(32));
@@ -397,7 +344,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @example
    * ```ts
-   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
    * const store = new MemoryKeyStore();
    * await FleetRing.start({ store, kek: new Uint8Array(32).fill(1), background: false });
    * await FleetRing.start({ store, kek: new Uint8Array(32).fill(2), background: false })
@@ -541,7 +488,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @example
    * ```ts
-   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
    * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), propagationDelay: 10, maxClockSkew: 10, rotationInterval: 1000 });
    * await ring.ready(5000);
    * console.log(ring.activeKey !== null); // true
@@ -571,7 +518,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @example
    * ```ts
-   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
    * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), background: false });
    * await ring.sync();
    * console.log(ring.status().storeReachable); // true
@@ -596,7 +543,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @example
    * ```ts
-   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
    * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), background: false });
    * const r = await ring.rotateNow();
    * console.log(r.created); // false (the default lead already published it)
@@ -624,7 +571,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @example
    * ```ts
-   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
    * let t = 0;
    * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), now: () => t, rotationInterval: 3_600_000, decryptPeriod: 3_600_000, background: false });
    * t = 3_600_000 * 1.5; await ring.sync();
@@ -643,7 +590,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @example
    * ```ts
-   * import { FleetRing, MemoryKeyStore, SslSession } from "@seed/session-tickets";
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
+   * import { SslSession } from "@seed/session-tickets";
    * let t = 0;
    * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), now: () => t, rotationInterval: 1000, propagationDelay: 0, maxClockSkew: 0, background: false });
    * t = 1000;
@@ -664,7 +612,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @example
    * ```ts
-   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
    * let t = 0;
    * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), now: () => t, rotationInterval: 1000, propagationDelay: 0, maxClockSkew: 0, background: false });
    * t = 1000;
@@ -689,7 +637,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @example
    * ```ts
-   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
    * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), background: false });
    * console.log((await ring.open(new Uint8Array(64))).status); // 4 (NO_DECRYPT)
    * ```
@@ -711,7 +659,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @example
    * ```ts
-   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
    * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), background: false });
    * console.log((await ring.openBytes(new Uint8Array(0))).status); // 3 (EMPTY)
    * ```
@@ -729,7 +677,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @example
    * ```ts
-   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
    * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), now: () => 0, background: false });
    * console.log(ring.status().keys.map((k) => k.state)); // [ "pending", "pending" ]
    * ```
@@ -780,7 +728,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @example
    * ```ts
-   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
    * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), background: false });
    * console.log(ring.metrics().proposalsWon); // 2
    * ```
@@ -815,7 +763,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @example
    * ```ts
-   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
    * let t = 0;
    * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), format: "openssl", now: () => t, rotationInterval: 1000, propagationDelay: 0, maxClockSkew: 0, background: false });
    * t = 500;
@@ -873,7 +821,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @example
    * ```ts
-   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets";
+   * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
    * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32) });
    * await ring.stop();
    * console.log(ring.status().prefix); // "session-tickets/default"

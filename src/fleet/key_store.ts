@@ -5,20 +5,7 @@
  * @module
  */
 
-/**
- * One record of a {@link KeyStore}.
- *
- * @example
- * ```ts
- * import type { StoredRecord } from "@seed/session-tickets";
- * const record: StoredRecord = {
- *   key: "session-tickets/prod/keys/000000123",
- *   value: new Uint8Array([1, 2, 3]),
- *   version: "42",
- * };
- * console.log(record.key);
- * ```
- */
+/** One record of a {@link KeyStore}. */
 export interface StoredRecord {
   /** The record's key, e.g. `"session-tickets/prod/keys/000000123"`. */
   key: string;
@@ -32,15 +19,6 @@ export interface StoredRecord {
  * What a fleet needs from a distributed store. Every method rejects with
  * {@link KeyStoreUnavailableError} when the store cannot be reached, so callers can tell an
  * outage from a refusal.
- *
- * @example
- * ```ts
- * import type { KeyStore } from "@seed/session-tickets";
- * async function keysOf(store: KeyStore) {
- *   return (await store.list("session-tickets/demo/keys/")).map((r) => r.key);
- * }
- * console.log(typeof keysOf);
- * ```
  */
 export interface KeyStore {
   /**
@@ -84,7 +62,7 @@ export interface KeyStore {
  *
  * @example
  * ```ts
- * import { KeyStoreError } from "@seed/session-tickets";
+ * import { KeyStoreError } from "@seed/session-tickets/fleet";
  * const e = new KeyStoreError("key must be 1..512 UTF-8 bytes");
  * console.log(e.name, e instanceof Error); // "KeyStoreError" true
  * ```
@@ -107,7 +85,7 @@ export class KeyStoreError extends Error {
  *
  * @example
  * ```ts
- * import { KeyStoreUnavailableError } from "@seed/session-tickets";
+ * import { KeyStoreUnavailableError } from "@seed/session-tickets/fleet";
  * console.log(new KeyStoreUnavailableError("etcd: all 3 endpoints down").name); // "KeyStoreUnavailableError"
  * ```
  */
@@ -129,7 +107,7 @@ export class KeyStoreUnavailableError extends KeyStoreError {
  *
  * @example
  * ```ts
- * import { MAX_STORE_KEY_BYTES } from "@seed/session-tickets";
+ * import { MAX_STORE_KEY_BYTES } from "@seed/session-tickets/fleet";
  * console.log(MAX_STORE_KEY_BYTES); // 512
  * ```
  */
@@ -140,7 +118,7 @@ export const MAX_STORE_KEY_BYTES = 512;
  *
  * @example
  * ```ts
- * import { MAX_STORE_VALUE_BYTES } from "@seed/session-tickets";
+ * import { MAX_STORE_VALUE_BYTES } from "@seed/session-tickets/fleet";
  * console.log(MAX_STORE_VALUE_BYTES); // 49152
  * ```
  */

@@ -25,7 +25,7 @@ const dec = new TextDecoder();
  *
  * @example
  * ```ts
- * import { importKek } from "@seed/session-tickets";
+ * import { importKek } from "@seed/session-tickets/fleet";
  * const kek = await importKek(crypto.getRandomValues(new Uint8Array(32)));
  * console.log(kek.extractable); // false
  * ```
@@ -55,7 +55,7 @@ export async function importKek(raw: Uint8Array): Promise<CryptoKey> {
  *
  * @example
  * ```ts
- * import { parseKek } from "@seed/session-tickets";
+ * import { parseKek } from "@seed/session-tickets/fleet";
  * const kek = await parseKek(new Uint8Array(32).toBase64());
  * console.log(kek.algorithm.name); // "AES-GCM"
  * ```
@@ -90,7 +90,7 @@ export async function parseKek(text: string, source = KEK_ENV): Promise<CryptoKe
  *
  * @example
  * ```ts
- * import { loadKek } from "@seed/session-tickets";
+ * import { loadKek } from "@seed/session-tickets/fleet";
  * Deno.env.set("SESSION_TICKETS_KEK", new Uint8Array(32).fill(7).toBase64());
  * console.log((await loadKek()).type); // "secret"
  * ```
@@ -138,7 +138,7 @@ function aad(recordKey: string, header: string): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
- * import { importKek, unwrapRecord, wrapRecord } from "@seed/session-tickets";
+ * import { importKek, unwrapRecord, wrapRecord } from "@seed/session-tickets/fleet";
  * const kek = await importKek(new Uint8Array(32));
  * const v = await wrapRecord(kek, "st/keys/1", new Uint8Array([1, 2]), { n: 1 });
  * console.log((await unwrapRecord(kek, "st/keys/1", v)).payload); // Uint8Array(2) [ 1, 2 ]
@@ -173,7 +173,7 @@ export async function wrapRecord(
  *
  * @example
  * ```ts
- * import { importKek, unwrapRecord, wrapRecord } from "@seed/session-tickets";
+ * import { importKek, unwrapRecord, wrapRecord } from "@seed/session-tickets/fleet";
  * const kek = await importKek(new Uint8Array(32));
  * const v = await wrapRecord(kek, "st/keys/1", new Uint8Array([1]), { n: 1 });
  * await unwrapRecord(kek, "st/keys/2", v).catch((e) => console.log(e.message)); // moved record: refused

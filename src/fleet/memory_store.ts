@@ -48,20 +48,7 @@ class MemoryBackend {
 /** Set by {@link MemoryKeyStore.connect} for the constructor it calls next. */
 let sharedBackend: MemoryBackend | undefined;
 
-/**
- * Options for {@link MemoryKeyStore}.
- *
- * @example
- * ```ts
- * import { MemoryKeyStore, type MemoryKeyStoreOptions } from "@seed/session-tickets";
- * let t = 0;
- * const options: MemoryKeyStoreOptions = { now: () => t };
- * const store = new MemoryKeyStore(options);
- * await store.createIfAbsent("a", new Uint8Array([1]), { ttlSeconds: 5 });
- * t = 5_000;
- * console.log(await store.get("a")); // null
- * ```
- */
+/** Options for {@link MemoryKeyStore}. */
 export interface MemoryKeyStoreOptions {
   /** Clock for TTL expiry, in milliseconds (default `Date.now`). */
   now?: () => number;
@@ -76,7 +63,7 @@ export interface MemoryKeyStoreOptions {
  *
  * @example
  * ```ts
- * import { KeyStoreUnavailableError, MemoryKeyStore } from "@seed/session-tickets";
+ * import { KeyStoreUnavailableError, MemoryKeyStore } from "@seed/session-tickets/fleet";
  * const a = new MemoryKeyStore();
  * const b = a.connect();
  * console.log(await a.createIfAbsent("k/1", new Uint8Array([1]))); // true
@@ -110,7 +97,7 @@ export class MemoryKeyStore implements KeyStore {
    *
    * @example
    * ```ts
-   * import { MemoryKeyStore } from "@seed/session-tickets";
+   * import { MemoryKeyStore } from "@seed/session-tickets/fleet";
    * const a = new MemoryKeyStore();
    * const b = a.connect();
    * await a.createIfAbsent("x", new Uint8Array([7]));
@@ -127,7 +114,7 @@ export class MemoryKeyStore implements KeyStore {
    *
    * @example
    * ```ts
-   * import { MemoryKeyStore } from "@seed/session-tickets";
+   * import { MemoryKeyStore } from "@seed/session-tickets/fleet";
    * const store = new MemoryKeyStore();
    * store.down = true;
    * console.log(await store.get("x").catch((e) => e.name)); // "KeyStoreUnavailableError"

@@ -20,16 +20,7 @@ import { TicketKey } from "../ticket/ticket_key.ts";
 import { DecryptTicketReturn, type TicketKeyCallback } from "./callbacks.ts";
 import type { ServerConnection } from "./server_connection.ts";
 
-/**
- * What {@link decryptTicket} decided.
- *
- * @example
- * ```ts
- * import type { DecryptedTicket } from "./_decrypt_ticket.ts";
- * const none: DecryptedTicket = { status: 2, session: null, ticketExpected: false };
- * console.log(none.status); // 2
- * ```
- */
+/** What {@link decryptTicket} decided. */
 export interface DecryptedTicket {
   /** NONE, EMPTY, NO_DECRYPT, SUCCESS, SUCCESS_RENEW or FATAL_ERR_OTHER. */
   status: TicketStatus;

@@ -32,32 +32,13 @@ export const DecryptTicketReturn = {
   USE_RENEW: 4,
 } as const;
 
-/**
- * One of the {@link DecryptTicketReturn} values.
- *
- * @example
- * ```ts
- * import { DecryptTicketReturn } from "@seed/session-tickets";
- * const ret: DecryptTicketReturn = DecryptTicketReturn.IGNORE_RENEW;
- * console.log(ret); // 2
- * ```
- */
+/** One of the {@link DecryptTicketReturn} values. */
 export type DecryptTicketReturn = typeof DecryptTicketReturn[keyof typeof DecryptTicketReturn];
 
 /**
  * `gen_cb` (`SSL_CTX_generate_session_ticket_fn`): called once per NewSessionTicket, before the
  * ticket is sealed, with `conn.session` the session that goes into it. Returning 0 ends the
  * handshake with internal_error (80); any other number continues. May return a Promise.
- *
- * @example
- * ```ts
- * import type { GenerateTicketCallback } from "@seed/session-tickets";
- * const gen: GenerateTicketCallback = (conn) => {
- *   conn.session!.setTicketAppData("Hello World");
- *   return 1;
- * };
- * console.log(typeof gen);
- * ```
  */
 export type GenerateTicketCallback = (
   conn: ServerConnection,
@@ -68,17 +49,6 @@ export type GenerateTicketCallback = (
  * `dec_cb` (`SSL_CTX_decrypt_session_ticket_fn`): called after a ticket was opened (or found
  * empty), with the session (non-null only for SUCCESS and SUCCESS_RENEW), OpenSSL's `keyname`
  * (its length is `keyname_length`) and the status. Returns a {@link DecryptTicketReturn}.
- *
- * @example
- * ```ts
- * import { DecryptTicketReturn, type DecryptTicketCallback, TicketStatus } from "@seed/session-tickets";
- * const dec: DecryptTicketCallback = (_conn, session, _keyName, status) => {
- *   if (status === TicketStatus.SUCCESS) return DecryptTicketReturn.USE;
- *   if (status === TicketStatus.SUCCESS_RENEW) return DecryptTicketReturn.USE_RENEW;
- *   return DecryptTicketReturn.IGNORE_RENEW;
- * };
- * console.log(typeof dec);
- * ```
  */
 export type DecryptTicketCallback = (
   conn: ServerConnection,
@@ -92,13 +62,6 @@ export type DecryptTicketCallback = (
  * What a {@link TicketKeyCallback} returns: OpenSSL's return value, and for a positive one the
  * key to seal or open with (an `"openssl"`-format {@link TicketKey}) and, when sealing, the IV
  * (random when omitted).
- *
- * @example
- * ```ts
- * import type { TicketKeyCallbackResult } from "@seed/session-tickets";
- * const none: TicketKeyCallbackResult = { ret: 0 };
- * console.log(none.ret);
- * ```
  */
 export interface TicketKeyCallbackResult {
   /** issue: <0 fatal, 0 no ticket, >0 go on. accept: <0 fatal, 0 not found, 1 ok, 2 ok and renew. */
@@ -116,14 +79,6 @@ export interface TicketKeyCallbackResult {
  * rejected promise, a negative `ret`, or a result that is not `{ ret, key: TicketKey }` ends the
  * handshake with internal_error (80), the message naming `ticketKeyCb` and the type of what it
  * returned.
- *
- * @example
- * ```ts
- * import { TicketKey, type TicketKeyCallback } from "@seed/session-tickets";
- * const key = await TicketKey.import(new Uint8Array(48), "node-48");
- * const cb: TicketKeyCallback = (_conn, _name, _iv, _enc) => ({ ret: 1, key });
- * console.log(typeof cb);
- * ```
  */
 export type TicketKeyCallback = (
   conn: ServerConnection,
@@ -137,13 +92,6 @@ export type TicketKeyCallback = (
  * PSK identity, or `null` when the identity is not an external PSK. A throw, a rejected promise
  * or anything else returned (`{}`, a string, a number) ends the handshake with internal_error
  * (80), the message naming `pskFindSession` and the type of what it returned.
- *
- * @example
- * ```ts
- * import type { PskFindSessionCallback } from "@seed/session-tickets";
- * const find: PskFindSessionCallback = () => null;
- * console.log(typeof find);
- * ```
  */
 export type PskFindSessionCallback = (
   conn: ServerConnection,

@@ -46,13 +46,6 @@ export const ONE_WEEK_SEC = 604800;
 /**
  * The ticket-related parts of a ClientHello. Extension bodies may be given raw (as received)
  * or, for `pre_shared_key`, already parsed.
- *
- * @example
- * ```ts
- * import type { ClientHello } from "@seed/session-tickets";
- * const fresh12: ClientHello = { version: 0x0303, sessionTicket: new Uint8Array(0) };
- * console.log(fresh12.sessionTicket?.length); // 0
- * ```
  */
 export interface ClientHello {
   /** The negotiated protocol version: 0x0301 to 0x0303, or 0x0304 for TLS 1.3. */
@@ -73,17 +66,7 @@ export interface ClientHello {
   preSharedKey?: Uint8Array | PreSharedKeyOffer | null;
 }
 
-/**
- * What the server decided about a ClientHello.
- *
- * @example
- * ```ts
- * import { SslContext } from "@seed/session-tickets";
- * const conn = (await SslContext.create()).newConnection();
- * const d = await conn.processClientHello({ version: 0x0304, cipherSuite: 0x1302 });
- * console.log(d.resumed, d.identity, d.ticketExpected); // false -1 true
- * ```
- */
+/** What the server decided about a ClientHello. */
 export interface HelloDecision {
   /** Whether the handshake resumes a session. */
   resumed: boolean;
@@ -95,16 +78,7 @@ export interface HelloDecision {
   ticketExpected: boolean;
 }
 
-/**
- * The session parameters a TLS stack negotiated on a full handshake.
- *
- * @example
- * ```ts
- * import type { NegotiatedSession } from "@seed/session-tickets";
- * const p: NegotiatedSession = { cipherId: 0xc030, masterKey: new Uint8Array(48), kexGroup: 0x1d };
- * console.log(p.cipherId); // 49200
- * ```
- */
+/** The session parameters a TLS stack negotiated on a full handshake. */
 export interface NegotiatedSession {
   /** The cipher suite id. */
   cipherId: number;
@@ -120,19 +94,7 @@ export interface NegotiatedSession {
   peerCertificate?: Uint8Array | null;
 }
 
-/**
- * One NewSessionTicket the server sends.
- *
- * @example
- * ```ts
- * import { SslContext } from "@seed/session-tickets";
- * const conn = (await SslContext.create()).newConnection();
- * await conn.processClientHello({ version: 0x0303, sessionTicket: new Uint8Array(0) });
- * conn.establishSession({ cipherId: 0xc030, masterKey: new Uint8Array(48) });
- * const [t] = await conn.newSessionTickets();
- * console.log(t.bytes[0], t.message.ticket.length, t.session.cipherId); // 4 160 49200
- * ```
- */
+/** One NewSessionTicket the server sends. */
 export interface IssuedTicket {
   /** The message fields. */
   message: NewSessionTicket;
@@ -142,17 +104,7 @@ export interface IssuedTicket {
   session: SslSession;
 }
 
-/**
- * One `dec_cb` call as a connection records it (for tests and tracing).
- *
- * @example
- * ```ts
- * import { SslContext } from "@seed/session-tickets";
- * const conn = (await SslContext.create({ decCb: () => 2 })).newConnection();
- * await conn.processClientHello({ version: 0x0303, sessionTicket: new Uint8Array(0) });
- * console.log(conn.decCbCalls); // [ { status: 3, keyNameLength: 0, ret: 2 } ]
- * ```
- */
+/** One `dec_cb` call as a connection records it (for tests and tracing). */
 export interface DecryptCallbackCall {
   /** The status `dec_cb` received (`TicketStatus`). */
   status: TicketStatus;
@@ -162,16 +114,7 @@ export interface DecryptCallbackCall {
   ret: number | null;
 }
 
-/**
- * Per-connection callback counts, for tests and metrics.
- *
- * @example
- * ```ts
- * import { SslContext } from "@seed/session-tickets";
- * const conn = (await SslContext.create()).newConnection();
- * console.log(conn.counters); // { genCb: 0, decCb: 0, keyCbEnc: 0, keyCbDec: 0 }
- * ```
- */
+/** Per-connection callback counts, for tests and metrics. */
 export interface ConnectionCounters {
   /** `gen_cb` calls. */
   genCb: number;

@@ -48,16 +48,7 @@ export const DEFAULT_NUM_TICKETS = 2;
  */
 export const TICKET_KEYS_LENGTH = 80;
 
-/**
- * Options of an {@link SslContext}; each has OpenSSL's default.
- *
- * @example
- * ```ts
- * import { SslContext, type SslContextOptions } from "@seed/session-tickets";
- * const options: SslContextOptions = { numTickets: 1, timeout: 3600, sessionCacheSize: 0 };
- * console.log((await SslContext.create(options)).timeout); // 3600
- * ```
- */
+/** Options of an {@link SslContext}; each has OpenSSL's default. */
 export interface SslContextOptions {
   /** `gen_cb`, called once per NewSessionTicket. */
   genCb?: GenerateTicketCallback | null;

@@ -38,16 +38,7 @@ import {
   typeOf,
 } from "./_open.ts";
 
-/**
- * The state of a key in a {@link TicketKeyRing}.
- *
- * @example
- * ```ts
- * import type { TicketKeyState } from "@seed/session-tickets";
- * const s: TicketKeyState = "decrypt-only";
- * console.log(s);
- * ```
- */
+/** The state of a key in a {@link TicketKeyRing}. */
 export type TicketKeyState = "pending" | "active" | "decrypt-only";
 
 /** Default {@link TicketKeyRingOptions.rotationInterval}: 12 hours (HAProxy's advice). */
@@ -55,17 +46,7 @@ export const DEFAULT_ROTATION_INTERVAL_MS = 12 * 3600 * 1000;
 /** Default {@link TicketKeyRingOptions.decryptOnlyPeriod}: 24 hours. */
 export const DEFAULT_DECRYPT_ONLY_PERIOD_MS = 24 * 3600 * 1000;
 
-/**
- * Options for a {@link TicketKeyRing}.
- *
- * @example
- * ```ts
- * import { TicketKeyRing } from "@seed/session-tickets";
- * let t = 0;
- * const ring = await TicketKeyRing.create({ now: () => t, rotationInterval: 3_600_000, decryptOnlyPeriod: 7_200_000 });
- * console.log(ring.lifetimeHint(100_000)); // 10800 (1 h sealing + 2 h decrypt-only)
- * ```
- */
+/** Options for a {@link TicketKeyRing}. */
 export interface TicketKeyRingOptions {
   /** The clock, in milliseconds (default `Date.now`). */
   now?: () => number;
@@ -85,18 +66,7 @@ export interface TicketKeyRingOptions {
   generate?: GenerateTicketKeyOptions | false;
 }
 
-/**
- * Options for {@link TicketKeyRing.add}.
- *
- * @example
- * ```ts
- * import { TicketKey, TicketKeyRing, type AddTicketKeyOptions } from "@seed/session-tickets";
- * const ring = new TicketKeyRing();
- * const opts: AddTicketKeyOptions = { state: "active" };
- * ring.add(await TicketKey.generate(), opts);
- * console.log(ring.size); // 1
- * ```
- */
+/** Options for {@link TicketKeyRing.add}. */
 export interface AddTicketKeyOptions {
   /** Initial state; default `active` when the ring has no active key, else `pending`. */
   state?: TicketKeyState;
@@ -106,17 +76,7 @@ export interface AddTicketKeyOptions {
   retireAt?: number;
 }
 
-/**
- * One key of a ring, as {@link TicketKeyRing.keys} reports it.
- *
- * @example
- * ```ts
- * import { TicketKeyRing } from "@seed/session-tickets";
- * const ring = await TicketKeyRing.create();
- * const info = ring.keys()[0];
- * console.log(info.state, info.name.length); // "active" 32
- * ```
- */
+/** One key of a ring, as {@link TicketKeyRing.keys} reports it. */
 export interface TicketKeyInfo {
   /** The key. */
   key: TicketKey;
@@ -132,17 +92,7 @@ export interface TicketKeyInfo {
   retireAt: number | null;
 }
 
-/**
- * Counters of one key in a ring.
- *
- * @example
- * ```ts
- * import { TicketKeyRing } from "@seed/session-tickets";
- * const ring = await TicketKeyRing.create();
- * await ring.sealBytes(new Uint8Array([1]));
- * console.log(ring.metrics().keys[0].sealed); // 1
- * ```
- */
+/** Counters of one key in a ring. */
 export interface TicketKeyMetrics {
   /** Key name, hex. */
   name: string;
@@ -166,17 +116,7 @@ export interface TicketKeyMetrics {
   failures: { tooShort: number; badMac: number; badPadding: number; badSession: number };
 }
 
-/**
- * Counters of a ring, a plain object ready for JSON or a metrics exporter.
- *
- * @example
- * ```ts
- * import { TicketKeyRing } from "@seed/session-tickets";
- * const ring = await TicketKeyRing.create();
- * await ring.openBytes(new Uint8Array(0));
- * console.log(ring.metrics().empty); // 1
- * ```
- */
+/** Counters of a ring, a plain object ready for JSON or a metrics exporter. */
 export interface TicketKeyRingMetrics {
   /** Per-key counters of the keys currently held. */
   keys: TicketKeyMetrics[];

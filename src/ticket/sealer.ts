@@ -12,17 +12,7 @@ import type { SslSession } from "../session/ssl_session.ts";
 import { TicketStatus } from "./status.ts";
 import type { OpenedTicketBytes, TicketFailureReason } from "./ticket_format.ts";
 
-/**
- * The result of opening a ticket to a session.
- *
- * @example
- * ```ts
- * import { SslSession, TicketKey, TicketStatus } from "@seed/session-tickets";
- * const key = await TicketKey.generate();
- * const r = await key.open(await key.seal(new SslSession({ cipherId: 0x1302, time: 1, timeout: 7200 })));
- * console.log(r.status === TicketStatus.SUCCESS, r.session?.cipherId); // true 4866
- * ```
- */
+/** The result of opening a ticket to a session. */
 export interface TicketOpenResult {
   /** `EMPTY`, `NO_DECRYPT`, `SUCCESS` or `SUCCESS_RENEW` (`TicketStatus`). */
   status: TicketStatus;
@@ -45,14 +35,6 @@ export interface TicketOpenResult {
  * gives a rejected promise with `TicketKeyError` (`TicketKey`, `TicketKeyRing` and `FleetRing`
  * alike). `seal` rejects with `TicketKeyError` when no ticket can be made (no sealing key, budget
  * spent, session too large).
- *
- * @example
- * ```ts
- * import { SslSession, TicketKeyRing, type TicketSealer } from "@seed/session-tickets";
- * const sealer: TicketSealer = await TicketKeyRing.create();
- * const ticket = await sealer.seal(new SslSession({ cipherId: 0xc030, time: 1, timeout: 7200 }));
- * console.log((await sealer.open(ticket)).status); // 5 (SUCCESS)
- * ```
  */
 export interface TicketSealer {
   /** Encodes `session` as `i2d_SSL_SESSION` DER and seals it. */
@@ -70,14 +52,6 @@ export interface TicketSealer {
 /**
  * The byte-level half of a sealer: seal and open plaintext bytes (normally an `SSL_SESSION`
  * DER) without the session codec. {@link TicketKey} and {@link TicketKeyRing} implement it.
- *
- * @example
- * ```ts
- * import { TicketKeyRing, type TicketByteSealer } from "@seed/session-tickets";
- * const sealer: TicketByteSealer = await TicketKeyRing.create();
- * const opened = await sealer.openBytes(await sealer.sealBytes(new Uint8Array([1, 2, 3])));
- * console.log(opened.plaintext); // Uint8Array(3) [ 1, 2, 3 ]
- * ```
  */
 export interface TicketByteSealer {
   /** Seals 1 to 65280 plaintext bytes. */

@@ -36,13 +36,6 @@ import { TicketStatus } from "./status.ts";
 /**
  * The sealing format of a ticket key: `"aes-256-gcm"` (default) or `"openssl"` (AES-CBC +
  * HMAC-SHA256, the RFC 5077 layout OpenSSL, nginx, HAProxy and Node use).
- *
- * @example
- * ```ts
- * import type { TicketFormat } from "@seed/session-tickets";
- * const f: TicketFormat = "openssl";
- * console.log(f);
- * ```
  */
 export type TicketFormat = "aes-256-gcm" | "openssl";
 
@@ -76,13 +69,6 @@ export const MIN_TICKET_LENGTH = 32;
  * - `badMac`: the HMAC (openssl) or GCM tag (aes-256-gcm) does not verify (check 10).
  * - `badPadding`: the CBC ciphertext is not whole blocks or its padding is wrong (check 12).
  * - `badSession`: the plaintext is not an `SSL_SESSION` libssl would accept (checks 13, 14).
- *
- * @example
- * ```ts
- * import type { TicketFailureReason } from "@seed/session-tickets";
- * const r: TicketFailureReason = "badMac";
- * console.log(r);
- * ```
  */
 export type TicketFailureReason =
   | "tooShort"
@@ -92,17 +78,7 @@ export type TicketFailureReason =
   | "badPadding"
   | "badSession";
 
-/**
- * The result of opening a ticket to its plaintext bytes.
- *
- * @example
- * ```ts
- * import { TicketKey, TicketStatus } from "@seed/session-tickets";
- * const key = await TicketKey.generate();
- * const opened = await key.openBytes(await key.sealBytes(new Uint8Array([1, 2, 3])));
- * console.log(opened.status === TicketStatus.SUCCESS, opened.plaintext); // true Uint8Array [1, 2, 3]
- * ```
- */
+/** The result of opening a ticket to its plaintext bytes. */
 export interface OpenedTicketBytes {
   /** `EMPTY`, `NO_DECRYPT`, `SUCCESS` or `SUCCESS_RENEW` (`TicketStatus`). */
   status: TicketStatus;
@@ -119,16 +95,7 @@ export interface OpenedTicketBytes {
   failure: TicketFailureReason | null;
 }
 
-/**
- * Options for sealing one ticket.
- *
- * @example
- * ```ts
- * import type { SealOptions } from "@seed/session-tickets";
- * const o: SealOptions = { iv: new Uint8Array(12) }; // tests only
- * console.log(o.iv?.length);
- * ```
- */
+/** Options for sealing one ticket. */
 export interface SealOptions {
   /**
    * A fixed IV/nonce instead of a random one: 16 bytes for `"openssl"`, 12 for `"aes-256-gcm"`.
@@ -137,16 +104,7 @@ export interface SealOptions {
   iv?: Uint8Array;
 }
 
-/**
- * Options for opening one ticket with one key.
- *
- * @example
- * ```ts
- * import type { OpenOptions } from "@seed/session-tickets";
- * const o: OpenOptions = { anyName: true };
- * console.log(o.anyName);
- * ```
- */
+/** Options for opening one ticket with one key. */
 export interface OpenOptions {
   /**
    * Skip the key-name check (check 5b): for OpenSSL's key-callback path, where the callback

@@ -52,13 +52,6 @@ import { CBC_IV_LENGTH, cbcOpen, cbcSeal } from "./_openssl_cbc.ts";
 /**
  * A named raw key layout (see the module table): `"gcm"`, `"openssl-80"`, `"openssl-48"`,
  * `"node-48"`, `"nginx-48"`, `"nginx-80"`, `"haproxy-48"`, `"haproxy-80"`.
- *
- * @example
- * ```ts
- * import type { TicketKeyLayout } from "@seed/session-tickets";
- * const layout: TicketKeyLayout = "nginx-80";
- * console.log(layout);
- * ```
  */
 export type TicketKeyLayout =
   | "gcm"
@@ -116,16 +109,7 @@ export const DEFAULT_GCM_SEAL_BUDGET = 2 ** 28;
 /** Default seal budget of an `openssl` (CBC + HMAC) key: 2^32 tickets. */
 export const DEFAULT_CBC_SEAL_BUDGET = 2 ** 32;
 
-/**
- * Options for creating or importing a key.
- *
- * @example
- * ```ts
- * import { TicketKey, type TicketKeyOptions } from "@seed/session-tickets";
- * const options: TicketKeyOptions = { extractable: true, sealBudget: 1_000_000 };
- * console.log((await TicketKey.generate(options)).sealBudget); // 1000000
- * ```
- */
+/** Options for creating or importing a key. */
 export interface TicketKeyOptions {
   /** Allow `export()` (the Web Crypto keys are created extractable). Default false. */
   extractable?: boolean;
@@ -136,16 +120,7 @@ export interface TicketKeyOptions {
   sealBudget?: number;
 }
 
-/**
- * Options for {@link TicketKey.generate}.
- *
- * @example
- * ```ts
- * import { TicketKey } from "@seed/session-tickets";
- * const key = await TicketKey.generate({ format: "openssl", aesBits: 128 });
- * console.log(key.cipher); // "AES-128-CBC-HMAC-SHA256"
- * ```
- */
+/** Options for {@link TicketKey.generate}. */
 export interface GenerateTicketKeyOptions extends TicketKeyOptions {
   /** Ticket format. Default `"aes-256-gcm"`. */
   format?: TicketFormat;
@@ -155,17 +130,7 @@ export interface GenerateTicketKeyOptions extends TicketKeyOptions {
   name?: Uint8Array;
 }
 
-/**
- * Web Crypto keys to wrap as a {@link TicketKey} (see {@link TicketKey.fromCryptoKeys}).
- *
- * @example
- * ```ts
- * import { TicketKey, type TicketKeyCryptoKeys } from "@seed/session-tickets";
- * const aesKey = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
- * const init: TicketKeyCryptoKeys = { name: new Uint8Array(16), format: "aes-256-gcm", aesKey };
- * console.log(TicketKey.fromCryptoKeys(init).format); // "aes-256-gcm"
- * ```
- */
+/** Web Crypto keys to wrap as a {@link TicketKey} (see {@link TicketKey.fromCryptoKeys}). */
 export interface TicketKeyCryptoKeys {
   /** The 16-byte key name (copied). */
   name: Uint8Array;

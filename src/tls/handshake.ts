@@ -85,16 +85,7 @@ export interface HandshakeConfig {
   ephemeralKeys: EphemeralKeyPairSource;
 }
 
-/**
- * What a completed handshake negotiated.
- *
- * @example
- * ```ts
- * import type { HandshakeInfo } from "./handshake.ts";
- * const show = (i: HandshakeInfo) => `${i.version} ${i.cipherSuite} ${i.resumed ? "resumed" : "full"}`;
- * console.log(typeof show);
- * ```
- */
+/** What a completed handshake negotiated. */
 export interface HandshakeInfo {
   /** Always `"TLSv1.3"` for now. */
   version: "TLSv1.3";
