@@ -185,7 +185,7 @@ function readOffer(hello: ClientHello): Offer {
   const shares = parseKeyShares(sharesBody);
   for (const s of shares) {
     if (!groups.includes(s.group)) {
-      illegalShare(`key_share for group ${s.group} not in supported_groups`);
+      throw illegal(`key_share for group ${s.group} not in supported_groups`);
     }
   }
   const psk = ext.get(Ext.PRE_SHARED_KEY);
@@ -205,10 +205,6 @@ function readOffer(hello: ClientHello): Offer {
     alpn: alpn === undefined ? null : parseAlpn(alpn),
     earlyData: ext.has(Ext.EARLY_DATA),
   };
-}
-
-function illegalShare(why: string): never {
-  throw illegal(why);
 }
 
 /**
