@@ -25,7 +25,7 @@
  */
 
 export { DerError } from "./src/der/errors.ts";
-export { TicketKeyError } from "./src/ticket/errors.ts";
+export { NoSealingKeyError, type NoSealingKeyReason, TicketKeyError } from "./src/ticket/errors.ts";
 export { AlertDescription, TlsAlert } from "./src/server/alert.ts";
 export {
   MAX_MASTER_KEY_LENGTH,
@@ -83,6 +83,7 @@ export {
   DEFAULT_NUM_TICKETS,
   DEFAULT_SESSION_TIMEOUT,
   SslContext,
+  type SslContextMetrics,
   type SslContextOptions,
   TICKET_KEYS_LENGTH,
 } from "./src/server/ssl_context.ts";

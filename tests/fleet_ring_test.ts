@@ -7,13 +7,15 @@
 // lifetime hint rule follows s2n (the hint never outlives the key).
 import assert from "node:assert/strict";
 import { FleetConfigError } from "../src/fleet/errors.ts";
-import { TicketKeyError } from "../src/ticket/errors.ts";
+import { NoSealingKeyError, TicketKeyError } from "../src/ticket/errors.ts";
 import { encodeSessionTransient } from "../src/session/codec.ts";
 import { SslSession } from "../src/session/ssl_session.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
 import { TicketKey } from "../src/ticket/ticket_key.ts";
 import { FleetRing, type FleetRingOptions } from "../src/fleet/fleet_ring.ts";
 import { MemoryKeyStore } from "../src/fleet/memory_store.ts";
+import { SslContext } from "../src/server/ssl_context.ts";
+import { handshake, TestClient } from "../testing.ts";
 import { importKek, loadKek, parseKek, unwrapRecord, wrapRecord } from "../src/fleet/key_wrap.ts";
 import {
   checkSchedule,
@@ -808,5 +810,95 @@ Deno.test("issue 11: FleetRing takes the layout-name and format/AES-size rules f
       ),
   );
   assert.equal((await ring.exportKeys("nginx-80")).layout, "nginx-80");
+  await ring.stop();
+});
+
+Deno.test("issue 13: README's example on a new fleet: SslContext.create({ ticketKeys: ring }) completes handshakes without tickets (TLS 1.2 empty, TLS 1.3 none) until the first key seals, then with tickets; metrics and status say why", async () => {
+  const c = clock(100 * I + 10_000); // a fleet founded 10 s into interval 100
+  const store = new MemoryKeyStore({ now: c.now });
+  const ring = await fleet(store, c.now);
+  const ctx = await SslContext.create({ ticketKeys: ring, now: c.now });
+  const sealsFrom = c.t + P + S;
+  const why = `the fleet at ${PREFIX} has no key sealing yet: key 100 seals from ` +
+    `${new Date(sealsFrom).toISOString()}, in 3.0 s (a new key seals propagationDelay + ` +
+    "maxClockSkew after it is published); no ticket is sent meanwhile";
+  assert.deepEqual(ring.status().notSealing, { reason: "not-yet", message: why, sealsFrom });
+  assert.equal(ring.status().sealing, null);
+  const c12 = new TestClient({ version: "1.2" });
+  const c13 = new TestClient({ version: "1.3" });
+  let r12 = await handshake(ctx, c12);
+  let r13 = await handshake(ctx, c13);
+  for (const r of [r12, r13]) {
+    assert.equal(r.alert, null, r.error ?? ""); // before issue 13: alert 80 "has no key sealing yet"
+    assert.equal(r.resumed, false);
+    assert.deepEqual(
+      r.connection.ticketsNotSealed.map((x) => [x.reason, x.message]),
+      Array(r === r12 ? 1 : 2).fill(["not-yet", why]),
+    );
+  }
+  assert.deepEqual(r12.ticketLengths, [0]); // the empty NewSessionTicket
+  assert.equal(r12.tickets[0].lifetime, 0);
+  assert.deepEqual(r13.ticketLengths, []); // none
+  assert.equal(r13.genCalls, 0); // no gen_cb set; the engine still ran both ticket slots
+  assert.deepEqual(ctx.metrics.ticketsNotSealedByReason, {
+    "not-yet": 3,
+    "budget-spent": 0,
+    retired: 0,
+    "no-key": 0,
+  });
+  assert.deepEqual(ring.metrics().sealsRefused, {
+    "not-yet": 3,
+    "budget-spent": 0,
+    retired: 0,
+    "no-key": 0,
+  });
+  const refused = await ring.sealBytes(PT).then(() => null, (e) => e);
+  assert.ok(refused instanceof NoSealingKeyError);
+  assert.equal(refused.reason, "not-yet");
+  assert.equal(refused.sealsFrom, sealsFrom);
+  // The first key seals: the same context now issues tickets, and the clients resume with them.
+  c.t = sealsFrom;
+  assert.equal(ring.status().notSealing, null);
+  assert.equal(ring.status().sealing!.interval, 100);
+  r12 = await handshake(ctx, c12);
+  r13 = await handshake(ctx, c13);
+  assert.deepEqual([r12.alert, r13.alert], [null, null]);
+  assert.ok(r12.ticketLengths.length === 1 && r12.ticketLengths[0] > 32);
+  assert.ok(r13.ticketLengths.length === 2 && r13.ticketLengths.every((n) => n > 32));
+  assert.deepEqual([r12.connection.ticketsNotSealed, r13.connection.ticketsNotSealed], [[], []]);
+  assert.deepEqual(
+    [(await handshake(ctx, c12)).resumed, (await handshake(ctx, c13)).resumed],
+    [true, true],
+  );
+  assert.equal(ctx.metrics.ticketsNotSealed, 3);
+  await ring.stop();
+});
+
+Deno.test("issue 13: every key erased during a long store outage: handshakes complete without tickets, status says retired and the store is unreachable", async () => {
+  const c = clock(200 * I + 1000);
+  const store = new MemoryKeyStore({ now: c.now });
+  const ring = await fleet(store, c.now); // keys 200 (late) and 201
+  const ctx = await SslContext.create({ ticketKeys: ring, now: c.now });
+  c.t = 201 * I;
+  await ring.sync();
+  store.down = true;
+  assert.deepEqual(ring.status().keys.map((k) => k.interval), [200, 201, 202]);
+  c.t = 203 * I + D; // the outage outlasts key 202, the newest held: it is erased on time
+  await ring.sync();
+  const st = ring.status();
+  assert.deepEqual(st.keys, []);
+  assert.equal(st.sealing, null);
+  assert.deepEqual(st.notSealing, {
+    reason: "retired",
+    message:
+      `the fleet at ${PREFIX} holds no live key and its store is unreachable; no ticket can be sealed`,
+    sealsFrom: null,
+  });
+  const r = await handshake(ctx, new TestClient({ version: "1.3" }));
+  assert.equal(r.alert, null, r.error ?? "");
+  assert.deepEqual(r.ticketLengths, []);
+  assert.deepEqual(r.connection.ticketsNotSealed.map((x) => x.reason), ["retired", "retired"]);
+  assert.equal(ring.metrics().sealsRefused.retired, 2);
+  assert.equal(ctx.metrics.ticketsNotSealedByReason.retired, 2);
   await ring.stop();
 });

@@ -13,6 +13,9 @@ import type { TicketKeyCallback, TicketKeyCallbackResult } from "../src/server/c
 import type { ClientHello } from "../src/server/server_connection.ts";
 import { SslContext, type SslContextOptions } from "../src/server/ssl_context.ts";
 import { TicketKey } from "../src/ticket/ticket_key.ts";
+import { TicketKeyRing } from "../src/ticket/key_ring.ts";
+import { NoSealingKeyError, TicketKeyError } from "../src/ticket/errors.ts";
+import type { TicketSealer } from "../src/ticket/sealer.ts";
 
 const TLS12 = 0x0303;
 const TLS13 = 0x0304;
@@ -321,3 +324,119 @@ Deno.test("DESIGN: no module imports another folder's _private file (src/server 
   }
   assert.deepEqual(offenders, []);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Issue 13: no ticket is not a failed handshake. A ticket sealer with no key that can seal
+// (NoSealingKeyError) is what OpenSSL's ticket key callback returning 0 is
+// (ssl/statem/statem_srvr.c:construct_stateless_ticket): TLS 1.2 sends an empty
+// NewSessionTicket (lifetime 0, no ticket), TLS 1.3 sends none but counts it as sent (gen_cb has
+// run; OpenSSL 3.0.7+). What OpenSSL makes fatal stays alert 80.
+
+/** A ring whose only key is pending until t = 60 s (a new fleet not sealing yet). */
+async function notYetRing(c: { t: number }): Promise<TicketKeyRing> {
+  const ring = new TicketKeyRing({ now: () => c.t, rotationInterval: Infinity });
+  ring.add(await TicketKey.generate(), { state: "pending", activateAt: 60_000 });
+  return ring;
+}
+
+for (const version of VERSIONS) {
+  const noTicket = version === TLS12
+    ? "an empty NewSessionTicket (lifetime 0)"
+    : "no NewSessionTicket, counted as sent";
+  Deno.test(`issue 13: ${tls(version)} the ticket sealer has no key sealing yet (NoSealingKeyError not-yet): the handshake completes with ${noTicket}, as a key callback returning 0`, async () => {
+    const c = { t: 1_000 };
+    let gen = 0;
+    const ring = await notYetRing(c);
+    const ctx = await context({ ticketKeys: ring, now: () => c.t, genCb: () => (gen++, 1) });
+    const { conn, tickets } = await issue(ctx, version);
+    const issued = await tickets;
+    if (version === TLS12) {
+      assert.equal(issued.length, 1);
+      assert.equal(issued[0].message.lifetime, 0);
+      assert.equal(issued[0].message.ticket.length, 0);
+      assert.equal(issued[0].bytes.toHex(), "04000006" + "00000000" + "0000"); // lifetime 0, ticket<0>
+    } else {
+      assert.deepEqual(issued, []);
+      assert.equal(conn.requestTicket(), true); // the handshake's tickets count as sent
+    }
+    assert.equal(gen, version === TLS12 ? 1 : 2); // gen_cb ran before each seal
+    const why = "the ticket key ring has no active key yet: its next key seals from " +
+      "1970-01-01T00:01:00.000Z";
+    const n = version === TLS12 ? 1 : 2;
+    assert.deepEqual(conn.ticketsNotSealed, Array(n).fill({ reason: "not-yet", message: why }));
+    assert.deepEqual(ctx.metrics, {
+      ticketsNotSealed: n,
+      ticketsNotSealedByReason: { "not-yet": n, "budget-spent": 0, retired: 0, "no-key": 0 },
+    });
+    assert.equal(ring.metrics().sealsRefused["not-yet"], n);
+    // Once the key seals, the same context issues real tickets, and they resume.
+    c.t = 60_000;
+    const next = await issue(ctx, version);
+    const real = await next.tickets;
+    assert.equal(real.length, version === TLS12 ? 1 : 2);
+    assert.ok(real.every((t) => t.message.ticket.length > 32 && t.message.lifetime > 0));
+    assert.deepEqual(next.conn.ticketsNotSealed, []);
+    const d = await ctx.newConnection().processClientHello(
+      resumeHello(version, real[0].message.ticket),
+    );
+    assert.equal(d.resumed, true);
+  });
+
+  Deno.test(`issue 13: ${tls(version)} the default key's seal budget is spent (NoSealingKeyError budget-spent): ${noTicket}`, async () => {
+    const ctx = await context({ ticketKeys: await TicketKey.generate({ sealBudget: 0 }) });
+    const { conn, tickets } = await issue(ctx, version);
+    const issued = await tickets;
+    assert.deepEqual(issued.map((t) => t.message.ticket.length), version === TLS12 ? [0] : []);
+    assert.deepEqual(
+      conn.ticketsNotSealed.map((x) => x.reason),
+      Array(version === TLS12 ? 1 : 2).fill("budget-spent"),
+    );
+    assert.equal(ctx.metrics.ticketsNotSealedByReason["budget-spent"], version === TLS12 ? 1 : 2);
+  });
+
+  Deno.test(`issue 13: ${tls(version)} a custom TicketSealer rejecting with NoSealingKeyError sends no ticket; any other TicketKeyError stays alert 80`, async () => {
+    const base = await TicketKey.generate();
+    let fail: Error = new NoSealingKeyError("retired", "every key of the key service is retired");
+    const sealer: TicketSealer = {
+      seal: () => Promise.reject(fail),
+      open: (t) => base.open(t),
+    };
+    const ctx = await context({ ticketKeys: sealer });
+    let { conn, tickets } = await issue(ctx, version);
+    assert.deepEqual(
+      (await tickets).map((t) => t.message.ticket.length),
+      version === TLS12 ? [0] : [],
+    );
+    assert.deepEqual(conn.ticketsNotSealed[0], {
+      reason: "retired",
+      message: "every key of the key service is retired",
+    });
+    fail = new TicketKeyError("the key service refused: quota");
+    ({ conn, tickets } = await issue(ctx, version));
+    assert.deepEqual(await alertOf(tickets), {
+      alert: 80,
+      message: "TLS alert 80: the key service refused: quota",
+    });
+    assert.deepEqual(conn.ticketsNotSealed, []);
+    assert.equal(ctx.metrics.ticketsNotSealed, version === TLS12 ? 1 : 2); // the first handshake's
+  });
+
+  Deno.test(`issue 13: ${tls(version)} ticketKeyCb's contract stays OpenSSL's: a key whose budget is spent, or ret -1, is alert 80 (only the sealer's NoSealingKeyError means no ticket)`, async () => {
+    const spent = await TicketKey.generate({ format: "openssl", sealBudget: 0 });
+    const ctx = await context({ ticketKeyCb: () => ({ ret: 1, key: spent }) });
+    let { conn, tickets } = await issue(ctx, version);
+    assert.deepEqual(await alertOf(tickets), {
+      alert: 80,
+      message:
+        `TLS alert 80: ticketKeyCb (sealing a ticket) returned a key that cannot seal: ticket key ${spent.nameHex} has sealed its budget of 0 tickets; rotate to a new key`,
+    });
+    assert.deepEqual(conn.ticketsNotSealed, []);
+    const fatal = await context({ ticketKeyCb: () => ({ ret: -1 }) });
+    ({ conn, tickets } = await issue(fatal, version));
+    assert.deepEqual(await alertOf(tickets), {
+      alert: 80,
+      message: "TLS alert 80: ticketKeyCb (sealing a ticket) returned ret -1 (fatal)",
+    });
+    assert.equal(ctx.metrics.ticketsNotSealed + fatal.metrics.ticketsNotSealed, 0);
+  });
+}

@@ -4,7 +4,7 @@
 // HAProxy's ssl_tlsext_ticket_key_cb (return 2 = SUCCESS_RENEW for a non-encrypting key), and
 // tls_decrypt_ticket's check order (ssl/t1_lib.c) for everything that does not open.
 import assert from "node:assert/strict";
-import { TicketKeyError } from "../src/ticket/errors.ts";
+import { NoSealingKeyError, TicketKeyError } from "../src/ticket/errors.ts";
 import { decodeSession, encodeSession, encodeSessionTransient } from "../src/session/codec.ts";
 import { SslSession } from "../src/session/ssl_session.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
@@ -509,4 +509,68 @@ Deno.test("issue 11: TicketKeyRing.seal wipes the master key from the codec's sh
   assert.equal(scratch.every((b) => b === 0), true);
   assert.equal(encodeSessionTransient(session).buffer, scratch.buffer); // the same buffer
   scratch.fill(0);
+});
+
+/** The NoSealingKeyError a seal rejects with (failing on success or any other error). */
+async function refusal(p: Promise<unknown>): Promise<NoSealingKeyError> {
+  const e = await p.then(() => null, (e) => e);
+  assert.ok(e instanceof NoSealingKeyError, `expected a NoSealingKeyError, got ${String(e)}`);
+  return e;
+}
+
+Deno.test("issue 13: no ticket is not a failed handshake: a ring with no key that can seal refuses with NoSealingKeyError saying why (no-key, not-yet, retired), counted in metrics", async () => {
+  const c = clock(0);
+  const ring = new TicketKeyRing({ now: c.now, rotationInterval: HOUR, decryptOnlyPeriod: HOUR });
+  let e = await refusal(ring.sealBytes(PT));
+  assert.equal(e.reason, "no-key");
+  assert.equal(e.message, "the ticket key ring has no active key: add one or call rotate()");
+  const k = await TicketKey.generate();
+  ring.add(k, { state: "pending", activateAt: 60_000 });
+  e = await refusal(ring.sealBytes(PT));
+  assert.equal(e.reason, "not-yet");
+  assert.equal(e.sealsFrom, 60_000);
+  assert.equal(
+    e.message,
+    "the ticket key ring has no active key yet: its next key seals from 1970-01-01T00:01:00.000Z",
+  );
+  const s = new SslSession({ cipherId: 0x1301, time: 1, timeout: 60 });
+  assert.equal((await refusal(ring.seal(s))).reason, "not-yet"); // seal() as sealBytes()
+  c.t = 60_000;
+  assert.ok(startsWith(await ring.sealBytes(PT), k));
+  c.t = 60_000 + HOUR; // no successor: k stays active (nothing to rotate to)
+  assert.equal(ring.activeKey, k);
+  ring.retire(k);
+  e = await refusal(ring.sealBytes(PT));
+  assert.equal(e.reason, "retired");
+  assert.match(
+    e.message,
+    /^the ticket key ring has no active key: the keys it held stopped sealing/,
+  );
+  assert.deepEqual(ring.metrics().sealsRefused, {
+    "not-yet": 2,
+    "budget-spent": 0,
+    retired: 1,
+    "no-key": 1,
+  });
+});
+
+Deno.test("issue 13: a spent budget with no pending key to take over is NoSealingKeyError budget-spent; a scheduled successor takes over at its time", async () => {
+  const c = clock(0);
+  const ring = new TicketKeyRing({ now: c.now, rotationInterval: Infinity });
+  const a = await TicketKey.generate({ sealBudget: 1 });
+  const b = await TicketKey.generate();
+  ring.add(a);
+  ring.add(b, { state: "pending", activateAt: 5_000 });
+  assert.ok(startsWith(await ring.sealBytes(PT), a));
+  const e = await refusal(ring.sealBytes(PT));
+  assert.equal(e.reason, "budget-spent");
+  assert.equal(e.sealsFrom, 5_000);
+  assert.equal(
+    e.message,
+    `the ticket key ring's active key ${a.nameHex} has sealed its budget of 1 tickets and no ` +
+      "pending key can take over before 1970-01-01T00:00:05.000Z: add one or call rotate()",
+  );
+  assert.equal(ring.metrics().sealsRefused["budget-spent"], 1);
+  c.t = 5_000;
+  assert.ok(startsWith(await ring.sealBytes(PT), b));
 });

@@ -4,7 +4,7 @@
 // (src/event/ngx_event_openssl.c:ngx_ssl_session_ticket_keys) and HAProxy
 // (include/haproxy/ssl_sock-t.h tls_sess_key_128/256, tls-ticket-keys base64 lines).
 import assert from "node:assert/strict";
-import { TicketKeyError } from "../src/ticket/errors.ts";
+import { NoSealingKeyError, TicketKeyError } from "../src/ticket/errors.ts";
 import { encodeSessionTransient } from "../src/session/codec.ts";
 import { SslSession } from "../src/session/ssl_session.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
@@ -469,4 +469,43 @@ Deno.test("issue 11: checkFormatAesBits is the one format/AES-size rule (generat
       e instanceof TicketKeyError &&
       e.message === 'unknown ticket format "rc4"; formats: aes-256-gcm, openssl',
   );
+});
+
+Deno.test("issue 13: no ticket is not a failed handshake: a TicketKey whose budget is spent refuses with NoSealingKeyError (reason budget-spent), a TicketKeyError", async () => {
+  const key = await TicketKey.generate({ sealBudget: 1 });
+  await key.sealBytes(Uint8Array.of(1));
+  const e = await key.sealBytes(Uint8Array.of(1)).then(() => null, (e) => e);
+  assert.ok(e instanceof NoSealingKeyError);
+  assert.ok(e instanceof TicketKeyError); // callers matching TicketKeyError still catch it
+  assert.equal(e.name, "NoSealingKeyError");
+  assert.equal(e.reason, "budget-spent");
+  assert.equal(e.sealsFrom, null);
+  assert.equal(
+    e.message,
+    `ticket key ${key.nameHex} has sealed its budget of 1 tickets; rotate to a new key`,
+  );
+  assert.equal(key.sealCount, 1); // the refused seal is not counted
+  // seal() of a session takes the same path.
+  const s = new SslSession({ cipherId: 0x1301, time: 1, timeout: 60 });
+  const e2 = await key.seal(s).then(() => null, (e) => e);
+  assert.ok(e2 instanceof NoSealingKeyError && e2.reason === "budget-spent");
+  // A bad plaintext is still a plain TicketKeyError, not "no key": it stays fatal.
+  const e3 = await key.sealBytes(new Uint8Array(0)).then(() => null, (e) => e);
+  assert.ok(e3 instanceof TicketKeyError && !(e3 instanceof NoSealingKeyError));
+});
+
+Deno.test("issue 13: NoSealingKeyError takes only the known reasons (a TicketKeyError otherwise)", () => {
+  for (const reason of ["not-yet", "budget-spent", "retired", "no-key"] as const) {
+    const e = new NoSealingKeyError(reason, "why", reason === "not-yet" ? 70_000 : null);
+    assert.equal(e.reason, reason);
+    assert.equal(e.sealsFrom, reason === "not-yet" ? 70_000 : null);
+  }
+  assert.throws(
+    () => new NoSealingKeyError("later" as "not-yet", "why"),
+    (e) =>
+      e instanceof TicketKeyError && !(e instanceof NoSealingKeyError) &&
+      e.message ===
+        'unknown NoSealingKeyError reason "later"; reasons: not-yet, budget-spent, retired, no-key',
+  );
+  assert.equal(new NoSealingKeyError("not-yet", "why", NaN).sealsFrom, null);
 });

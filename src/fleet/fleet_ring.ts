@@ -21,10 +21,20 @@
  * interval's key was never published, the newest key held keeps sealing (its lifetime hint
  * shrinks, since its erase time does not move) and `status().onSchedule` turns false.
  *
+ * When no key seals in this process (a new fleet before its first key's time, a spent seal
+ * budget, every key erased), sealing rejects with a `NoSealingKeyError`: a server on the ring
+ * sends no ticket and the handshake completes, `status().notSealing` says why and until when,
+ * and `metrics().sealsRefused` counts the refusals.
+ *
  * @module
  */
 
-import { TicketKeyError } from "../ticket/errors.ts";
+import {
+  noSealingKeyCounts,
+  NoSealingKeyError,
+  type NoSealingKeyReason,
+  TicketKeyError,
+} from "../ticket/errors.ts";
 import { FleetConfigError } from "./errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "../ticket/sealer.ts";
@@ -141,6 +151,12 @@ export interface FleetStatus {
   sealing: { interval: number; name: string } | null;
   /** True when the sealing key is the current interval's (false after an outage over a boundary). */
   onSchedule: boolean;
+  /**
+   * Why nothing seals (null when a key seals): the reason a seal would be refused with (a
+   * server sends no ticket meanwhile), a one-line explanation, and when a held key is due to
+   * seal (this clock, ms), if one is.
+   */
+  notSealing: { reason: NoSealingKeyReason; message: string; sealsFrom: number | null } | null;
   /** The schedule in force. */
   schedule: FleetSchedule;
   /** Ticket format and AES size of the fleet's keys. */
@@ -187,6 +203,11 @@ export interface FleetMetrics {
   storeDeletes: number;
   /** Key records that did not open under the KEK (never used). */
   badRecords: number;
+  /**
+   * Seals refused because no fleet key could seal in this process (`NoSealingKeyError`; a
+   * server sends no ticket), by reason.
+   */
+  sealsRefused: Record<NoSealingKeyReason, number>;
 }
 
 /** Key files for other products, from {@link FleetRing.exportKeys}. */
@@ -245,6 +266,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** A clock time for a message: ISO 8601 when it is a date, else milliseconds. */
+function clockTime(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`;
 }
 
 function message(e: unknown): string {
@@ -308,6 +334,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     storeDeletes: 0,
     badRecords: 0,
   };
+  readonly #refused = noSealingKeyCounts();
 
   private constructor(
     o: FleetRingOptions,
@@ -340,7 +367,9 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * (creating it for a new fleet), reads every live key, proposes any due key that is missing,
    * and starts watching the store. Resolves once every live key is held, so a late joiner
    * never seals before it knows the fleet's keys. A new fleet's first key seals
-   * `propagationDelay + maxClockSkew` after it is created (see {@link FleetRing.ready}).
+   * `propagationDelay + maxClockSkew` after it is created (see {@link FleetRing.ready});
+   * meanwhile seals are refused with a `NoSealingKeyError` (reason `"not-yet"`), so a server on
+   * the ring completes its handshakes without tickets.
    *
    * @example
    * ```ts
@@ -600,10 +629,14 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @param session The session.
    * @returns The ticket.
-   * @throws {TicketKeyError} When the fleet has no key to seal with yet (or any more).
+   * @throws {NoSealingKeyError} When no fleet key seals in this process: not yet (a new fleet,
+   * reason `"not-yet"`), its budget is spent (`"budget-spent"`), or every key held was erased
+   * (`"retired"`, `"no-key"`). A server then sends no ticket; `status().notSealing` says why and
+   * `metrics().sealsRefused` counts it.
    */
   seal(session: SslSession): Promise<Uint8Array> {
-    if (this.#ring.activeKey === null) return Promise.reject(this.#noKey());
+    const a = this.#ring.activeKey;
+    if (a === null || a.exhausted) return Promise.reject(this.#noKey());
     return this.#ring.seal(session);
   }
 
@@ -621,10 +654,11 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    *
    * @param plaintext 1 to 65280 bytes.
    * @returns The ticket.
-   * @throws {TicketKeyError} When the fleet has no key to seal with.
+   * @throws {NoSealingKeyError} When no fleet key seals in this process (as {@link FleetRing.seal}).
    */
   sealBytes(plaintext: Uint8Array): Promise<Uint8Array> {
-    if (this.#ring.activeKey === null) return Promise.reject(this.#noKey());
+    const a = this.#ring.activeKey;
+    if (a === null || a.exhausted) return Promise.reject(this.#noKey());
     return this.#ring.sealBytes(plaintext);
   }
 
@@ -674,12 +708,15 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
 
   /**
    * The schedule as this process sees it, and the store's reachability. No key material.
+   * When nothing seals, `notSealing` says why and from when a key is due to seal.
    *
    * @example
    * ```ts
    * import { FleetRing, MemoryKeyStore } from "@seed/session-tickets/fleet";
    * const ring = await FleetRing.start({ store: new MemoryKeyStore(), kek: new Uint8Array(32), now: () => 0, background: false });
-   * console.log(ring.status().keys.map((k) => k.state)); // [ "pending", "pending" ]
+   * const st = ring.status();
+   * console.log(st.keys.map((k) => k.state)); // [ "pending", "pending" ]
+   * console.log(st.notSealing?.reason, st.notSealing?.sealsFrom); // "not-yet" 70000
    * ```
    *
    * @returns The status.
@@ -693,7 +730,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     for (const h of [...this.#held.values()].sort((a, b) => a.n - b.n)) {
       const state = this.#ring.stateOf(h.key);
       if (state === null) continue;
-      if (h.key === active) sealing = { interval: h.n, name: h.name };
+      if (h.key === active && !active.exhausted) sealing = { interval: h.n, name: h.name };
       keys.push({
         interval: h.n,
         name: h.name,
@@ -712,6 +749,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       currentInterval,
       sealing,
       onSchedule: sealing !== null && sealing.interval === currentInterval,
+      notSealing: this.#whyNotSealing(now),
       schedule: { ...this.#s },
       format: this.#format,
       aesBits: this.#aesBits,
@@ -743,6 +781,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       unreachableSince: this.#unreachableSince,
       lastError: this.#lastError,
       ...this.#m,
+      sealsRefused: { ...this.#refused },
     };
   }
 
@@ -848,16 +887,75 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     return `FleetRing ${JSON.stringify(this.toJSON())}`;
   }
 
-  #noKey(): TicketKeyError {
-    const s = this.status();
-    return new TicketKeyError(
-      s.keys.length === 0
-        ? `the fleet at ${this.#prefix} holds no live key${
-          s.storeReachable ? "" : " and its store is unreachable"
-        }; no ticket can be sealed`
-        : `the fleet at ${this.#prefix} has no key sealing yet (a new key seals ` +
-          `propagationDelay + maxClockSkew after it is published); retry later`,
-    );
+  /** The refusal of a seal when no key seals here, counted by reason. */
+  #noKey(): NoSealingKeyError {
+    const now = this.#now();
+    this.#prune(now);
+    const why = this.#whyNotSealing(now) ?? {
+      reason: "no-key" as const,
+      message: `the fleet at ${this.#prefix} has no key that can seal`,
+      sealsFrom: null,
+    };
+    this.#refused[why.reason]++;
+    return new NoSealingKeyError(why.reason, why.message, why.sealsFrom);
+  }
+
+  /** Why no key seals in this process at `now`, or null when one does. */
+  #whyNotSealing(now: number): FleetStatus["notSealing"] {
+    const active = this.#ring.activeKey;
+    if (active !== null && !active.exhausted) return null;
+    const where = `the fleet at ${this.#prefix}`;
+    const after = active === null ? -Infinity : this.#intervalOf(active);
+    let next: Held | null = null;
+    for (const h of this.#held.values()) {
+      if (h.n <= after || h.sealFrom === null || h.sealFrom <= now) continue;
+      if (this.#ring.stateOf(h.key) !== "pending") continue;
+      if (next === null || h.sealFrom < next.sealFrom!) next = h;
+    }
+    const due = next === null
+      ? ""
+      : `key ${next.n} seals from ${clockTime(next.sealFrom!)}, in ${
+        ((next.sealFrom! - now) / 1000).toFixed(1)
+      } s`;
+    const sealsFrom = next === null ? null : next.sealFrom;
+    if (active !== null) {
+      return {
+        reason: "budget-spent",
+        message: `${where}: key ${Number.isFinite(after) ? `${after} ` : ""}(${active.nameHex}) ` +
+          `has sealed its budget of ` +
+          `${active.sealBudget} tickets in this process and no later key seals yet` +
+          `${due === "" ? "" : `; ${due}`}; no ticket is sent meanwhile`,
+        sealsFrom,
+      };
+    }
+    if (next !== null) {
+      return {
+        reason: "not-yet",
+        message: `${where} has no key sealing yet: ${due} (a new key seals propagationDelay + ` +
+          `maxClockSkew after it is published); no ticket is sent meanwhile`,
+        sealsFrom,
+      };
+    }
+    const unreachable = this.#reachable ? "" : " and its store is unreachable";
+    if (this.#held.size === 0) {
+      return {
+        reason: this.#m.erased > 0 ? "retired" : "no-key",
+        message: `${where} holds no live key${unreachable}; no ticket can be sealed`,
+        sealsFrom: null,
+      };
+    }
+    return {
+      reason: "retired",
+      message: `${where} holds only keys past their sealing time (decrypt-only)${unreachable}; ` +
+        `no ticket can be sealed`,
+      sealsFrom: null,
+    };
+  }
+
+  /** The interval of a held key (-Infinity when not held). */
+  #intervalOf(key: TicketKey): number {
+    for (const h of this.#held.values()) if (h.key === key) return h.n;
+    return -Infinity;
   }
 
   async #extractable(h: Held): Promise<TicketKey> {

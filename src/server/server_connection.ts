@@ -9,7 +9,7 @@
 
 import { DerError } from "../der/errors.ts";
 import { AlertDescription, TlsAlert } from "./alert.ts";
-import { TicketKeyError } from "../ticket/errors.ts";
+import { NoSealingKeyError, type NoSealingKeyReason, TicketKeyError } from "../ticket/errors.ts";
 import { decodeSession, encodeSession } from "../session/codec.ts";
 import { SslSession } from "../session/ssl_session.ts";
 import { TicketStatus } from "../ticket/status.ts";
@@ -165,6 +165,12 @@ export class ServerConnection {
   readonly counters: ConnectionCounters = { genCb: 0, decCb: 0, keyCbEnc: 0, keyCbDec: 0 };
   /** Every `dec_cb` call of this connection, in order, with its status and return value. */
   readonly decCbCalls: DecryptCallbackCall[] = [];
+  /**
+   * Every ticket this connection did not seal because the context's ticket sealer had no key
+   * that could seal (a `NoSealingKeyError`), in order, with the sealer's reason and message:
+   * TLS 1.2 sent an empty NewSessionTicket, TLS 1.3 none (as for a key callback returning 0).
+   */
+  readonly ticketsNotSealed: { reason: NoSealingKeyReason; message: string }[] = [];
   #sentTickets = 0;
   #nextNonce = 0;
   #extraTickets = 0;
@@ -441,9 +447,17 @@ export class ServerConnection {
    * is expected), then any queued by {@link ServerConnection.requestTicket}. TLS 1.3 needs
    * the resumption master secret to derive each ticket's PSK.
    *
-   * @throws {TlsAlert} 80 when `gen_cb` returns 0, throws or rejects, or the key callback
-   * fails (throws, rejects, returns a negative `ret` or something that is not a
-   * `{ ret, key: TicketKey }`; the message names the callback and what it returned).
+   * When the context's ticket sealer has no key that can seal (it rejects with a
+   * `NoSealingKeyError`: a new fleet, a spent budget, every key retired), the ticket is not
+   * sealed, as when a key callback returns 0: TLS 1.2 sends an empty NewSessionTicket (lifetime
+   * 0), TLS 1.3 sends none but counts it as sent (`gen_cb` has run, as in OpenSSL 3.0.7+). The
+   * handshake completes; {@link ServerConnection.ticketsNotSealed} and the context's
+   * `metrics` record why.
+   *
+   * @throws {TlsAlert} 80 when `gen_cb` returns 0, throws or rejects, the key callback fails
+   * (throws, rejects, returns a negative `ret` or something that is not a `{ ret, key:
+   * TicketKey }`, or a key that cannot seal; the message names the callback and what it
+   * returned), or the ticket sealer fails otherwise (a session it cannot seal).
    */
   async newSessionTickets(
     options: { resumptionMasterSecret?: Uint8Array } = {},
@@ -493,8 +507,8 @@ export class ServerConnection {
   }
 
   /**
-   * Seals a session as `construct_stateless_ticket` does; `null` means the key callback
-   * returned 0 (no ticket).
+   * Seals a session as `construct_stateless_ticket` does; `null` means no ticket: the key
+   * callback returned 0, or the ticket sealer has no key that can seal (`NoSealingKeyError`).
    */
   async #seal(session: SslSession): Promise<Uint8Array | null> {
     const ctx = this.context;
@@ -506,7 +520,15 @@ export class ServerConnection {
       const sealed = session.time === 0 || session.timeout === 0
         ? decodeSession(encodeSession(session))
         : session;
-      if (keyCb === null) return await ctx.ticketSealer.seal(sealed);
+      if (keyCb === null) {
+        try {
+          return await ctx.ticketSealer.seal(sealed);
+        } catch (e) {
+          if (!(e instanceof NoSealingKeyError)) throw e;
+          this.#notSealed(e);
+          return null;
+        }
+      }
       const none = new Uint8Array(0);
       const answer = await callTicketKeyCb(this, keyCb, none, none, true);
       if (answer.key === null) return null;
@@ -522,6 +544,14 @@ export class ServerConnection {
       if (e instanceof TicketKeyError || e instanceof DerError) throw internal(e.message);
       throw e;
     }
+  }
+
+  /** Records a ticket not sealed for lack of a key, on this connection and its context. */
+  #notSealed(e: NoSealingKeyError): void {
+    const m = this.context.metrics;
+    m.ticketsNotSealed++;
+    m.ticketsNotSealedByReason[e.reason]++;
+    this.ticketsNotSealed.push({ reason: e.reason, message: e.message });
   }
 
   #lifetimeCap(timeout: number): number {

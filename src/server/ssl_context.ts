@@ -5,7 +5,7 @@
  * @module
  */
 
-import { TicketKeyError } from "../ticket/errors.ts";
+import { noSealingKeyCounts, type NoSealingKeyReason, TicketKeyError } from "../ticket/errors.ts";
 import type { TicketSealer } from "../ticket/sealer.ts";
 import { TicketKey } from "../ticket/ticket_key.ts";
 import type {
@@ -59,7 +59,8 @@ export interface SslContextOptions {
   /**
    * Ticket keys: 80 raw bytes in OpenSSL's layout (`name|hmac|aes`), or any
    * {@link TicketSealer} such as a `TicketKeyRing`. Default: a random OpenSSL-format key, as
-   * `SSL_CTX_new` makes.
+   * `SSL_CTX_new` makes. While a sealer has no key that can seal (it rejects with a
+   * `NoSealingKeyError`), handshakes complete without a ticket.
    */
   ticketKeys?: Uint8Array | TicketSealer;
   /** The ticket key callback; when set it is used instead of the ticket keys. */
@@ -94,6 +95,18 @@ export interface SslContextOptions {
    * `crypto.getRandomValues`). For deterministic tests only: it fills and returns `bytes`.
    */
   random?: (bytes: Uint8Array<ArrayBuffer>) => Uint8Array<ArrayBuffer>;
+}
+
+/** Live counters of an {@link SslContext}'s connections. */
+export interface SslContextMetrics {
+  /**
+   * Tickets not sealed because the ticket sealer had no key that could seal
+   * (`NoSealingKeyError`); those handshakes completed without them (TLS 1.2: an empty
+   * NewSessionTicket; TLS 1.3: none).
+   */
+  ticketsNotSealed: number;
+  /** The same, by the sealer's reason. */
+  ticketsNotSealedByReason: Record<NoSealingKeyReason, number>;
 }
 
 /**
@@ -145,6 +158,14 @@ export class SslContext {
   readonly now: () => number;
   /** The random source for session ids and `ticket_age_add`. */
   readonly random: (bytes: Uint8Array<ArrayBuffer>) => Uint8Array<ArrayBuffer>;
+  /**
+   * Counters of this context's connections, updated as they run (a plain object: copy it for
+   * a snapshot, or zero its fields to reset).
+   */
+  readonly metrics: SslContextMetrics = {
+    ticketsNotSealed: 0,
+    ticketsNotSealedByReason: noSealingKeyCounts(),
+  };
 
   private constructor(options: SslContextOptions, sealer: TicketSealer) {
     this.genCb = options.genCb ?? null;

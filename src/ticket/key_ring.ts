@@ -9,7 +9,12 @@
  * @module
  */
 
-import { TicketKeyError } from "./errors.ts";
+import {
+  noSealingKeyCounts,
+  NoSealingKeyError,
+  type NoSealingKeyReason,
+  TicketKeyError,
+} from "./errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import { TicketStatus } from "./status.ts";
 import {
@@ -134,6 +139,11 @@ export interface TicketKeyRingMetrics {
   retired: number;
   /** Background key generations that failed. */
   generationErrors: number;
+  /**
+   * Seals refused for lack of a key that can seal (`NoSealingKeyError`; a server sends no
+   * ticket), by reason.
+   */
+  sealsRefused: Record<NoSealingKeyReason, number>;
 }
 
 interface Entry {
@@ -158,6 +168,11 @@ function checkTime(what: string, v: number | undefined): void {
   }
 }
 
+/** A clock time for a message: ISO 8601 when it is a date, else milliseconds. */
+function clockTime(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`;
+}
+
 function checkPeriod(what: string, v: number | undefined, fallback: number, min: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== "number" || !(v >= min)) {
@@ -180,6 +195,9 @@ function checkPeriod(what: string, v: number | undefined, fallback: number, min:
  *   key with `activateAt` takes over at that time); the old key stays `decrypt-only` for
  *   `decryptOnlyPeriod`, then is retired. A spent seal budget also hands over to the next key.
  *   {@link TicketKeyRing.rotate} rotates at once.
+ * - With no key that can seal (none active yet, every key retired, or a spent budget and no
+ *   pending key to take over), sealing rejects with a `NoSealingKeyError` saying why: a server
+ *   then sends no ticket and the handshake completes. `metrics().sealsRefused` counts them.
  * - With `generate` set, the ring makes its own keys, keeping one pending key in reserve.
  *
  * @example
@@ -214,6 +232,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
   #rotations = 0;
   #retired = 0;
   #generationErrors = 0;
+  readonly #refused = noSealingKeyCounts();
 
   /**
    * Creates a ring. Without `generate` it starts empty: {@link TicketKeyRing.add} keys.
@@ -538,7 +557,11 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    *
    * @param plaintext 1 to 65280 bytes.
    * @returns The ticket.
-   * @throws {TicketKeyError} When no key is active, or as `TicketKey.sealBytes`.
+   * @throws {NoSealingKeyError} When no key can seal: none is active (reason `"not-yet"` when a
+   * pending key waits for its time, `"retired"` when the keys held no longer seal, `"no-key"`
+   * when the ring never held one), or the active key's budget is spent and no pending key can
+   * take over (`"budget-spent"`).
+   * @throws {TicketKeyError} As `TicketKey.sealBytes` for a bad plaintext.
    */
   sealBytes(plaintext: Uint8Array): Promise<Uint8Array> {
     const now = this.#now();
@@ -708,6 +731,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
       rotations: this.#rotations,
       retired: this.#retired,
       generationErrors: this.#generationErrors,
+      sealsRefused: { ...this.#refused },
     };
   }
 
@@ -743,17 +767,62 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
         this.#advance(this.#now());
         e = this.#active;
       }
-      if (e === null) {
-        throw new TicketKeyError(
-          "the ticket key ring has no active key: add one or call rotate()",
+      if (e === null) throw this.#noActiveKey();
+      if (e.key.exhausted) {
+        const from = this.#nextActivation();
+        throw new NoSealingKeyError(
+          "budget-spent",
+          `the ticket key ring's active key ${e.key.nameHex} has sealed its budget of ${e.key.sealBudget} tickets ` +
+            `and no pending key can take over${
+              from === null ? "" : ` before ${clockTime(from)}`
+            }: add one or call rotate()`,
+          from,
         );
       }
       const ticket = await e.ops.seal(plaintext, undefined);
       e.sealed++;
       return ticket;
+    } catch (err) {
+      if (err instanceof NoSealingKeyError) this.#refused[err.reason]++;
+      throw err;
     } finally {
       plaintext.fill(0);
     }
+  }
+
+  /** Why there is no active key (the ring holds pending keys, old keys, or none). */
+  #noActiveKey(): NoSealingKeyError {
+    const base = "the ticket key ring has no active key";
+    let pending = false;
+    for (const e of this.#byId.values()) if (e.state === "pending") pending = true;
+    if (pending) {
+      const from = this.#nextActivation();
+      return new NoSealingKeyError(
+        "not-yet",
+        from === null
+          ? `${base}: its pending keys have no activation time; call rotate()`
+          : `${base} yet: its next key seals from ${clockTime(from)}`,
+        from,
+      );
+    }
+    if (this.#byId.size > 0 || this.#retired > 0) {
+      return new NoSealingKeyError(
+        "retired",
+        `${base}: the keys it held stopped sealing (decrypt-only or retired); add one or call rotate()`,
+      );
+    }
+    return new NoSealingKeyError("no-key", `${base}: add one or call rotate()`);
+  }
+
+  /** The earliest scheduled activation of a pending key, or null. */
+  #nextActivation(): number | null {
+    let from = Infinity;
+    for (const e of this.#byId.values()) {
+      if (e.state === "pending" && e.activateAt !== null && e.activateAt < from) {
+        from = e.activateAt;
+      }
+    }
+    return Number.isFinite(from) ? from : null;
   }
 
   /** The entry of a key (the same object) or of a 16-byte name. */

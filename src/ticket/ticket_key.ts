@@ -17,7 +17,7 @@
  * @module
  */
 
-import { TicketKeyError } from "./errors.ts";
+import { NoSealingKeyError, TicketKeyError } from "./errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import {
   decodeOpenedTicket,
@@ -114,7 +114,8 @@ export interface TicketKeyOptions {
   /** Allow `export()` (the Web Crypto keys are created extractable). Default false. */
   extractable?: boolean;
   /**
-   * Most tickets this key may seal; after that `sealBytes`/`seal` reject with `TicketKeyError`.
+   * Most tickets this key may seal; after that `sealBytes`/`seal` reject with
+   * `NoSealingKeyError` (reason `"budget-spent"`, a `TicketKeyError`).
    * Default {@link DEFAULT_GCM_SEAL_BUDGET} (GCM) or {@link DEFAULT_CBC_SEAL_BUDGET} (openssl).
    */
   sealBudget?: number;
@@ -333,8 +334,9 @@ function decodeLines(
  * It seals and opens tickets on its own (always `SUCCESS`, like OpenSSL's single default key);
  * a {@link TicketKeyRing} holds several with rotation.
  *
- * A key counts the tickets it seals and refuses to seal past its `sealBudget`. Raw key bytes are
- * not kept: `export()` reads them back from extractable `CryptoKey`s. `toString`, `toJSON` and
+ * A key counts the tickets it seals and refuses to seal past its `sealBudget` (a
+ * `NoSealingKeyError`: a server on this key then sends no ticket). Raw key bytes are not kept:
+ * `export()` reads them back from extractable `CryptoKey`s. `toString`, `toJSON` and
  * `Deno.inspect` show the name and format only.
  *
  * @example
@@ -679,9 +681,11 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
    * @param plaintext 1 to 65280 bytes.
    * @param options A fixed IV (16 bytes openssl, 12 bytes GCM), for tests.
    * @returns The ticket.
-   * @throws {TicketKeyError} When the budget is spent, the plaintext is not a `Uint8Array`, is
-   * empty or longer than 65280 bytes (`construct_stateless_ticket`), or the IV has the wrong
-   * length (as a rejected promise).
+   * @throws {NoSealingKeyError} When the budget is spent (reason `"budget-spent"`; a server
+   * then sends no ticket).
+   * @throws {TicketKeyError} When the plaintext is not a `Uint8Array`, is empty or longer than
+   * 65280 bytes (`construct_stateless_ticket`), or the IV has the wrong length (as a rejected
+   * promise).
    */
   sealBytes(plaintext: Uint8Array, options?: SealOptions): Promise<Uint8Array> {
     try {
@@ -709,7 +713,8 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
       }
     }
     if (this.#sealed >= this.#budget) {
-      throw new TicketKeyError(
+      throw new NoSealingKeyError(
+        "budget-spent",
         `ticket key ${this.nameHex} has sealed its budget of ${this.#budget} tickets; rotate to a new key`,
       );
     }
