@@ -96,7 +96,7 @@ function hostPort(addr: { hostname: string; port: number } | null): string {
  *   version: "TLSv1.3", cipherSuite: "TLS_AES_128_GCM_SHA256", group: "x25519",
  *   alpnProtocol: null, serverName: null, resumed: false, pskIdentity: -1,
  *   helloRetryRequest: false, signatureScheme: "ecdsa_secp256r1_sha256", session: null,
- *   ticketsSent: 2, decCbCalls: [],
+ *   ticketsSent: 2, ticketsNotSealed: [], decCbCalls: [],
  * } as const;
  * console.log(handshakeLine(info, { hostname: "127.0.0.1", port: 53412 }));
  * // "handshake 127.0.0.1:53412 full TLS_AES_128_GCM_SHA256 x25519 tickets=2"
@@ -123,6 +123,8 @@ export function handshakeLine(
   if (info.decCbCalls.length > 0) parts.push(`dec_cb ${describeDecCalls(info.decCbCalls)}`);
   if (info.resumed) parts.push(`app-data=${quoteAppData(info.session?.getTicketAppData())}`);
   parts.push(`tickets=${info.ticketsSent}`);
+  const notSealed = info.ticketsNotSealed ?? [];
+  if (notSealed.length > 0) parts.push(`(no key seals: ${notSealed[0].reason})`);
   return parts.join(" ");
 }
 
@@ -136,7 +138,7 @@ export function handshakeLine(
  *   version: "TLSv1.3", cipherSuite: "TLS_AES_256_GCM_SHA384", group: "x25519",
  *   alpnProtocol: "http/1.1", serverName: null, resumed: false, pskIdentity: -1,
  *   helloRetryRequest: false, signatureScheme: "ecdsa_secp256r1_sha256", session: null,
- *   ticketsSent: 2, decCbCalls: [],
+ *   ticketsSent: 2, ticketsNotSealed: [], decCbCalls: [],
  * } as const;
  * const page = connectionPage(info, { hostname: "127.0.0.1", port: 53412 }, 1, 4242);
  * console.log(page.split("\n")[2]); // "resumed: no (full handshake, signed with ecdsa_secp256r1_sha256)"

@@ -33,8 +33,10 @@ export interface TicketOpenResult {
  * `open` never throws: every malformed, foreign, truncated or tampered ticket opens as
  * `NO_DECRYPT` (and a zero-length one as `EMPTY`), and an argument that is not a `Uint8Array`
  * gives a rejected promise with `TicketKeyError` (`TicketKey`, `TicketKeyRing` and `FleetRing`
- * alike). `seal` rejects with `TicketKeyError` when no ticket can be made (no sealing key, budget
- * spent, session too large).
+ * alike). `seal` rejects with `NoSealingKeyError` (a `TicketKeyError`) when it has no key that
+ * can seal now (not yet, budget spent, every key retired): the engine then sends no ticket and
+ * the handshake goes on, as when OpenSSL's key callback returns 0. Any other rejection (a
+ * session too large, for instance) is fatal to the handshake (alert 80).
  */
 export interface TicketSealer {
   /** Encodes `session` as `i2d_SSL_SESSION` DER and seals it. */

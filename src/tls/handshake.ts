@@ -112,6 +112,8 @@ export interface HandshakeInfo {
   session: SslSession | null;
   /** NewSessionTickets sent after the client's Finished. */
   ticketsSent: number;
+  /** Tickets not sent because the ticket keys had none that could seal, with the reason. */
+  ticketsNotSealed: readonly { reason: string; message: string }[];
   /** Every `dec_cb` call of this handshake with its status and return. */
   decCbCalls: readonly DecryptCallbackCall[];
 }
@@ -514,6 +516,7 @@ export async function serverHandshake(
       signatureScheme: scheme === null ? null : SCHEME_NAMES.get(scheme) ?? null,
       session: engine.session,
       ticketsSent: 0,
+      ticketsNotSealed: engine.ticketsNotSealed,
       decCbCalls: engine.decCbCalls,
     },
     hash,
