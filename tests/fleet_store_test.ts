@@ -22,6 +22,7 @@ import {
   MAX_STORE_VALUE_BYTES,
 } from "../src/fleet/key_store.ts";
 import { MemoryKeyStore } from "../src/fleet/memory_store.ts";
+import { FleetRing } from "../src/fleet/fleet_ring.ts";
 import { type EtcdCluster, findEtcd, startEtcdCluster } from "./_etcd.ts";
 
 const etcd = await findEtcd();
@@ -710,6 +711,693 @@ Deno.test("EtcdKeyStore: bad options are KeyStoreError", () => {
   ) {
     assert.throws(() => new EtcdKeyStore(options), KeyStoreError, JSON.stringify(options));
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 13: store answers are untrusted input. A fake etcd gateway on 127.0.0.1 answers what
+// etcd never would; values of the wrong type are written straight into a Deno KV file.
+
+const enc = new TextEncoder();
+const b64 = (s: string) => enc.encode(s).toBase64();
+const HEADER = { revision: "7" };
+const MiB = 1024 * 1024;
+
+/** Asserts a typed error with exactly `message`, on one line. */
+function assertTyped(
+  e: unknown,
+  type: typeof KeyStoreError | typeof KeyStoreUnavailableError,
+  message: string,
+): asserts e is KeyStoreError {
+  assert.ok(e instanceof type, `not a ${type.name}: ${e}`);
+  if (type === KeyStoreError) assert.ok(!(e instanceof KeyStoreUnavailableError), String(e));
+  assert.equal(e.message, message);
+  assert.ok(!/[\r\n]/.test(e.message), "one line");
+}
+
+/** What a fake etcd gateway saw: requests per path, bytes streamed, streams cancelled. */
+interface FakeEtcd {
+  endpoint: string;
+  hits: Record<string, number>;
+  sent: number;
+  cancelled: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A fake etcd JSON gateway on 127.0.0.1: `answer` gives the Response for each request path
+ * ("kv/range", "watch", ...). `stream` builds a lazily pulled body that counts what it sent and
+ * whether the client cancelled it.
+ */
+function fakeEtcd(
+  answer: (path: string, fake: FakeEtcd, stream: typeof lazyBody) => Response | Promise<Response>,
+): FakeEtcd {
+  const fake: FakeEtcd = {
+    endpoint: "",
+    hits: {},
+    sent: 0,
+    cancelled: 0,
+    close: () => server.shutdown(),
+  };
+  function lazyBody(
+    head: string,
+    chunk: Uint8Array,
+    total: number,
+  ): ReadableStream<Uint8Array> {
+    let left = total;
+    let first = true;
+    return new ReadableStream({
+      pull(controller) {
+        if (first) {
+          first = false;
+          const h = enc.encode(head);
+          fake.sent += h.length;
+          controller.enqueue(h);
+          return;
+        }
+        if (left <= 0) return controller.close();
+        const piece = chunk.subarray(0, Math.min(chunk.length, left));
+        left -= piece.length;
+        fake.sent += piece.length;
+        controller.enqueue(piece);
+      },
+      cancel() {
+        fake.cancelled++;
+      },
+    }, { highWaterMark: 0 });
+  }
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const path = new URL(req.url).pathname.replace(/^\/v3\//, "");
+    await req.body?.cancel();
+    fake.hits[path] = (fake.hits[path] ?? 0) + 1;
+    return await answer(path, fake, lazyBody);
+  });
+  fake.endpoint = `http://127.0.0.1:${server.addr.port}`;
+  return fake;
+}
+
+const json = (body: unknown, status = 200) =>
+  new Response(typeof body === "string" ? body : JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+
+Deno.test(
+  'issue 13: an etcd endpoint answers {"kvs":{}} (and other shapes etcd never sends): typed error naming the field, one line, no TypeError',
+  async () => {
+    // [what, request path it answers, the answer, the call, the endpoint's reason]
+    const kv = (key: string, extra: Record<string, unknown> = {}) => ({
+      key: b64(key),
+      value: b64("v"),
+      mod_revision: "5",
+      ...extra,
+    });
+    const cases: [
+      string,
+      string,
+      string | unknown,
+      (s: EtcdKeyStore) => Promise<unknown>,
+      string,
+    ][] = [
+      [
+        "kvs an object",
+        "kv/range",
+        { kvs: {} },
+        (s) => s.list("p/"),
+        "kvs is an object, not an array",
+      ],
+      [
+        "kvs an object (get)",
+        "kv/range",
+        { kvs: {} },
+        (s) => s.get("p/1"),
+        "kvs is an object, not an array",
+      ],
+      [
+        "key a number",
+        "kv/range",
+        { kvs: [{ key: 5 }] },
+        (s) => s.list("p/"),
+        "kvs[0].key is a number, not a base64 string",
+      ],
+      [
+        "kvs[0] a string",
+        "kv/range",
+        { kvs: ["x"] },
+        (s) => s.list("p/"),
+        "kvs[0] is a string, not an object",
+      ],
+      [
+        "key not base64",
+        "kv/range",
+        { kvs: [{ key: "%%%" }] },
+        (s) => s.list("p/"),
+        "kvs[0].key is not base64",
+      ],
+      [
+        "value a boolean",
+        "kv/range",
+        { header: HEADER, kvs: [kv("p/1", { value: true })] },
+        (s) => s.list("p/"),
+        "kvs[0].value is a boolean, not a base64 string",
+      ],
+      [
+        "no mod_revision",
+        "kv/range",
+        { header: HEADER, kvs: [kv("p/1", { mod_revision: undefined })] },
+        (s) => s.list("p/"),
+        "kvs[0].mod_revision is missing",
+      ],
+      [
+        "revision a number",
+        "kv/range",
+        { header: HEADER, kvs: [kv("p/1", { mod_revision: 5 })] },
+        (s) => s.list("p/"),
+        "kvs[0].mod_revision is a number, not a decimal string",
+      ],
+      [
+        "revision over int64",
+        "kv/range",
+        { header: HEADER, kvs: [kv("p/1", { mod_revision: "9223372036854775808" })] },
+        (s) => s.list("p/"),
+        "kvs[0].mod_revision is not a positive decimal int64",
+      ],
+      [
+        "key outside the prefix",
+        "kv/range",
+        { header: HEADER, kvs: [kv("q/1")] },
+        (s) => s.list("p/"),
+        "kvs[0].key is outside the range asked for",
+      ],
+      [
+        "another key for get",
+        "kv/range",
+        { header: HEADER, kvs: [kv("p/2")] },
+        (s) => s.get("p/1"),
+        "kvs[0].key is outside the range asked for",
+      ],
+      [
+        "a key twice",
+        "kv/range",
+        { header: HEADER, kvs: [kv("p/1"), kv("p/1")] },
+        (s) => s.list("p/"),
+        "kvs[1].key is repeated",
+      ],
+      ["no header", "kv/range", { kvs: [] }, (s) => s.list("p/"), "header is missing"],
+      [
+        "header.revision a number",
+        "kv/range",
+        { header: { revision: 7 } },
+        (s) => s.get("p/1"),
+        "header.revision is a number, not a decimal string",
+      ],
+      ["an array", "kv/range", [], (s) => s.list("p/"), "answer is an array, not an object"],
+      ["null", "kv/range", "null", (s) => s.list("p/"), "answer is null, not an object"],
+      [
+        "not JSON",
+        "kv/range",
+        "<html>\n<b>oops</b>\n</html>",
+        (s) => s.list("p/"),
+        "answer is not JSON (HTTP 200)",
+      ],
+      [
+        "succeeded a string",
+        "kv/txn",
+        { header: HEADER, succeeded: "yes" },
+        (s) => s.createIfAbsent("p/1", bytes(1)),
+        "succeeded is a string, not a boolean",
+      ],
+      [
+        "failed txn without its range",
+        "kv/txn",
+        { header: HEADER },
+        (s) => s.createIfAbsent("p/1", bytes(1)),
+        "responses holds 0 entries, not 1",
+      ],
+      [
+        "failed txn, range kvs an object",
+        "kv/txn",
+        { header: HEADER, responses: [{ response_range: { kvs: {} } }] },
+        (s) => s.createIfAbsent("p/1", bytes(1)),
+        "responses[0].response_range.kvs is an object, not an array",
+      ],
+      [
+        "lease ID a number",
+        "lease/grant",
+        { header: HEADER, ID: 12, TTL: "5" },
+        (s) => s.createIfAbsent("p/1", bytes(1), { ttlSeconds: 5 }),
+        "ID is a number, not a decimal string",
+      ],
+      [
+        "deleterange without header",
+        "kv/deleterange",
+        {},
+        (s) => s.delete("p/1"),
+        "header is missing",
+      ],
+    ];
+    let current: [string, string | unknown] = ["", ""];
+    const fake = fakeEtcd((path) => {
+      if (path !== current[0]) return json({ header: HEADER, ID: "99", TTL: "5" });
+      return json(current[1] as string);
+    });
+    const store = etcdStore([fake.endpoint]);
+    try {
+      for (const [what, path, body, call, reason] of cases) {
+        current = [path, body];
+        const e = await call(store).catch((e) => e);
+        assertTyped(
+          e,
+          KeyStoreUnavailableError,
+          `etcd: ${path} failed on every endpoint (${fake.endpoint}: malformed answer: ${reason})`
+            .replace("malformed answer: answer is not JSON", "answer is not JSON"),
+        );
+        assert.ok(!(e.cause instanceof TypeError), what);
+      }
+    } finally {
+      await store.close();
+      await fake.close();
+    }
+  },
+);
+
+Deno.test(
+  "issue 13: an etcd endpoint answers a 300 MB body: the read stops at 4 MiB, the stream is cancelled, KeyStoreUnavailableError",
+  async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(0x20); // JSON whitespace, forever
+    const fake = fakeEtcd((path, _fake, stream) =>
+      path === "kv/range"
+        ? new Response(stream('{"header":{"revision":"7"},"kvs":[', chunk, 300 * MiB))
+        : new Response(new Uint8Array(5 * MiB).fill(0x20), { status: 200 })
+    );
+    const store = new EtcdKeyStore({ endpoints: [fake.endpoint], requestTimeoutMs: 20_000 });
+    try {
+      const start = performance.now();
+      const e = await store.list("p/").catch((e) => e);
+      const took = performance.now() - start;
+      record("etcd: 300 MB answer refused after", took);
+      assertTyped(
+        e,
+        KeyStoreUnavailableError,
+        `etcd: kv/range failed on every endpoint (${fake.endpoint}: answer is larger than 4194304 bytes (maxResponseBytes))`,
+      );
+      assert.ok(took < 5_000, `took ${took} ms`);
+      await eventually("the server saw its stream cancelled", () => fake.cancelled === 1);
+      // What the server produced before the cancel: the cap plus what sockets buffer.
+      assert.ok(fake.sent < 32 * MiB, `server streamed ${fake.sent} bytes`);
+      // A Content-Length over the cap is refused before the body is read.
+      const del = await store.delete("p/1").catch((e) => e);
+      assertTyped(
+        del,
+        KeyStoreUnavailableError,
+        `etcd: kv/deleterange failed on every endpoint (${fake.endpoint}: answer is larger than 4194304 bytes (maxResponseBytes))`,
+      );
+    } finally {
+      await store.close();
+      await fake.close();
+    }
+  },
+);
+
+Deno.test(
+  "issue 13: etcd error answers are quoted on one line, cut short, and HTML bodies not at all",
+  async () => {
+    const long = `line one\nline two\r\n\t${"x".repeat(300)}`;
+    let answer = () => json({ code: 3, message: long, error: long }, 400);
+    const fake = fakeEtcd(() => answer());
+    const store = etcdStore([fake.endpoint]);
+    try {
+      const quoted = `line one line two ${"x".repeat(120 - 19)}…`;
+      assertTyped(
+        await store.get("p/1").catch((e) => e),
+        KeyStoreError,
+        `etcd: kv/range refused: ${quoted} (HTTP 400)`,
+      );
+      answer = () => json({ code: 14, message: long }, 503);
+      assertTyped(
+        await store.get("p/1").catch((e) => e),
+        KeyStoreUnavailableError,
+        `etcd: kv/range failed on every endpoint (${fake.endpoint}: ${quoted} (HTTP 503))`,
+      );
+      answer = () => new Response("<html>\n<h1>502 Bad Gateway</h1>\n</html>", { status: 502 });
+      assertTyped(
+        await store.list("p/").catch((e) => e),
+        KeyStoreUnavailableError,
+        `etcd: kv/range failed on every endpoint (${fake.endpoint}: HTTP 502, body is not JSON)`,
+      );
+      answer = () => json({ header: HEADER, error: "etcdserver:\nno lease" });
+      assertTyped(
+        await store.createIfAbsent("p/1", bytes(1), { ttlSeconds: 5 }).catch((e) => e),
+        KeyStoreError,
+        "etcd: lease/grant refused: etcdserver: no lease",
+      );
+    } finally {
+      await store.close();
+      await fake.close();
+    }
+  },
+);
+
+/** A watch message line. */
+const watchLine = (result: Record<string, unknown>) =>
+  JSON.stringify({ result: { header: HEADER, ...result } }) + "\n";
+const CREATED = watchLine({ created: true });
+const EVENT = watchLine({ events: [{ kv: { key: b64("p/1"), mod_revision: "8" } }] });
+
+Deno.test(
+  "issue 13: an etcd watch stream with garbage lines is dropped and reconnected with growing backoff; nothing after the garbage is delivered",
+  async (t) => {
+    let lines: string[] = [];
+    const fake = fakeEtcd((path) => {
+      if (path !== "watch") return json({ header: HEADER });
+      // The lines, then the stream stays open (until the client drops it).
+      const queued = lines.map((l) => enc.encode(l));
+      return new Response(
+        new ReadableStream({
+          pull(c) {
+            const next = queued.shift();
+            if (next !== undefined) c.enqueue(next);
+            else return new Promise(() => {});
+          },
+          cancel() {
+            fake.cancelled++;
+          },
+        }),
+      );
+    });
+    const store = etcdStore([fake.endpoint], { reconnectDelayMs: 50, maxReconnectDelayMs: 1_000 });
+    try {
+      for (
+        const [what, garbage] of [
+          ["not JSON", "garbage, not JSON\n"],
+          ["events an object", watchLine({ events: {} })],
+          ["an event without kv", watchLine({ events: [{ type: "PUT" }] })],
+          ["an event of an unknown type", watchLine({ events: [{ type: "EXPLODE", kv: {} }] })],
+          ["no header", JSON.stringify({ result: { events: [] } }) + "\n"],
+          ["result a string", JSON.stringify({ result: "x" }) + "\n"],
+        ]
+      ) {
+        await t.step(`after created: ${what}`, async () => {
+          lines = [CREATED, garbage, EVENT, EVENT];
+          fake.hits = {};
+          fake.cancelled = 0;
+          const w = counter(store, "p/");
+          try {
+            await sleep(1_200);
+            const streams = fake.hits.watch ?? 0;
+            // Each stream is established once (one onChange), then dropped at the garbage:
+            // the events after it are never delivered.
+            assert.ok(streams >= 2, `${streams} streams`);
+            assert.equal(w.calls, streams);
+            // The backoff grows (50, 100, 200, 400 ms...) instead of restarting at 50 ms.
+            assert.ok(streams <= 6, `${streams} streams in 1.2 s`);
+            assert.ok(fake.cancelled >= streams - 1, `${fake.cancelled} cancelled`);
+          } finally {
+            w.stop();
+          }
+        });
+      }
+      await t.step("garbage before created: never established, no onChange", async () => {
+        lines = ["garbage\n", CREATED, EVENT];
+        fake.hits = {};
+        const w = counter(store, "p/");
+        try {
+          await sleep(600);
+          assert.ok((fake.hits.watch ?? 0) >= 2);
+          assert.equal(fake.hits["kv/range"] ?? 0, 0, "no probe: the watch was never created");
+          assert.equal(w.calls, 0);
+        } finally {
+          w.stop();
+        }
+      });
+      await t.step("a well-formed stream still works: created, then events", async () => {
+        lines = [
+          CREATED,
+          EVENT,
+          watchLine({ events: [{ type: "DELETE", kv: { key: b64("p/1") } }] }),
+        ];
+        const w = counter(store, "p/");
+        try {
+          await eventually("created and two events", () => w.calls === 3);
+          await sleep(300);
+          assert.equal(w.calls, 3);
+        } finally {
+          w.stop();
+        }
+      });
+    } finally {
+      await store.close();
+      await fake.close();
+    }
+  },
+);
+
+Deno.test(
+  "issue 13: an etcd watch message of 300 MB is dropped at 4 MiB and its stream cancelled",
+  async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(0x20); // one endless line of whitespace
+    const fake = fakeEtcd((path, _fake, stream) =>
+      path === "watch" ? new Response(stream(CREATED, chunk, 300 * MiB)) : json({ header: HEADER })
+    );
+    // No member checks during the test: only the size cap may end the stream.
+    const store = etcdStore([fake.endpoint], {
+      reconnectDelayMs: 5_000,
+      watchCheckIntervalMs: 60_000,
+    });
+    const w = counter(store, "p/");
+    try {
+      const took = await eventually("the first stream cancelled", () => fake.cancelled >= 1, 3_000);
+      record("etcd: 300 MB watch message dropped after", took);
+      assert.equal(w.calls, 1, "established once, then dropped");
+      assert.equal(fake.hits.watch, 1, "not reconnected yet (5 s backoff)");
+      assert.ok(fake.sent < 32 * MiB, `server streamed ${fake.sent} bytes`);
+    } finally {
+      w.stop();
+      await store.close();
+      await fake.close();
+    }
+  },
+);
+
+Deno.test({
+  name:
+    "issue 13: an etcd endpoint answering malformed shapes is passed over for a member that answers well; FleetRing.status().lastError is one line",
+  ignore: etcd.bin === null,
+  async fn() {
+    await withCluster(1, async (cluster) => {
+      // A proxy that forwards to the member, or answers {"kvs":{}} while `broken`.
+      let broken = false;
+      const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+        const path = new URL(req.url).pathname;
+        const body = await req.text();
+        if (broken) return json({ kvs: {} });
+        const res = await fetch(`${cluster.endpoints[0]}${path}`, { method: "POST", body });
+        return new Response(await res.text(), { status: res.status });
+      });
+      const via = `http://127.0.0.1:${proxy.addr.port}`;
+      const garbage = fakeEtcd(() => json({ kvs: {} }));
+      const passOver = etcdStore([garbage.endpoint, cluster.endpoints[0]]);
+      const store = etcdStore([via]);
+      let ring: FleetRing | undefined;
+      try {
+        assert.equal(await passOver.createIfAbsent("f/1", bytes(1)), true);
+        assert.deepEqual((await passOver.list("f/")).map((r) => r.key), ["f/1"]);
+        ring = await FleetRing.start({
+          store,
+          prefix: "f/fleet",
+          kek: new Uint8Array(32).fill(7),
+          background: false,
+        });
+        assert.equal(ring.status().lastError, null);
+        broken = true;
+        await ring.sync();
+        const st = ring.status();
+        assert.equal(
+          st.lastError,
+          `etcd: kv/range failed on every endpoint (${via}: malformed answer: kvs is an object, not an array)`,
+        );
+        assert.equal(st.storeReachable, false);
+        broken = false;
+        await ring.sync();
+        assert.equal(ring.status().storeReachable, true);
+      } finally {
+        await ring?.stop();
+        await store.close();
+        await passOver.close();
+        await garbage.close();
+        await proxy.shutdown();
+      }
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "issue 13: Deno KV values of the wrong type under the fleet's prefix: KeyStoreError naming the record, not a TypeError",
+  ignore: !kvEnabled,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "kv_untrusted_test_" });
+    const path = `${dir}/keys.kv`;
+    const kv = await Deno.openKv(path);
+    const store = await DenoKvKeyStore.open(path, { pollIntervalMs: KV_POLL_MS });
+    const not = "is not a record of this store";
+    try {
+      const cases: [string, Deno.KvKey, unknown, string][] = [
+        [
+          "a string",
+          ["fleet", "keys", "1"],
+          "garbage",
+          `record "fleet/keys/1" ${not}: its value is a string, not { value, expiresAt }`,
+        ],
+        [
+          "bare bytes",
+          ["fleet", "keys", "1"],
+          bytes(1, 2),
+          `record "fleet/keys/1" ${not}: its value is a Uint8Array, not { value, expiresAt }`,
+        ],
+        [
+          "an array",
+          ["fleet", "keys", "1"],
+          [bytes(1)],
+          `record "fleet/keys/1" ${not}: its value is an array, not { value, expiresAt }`,
+        ],
+        [
+          "a KvU64",
+          ["fleet", "keys", "1"],
+          new Deno.KvU64(5n),
+          `record "fleet/keys/1" ${not}: its value is a KvU64, not { value, expiresAt }`,
+        ],
+        [
+          "value a string",
+          ["fleet", "keys", "1"],
+          { value: "x", expiresAt: null },
+          `record "fleet/keys/1" ${not}: value is a string, not a Uint8Array`,
+        ],
+        [
+          "value missing",
+          ["fleet", "keys", "1"],
+          { expiresAt: null },
+          `record "fleet/keys/1" ${not}: value is missing, not a Uint8Array`,
+        ],
+        ["value too long", ["fleet", "keys", "1"], {
+          value: new Uint8Array(MAX_STORE_VALUE_BYTES + 1),
+          expiresAt: null,
+        }, `record "fleet/keys/1" ${not}: value is longer than ${MAX_STORE_VALUE_BYTES} bytes`],
+        [
+          "expiresAt a string",
+          ["fleet", "keys", "1"],
+          { value: bytes(1), expiresAt: "soon" },
+          `record "fleet/keys/1" ${not}: expiresAt is a string, not a number or null`,
+        ],
+        [
+          "expiresAt missing",
+          ["fleet", "keys", "1"],
+          { value: bytes(1) },
+          `record "fleet/keys/1" ${not}: expiresAt is missing, not a number or null`,
+        ],
+        [
+          "a key part that is a number",
+          ["fleet", "keys", 1],
+          { value: bytes(1), expiresAt: null },
+          `entry "fleet/keys/<a number>" ${not}: part 3 is a number, not a string`,
+        ],
+        [
+          "a key part with a slash",
+          ["fleet", "keys/1"],
+          { value: bytes(1), expiresAt: null },
+          `entry "fleet/keys/1" ${not}: part 2 holds "/"`,
+        ],
+        [
+          "a newline in the key",
+          ["fleet", "k\n1"],
+          "x",
+          `record "fleet/k\\n1" ${not}: its value is a string, not { value, expiresAt }`,
+        ],
+      ];
+      for (const [what, parts, value, reason] of cases) {
+        await kv.set(["key_store", "d", ...parts], value);
+        const message = `deno kv: ${reason}`;
+        assertTyped(await store.list("fleet/").catch((e) => e), KeyStoreError, message);
+        if (parts.every((p) => typeof p === "string" && !p.includes("/"))) {
+          const key = parts.join("/");
+          assertTyped(await store.get(key).catch((e) => e), KeyStoreError, message);
+          assertTyped(
+            await store.createIfAbsent(key, bytes(9)).catch((e) => e),
+            KeyStoreError,
+            message,
+          );
+          await store.delete(key); // the way out: delete removes it
+        } else {
+          await kv.delete(["key_store", "d", ...parts]);
+        }
+        assert.deepEqual(await store.list("fleet/"), [], what);
+      }
+
+      // A change counter of the wrong type blocks nothing: it is overwritten, never summed.
+      await kv.set(["key_store", "c", "fleet"], "not a counter");
+      await kv.set(["key_store", "c"], { any: "thing" });
+      const w = counter(store, "fleet/");
+      try {
+        await eventually("established", () => w.calls === 1);
+        assert.equal(await store.createIfAbsent("fleet/keys/2", bytes(2)), true);
+        await eventually("onChange", () => w.calls === 2);
+        await store.delete("fleet/keys/2");
+        await eventually("onChange", () => w.calls === 3);
+      } finally {
+        w.stop();
+      }
+
+      // A list is capped: more than 4 MiB of records is refused, not read whole.
+      const big = new Uint8Array(MAX_STORE_VALUE_BYTES);
+      for (let i = 0; i < 90; i++) assert.equal(await store.createIfAbsent(`big/${i}`, big), true);
+      assertTyped(
+        await store.list("big/").catch((e) => e),
+        KeyStoreError,
+        'deno kv: the records under "big/" are larger than 4194304 bytes',
+      );
+      assert.equal((await store.list("big/1")).length, 11);
+    } finally {
+      kv.close();
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "issue 13: Deno KV value of the wrong type under a fleet's prefix: FleetRing.status().lastError names it on one line, and clears once it is gone",
+  ignore: !kvEnabled,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "kv_untrusted_ring_" });
+    const path = `${dir}/keys.kv`;
+    const store = await DenoKvKeyStore.open(path);
+    const kv = await Deno.openKv(path);
+    let ring: FleetRing | undefined;
+    try {
+      ring = await FleetRing.start({
+        store,
+        prefix: "t/fleet",
+        kek: new Uint8Array(32).fill(7),
+        background: false,
+      });
+      assert.equal(ring.status().lastError, null);
+      await kv.set(["key_store", "d", "t", "fleet", "keys", "0000000000000001"], "garbage");
+      await ring.sync();
+      assert.equal(
+        ring.status().lastError,
+        'deno kv: record "t/fleet/keys/0000000000000001" is not a record of this store: its value is a string, not { value, expiresAt }',
+      );
+      // Once the bad record is gone, the next sync clears the error (it does not go stale).
+      await kv.delete(["key_store", "d", "t", "fleet", "keys", "0000000000000001"]);
+      await ring.sync();
+      assert.equal(ring.status().lastError, null);
+    } finally {
+      await ring?.stop();
+      kv.close();
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("fleet stores: measured timings", () => {

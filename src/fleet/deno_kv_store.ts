@@ -15,6 +15,16 @@
  * `atomic().check(...)` operations that SQLite serialises, and an operation that meets another
  * process's write lock ("database is locked": nothing was written) is retried for up to 5 s.
  *
+ * What the database holds is untrusted input (anyone who can open the file can write there): an
+ * entry under the namespace's records that this store cannot have written (a key part that is
+ * not a string or holds "/", a value that is not `{ value: Uint8Array, expiresAt: number |
+ * null }` within the size limits) makes `list`, `get` and `createIfAbsent` of it reject with
+ * {@link KeyStoreError} (not unavailability: the database answered, and will answer the same
+ * again) naming the record, until it is deleted (`delete` removes it). A `list` stops with
+ * {@link KeyStoreError} past 4 MiB of keys and values. Only a change counter's versionstamp is
+ * read, and writes overwrite counters instead of adding to them, so a counter of the wrong type
+ * cannot block writes.
+ *
  * @module
  */
 
@@ -22,9 +32,21 @@ import {
   type KeyStore,
   KeyStoreError,
   KeyStoreUnavailableError,
+  MAX_STORE_KEY_BYTES,
+  MAX_STORE_VALUE_BYTES,
   type StoredRecord,
 } from "./key_store.ts";
-import { checkTtl, checkValue, keyBytes, prefixBytes, safeCall, sleep } from "./_store_checks.ts";
+import {
+  checkTtl,
+  checkValue,
+  keyBytes,
+  kindOf,
+  MAX_ANSWER_BYTES,
+  oneLine,
+  prefixBytes,
+  safeCall,
+  sleep,
+} from "./_store_checks.ts";
 
 /** Options for {@link DenoKvKeyStore}. */
 export interface DenoKvKeyStoreOptions {
@@ -133,10 +155,19 @@ export class DenoKvKeyStore implements KeyStore {
       const base = prefixParts(prefix);
       const now = Date.now();
       const out: StoredRecord[] = [];
-      for await (const entry of this.#kv.list<Envelope>({ prefix: [this.#ns, "d", ...base] })) {
-        const key = (entry.key.slice(2) as string[]).join("/");
-        if (!key.startsWith(prefix) || !isLive(entry.value, now)) continue;
-        out.push({ key, value: entry.value.value.slice(), version: entry.versionstamp });
+      let bytes = 0;
+      for await (const entry of this.#kv.list({ prefix: [this.#ns, "d", ...base] })) {
+        const key = recordKeyOf(entry.key.slice(2));
+        if (!key.startsWith(prefix)) continue;
+        const envelope = envelopeOf(key, entry.value);
+        bytes += key.length + envelope.value.length;
+        if (bytes > MAX_ANSWER_BYTES) {
+          throw new KeyStoreError(
+            `deno kv: the records under ${quote(prefix)} are larger than ${MAX_ANSWER_BYTES} bytes`,
+          );
+        }
+        if (!isLive(envelope, now)) continue;
+        out.push({ key, value: envelope.value.slice(), version: entry.versionstamp });
       }
       return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     });
@@ -145,9 +176,11 @@ export class DenoKvKeyStore implements KeyStore {
   /** {@inheritDoc KeyStore.get} */
   get(key: string): Promise<StoredRecord | null> {
     return this.#run("get", async () => {
-      const entry = await this.#kv.get<Envelope>(this.#dataKey(keyParts(key)));
-      if (entry.versionstamp === null || !isLive(entry.value, Date.now())) return null;
-      return { key, value: entry.value.value.slice(), version: entry.versionstamp };
+      const entry = await this.#kv.get(this.#dataKey(keyParts(key)));
+      if (entry.versionstamp === null) return null;
+      const envelope = envelopeOf(key, entry.value);
+      if (!isLive(envelope, Date.now())) return null;
+      return { key, value: envelope.value.slice(), version: entry.versionstamp };
     });
   }
 
@@ -163,8 +196,10 @@ export class DenoKvKeyStore implements KeyStore {
       const ttl = checkTtl(options?.ttlSeconds);
       const dataKey = this.#dataKey(parts);
       for (let attempt = 0; attempt < 8; attempt++) {
-        const existing = await this.#kv.get<Envelope>(dataKey);
-        if (existing.versionstamp !== null && isLive(existing.value, Date.now())) return false;
+        const existing = await this.#kv.get(dataKey);
+        if (
+          existing.versionstamp !== null && isLive(envelopeOf(key, existing.value), Date.now())
+        ) return false;
         // Absent, or present but expired (local KV deletes expired keys lazily): replace it only
         // if nobody else touched it since we looked.
         const envelope: Envelope = {
@@ -272,9 +307,15 @@ export class DenoKvKeyStore implements KeyStore {
     return [this.#ns, "d", ...parts];
   }
 
+  /**
+   * Touches the change counter of every ancestor path. Only a counter's versionstamp is ever
+   * read, so it is overwritten (with a `KvU64`, which older versions of this store `sum`
+   * into), never summed: a counter of another type written by someone else cannot make every
+   * write fail.
+   */
   #bump(op: Deno.AtomicOperation, parts: string[]): void {
     for (let i = 0; i < parts.length; i++) {
-      op.sum([this.#ns, "c", ...parts.slice(0, i)], 1n);
+      op.set([this.#ns, "c", ...parts.slice(0, i)], new Deno.KvU64(0n));
     }
   }
 
@@ -291,7 +332,7 @@ export class DenoKvKeyStore implements KeyStore {
           await sleep(delay * (0.5 + Math.random()), this.#closing.signal);
           continue;
         }
-        throw new KeyStoreUnavailableError(`deno kv: ${what} failed: ${errorName(e)}`, {
+        throw new KeyStoreUnavailableError(`deno kv: ${what} failed: ${oneLine(errorName(e))}`, {
           cause: e,
         });
       }
@@ -311,10 +352,51 @@ function checkOptions(options: DenoKvKeyStoreOptions): { ns: string; poll: numbe
   return { ns, poll };
 }
 
-function isLive(envelope: Envelope | null, now: number): envelope is Envelope {
-  return envelope !== null && typeof envelope === "object" &&
-    envelope.value instanceof Uint8Array &&
-    (envelope.expiresAt === null || envelope.expiresAt > now);
+function isLive(envelope: Envelope, now: number): boolean {
+  return envelope.expiresAt === null || envelope.expiresAt > now;
+}
+
+/** A key for a message: quoted, one line, cut short. */
+function quote(key: string): string {
+  return oneLine(JSON.stringify(key), 120);
+}
+
+/**
+ * The record key of a KV key's parts after `[namespace, "d"]`: strings without "/", joined
+ * with "/", of at most `MAX_STORE_KEY_BYTES`; anything else was not written by this store.
+ */
+function recordKeyOf(parts: Deno.KvKey): string {
+  const bad = parts.findIndex((p) => typeof p !== "string" || p.includes("/"));
+  const key = bad < 0 ? parts.join("/") : "";
+  if (bad >= 0 || encoder.encode(key).length > MAX_STORE_KEY_BYTES) {
+    const shown = parts.map((p) => (typeof p === "string" ? p : `<${kindOf(p)}>`)).join("/");
+    const why = bad < 0
+      ? `longer than ${MAX_STORE_KEY_BYTES} bytes`
+      : typeof parts[bad] === "string"
+      ? `part ${bad + 1} holds "/"`
+      : `part ${bad + 1} is ${kindOf(parts[bad])}, not a string`;
+    throw new KeyStoreError(`deno kv: entry ${quote(shown)} is not a record of this store: ${why}`);
+  }
+  return key;
+}
+
+/** The envelope stored at record `key`, checked: this store wrote it, or it is refused. */
+function envelopeOf(key: string, stored: unknown): Envelope {
+  const refuse = (why: string) =>
+    new KeyStoreError(`deno kv: record ${quote(key)} is not a record of this store: ${why}`);
+  const proto = stored !== null && typeof stored === "object" ? Object.getPrototypeOf(stored) : 0;
+  if (proto !== Object.prototype && proto !== null) {
+    throw refuse(`its value is ${kindOf(stored)}, not { value, expiresAt }`);
+  }
+  const { value, expiresAt } = stored as Record<string, unknown>;
+  if (!(value instanceof Uint8Array)) throw refuse(`value is ${kindOf(value)}, not a Uint8Array`);
+  if (value.length > MAX_STORE_VALUE_BYTES) {
+    throw refuse(`value is longer than ${MAX_STORE_VALUE_BYTES} bytes`);
+  }
+  if (expiresAt !== null && (typeof expiresAt !== "number" || !Number.isFinite(expiresAt))) {
+    throw refuse(`expiresAt is ${kindOf(expiresAt)}, not a number or null`);
+  }
+  return { value, expiresAt };
 }
 
 /** How long an operation retries while another process holds the database lock, in ms. */

@@ -13,6 +13,19 @@
  *   `watchCheckIntervalMs` with a linearizable read (a member cut off from the quorum stops
  *   delivering events without closing the stream), and on any failure reconnects to the next
  *   endpoint with exponential backoff, calling `onChange` once reconnected.
+ * - Answers are untrusted input. A body is read up to `maxResponseBytes` (4 MiB; for a watch,
+ *   per message) and the stream is cancelled past it; every field used is checked for its type
+ *   (`kvs` an array of objects with base64 `key`/`value` and a decimal `mod_revision`,
+ *   `header.revision`, `succeeded` a boolean, a lease `ID`, watch `result`s and `events`)
+ *   before use. An answer etcd never gives (not JSON, a wrong shape, bad base64, a key outside
+ *   the range asked for, too large) means the endpoint is not a working etcd member (a wrong
+ *   service, a broken proxy, tampering): it counts as a failure of that endpoint, like a
+ *   network error, so the request moves on to the next one, and when no endpoint gives a usable
+ *   answer the call rejects with {@link KeyStoreUnavailableError}, whose one-line message names
+ *   each endpoint's reason. A watch stream that carries such a message is dropped and
+ *   reconnected with growing backoff. An etcd refusal (a JSON error with a non-retryable gRPC
+ *   code, or HTTP 4xx) is a {@link KeyStoreError}. Messages quote at most a short, one-line
+ *   excerpt of an etcd error's `message`, never a body or a value.
  *
  * @module
  */
@@ -23,7 +36,20 @@ import {
   KeyStoreUnavailableError,
   type StoredRecord,
 } from "./key_store.ts";
-import { checkTtl, checkValue, keyBytes, prefixBytes, safeCall, sleep } from "./_store_checks.ts";
+import {
+  AnswerTooLarge,
+  checkTtl,
+  checkValue,
+  keyBytes,
+  kindOf,
+  MAX_ANSWER_BYTES,
+  oneLine,
+  prefixBytes,
+  readCapped,
+  readLines,
+  safeCall,
+  sleep,
+} from "./_store_checks.ts";
 
 /** Options for {@link EtcdKeyStore}. */
 export interface EtcdKeyStoreOptions {
@@ -37,12 +63,8 @@ export interface EtcdKeyStoreOptions {
   maxReconnectDelayMs?: number;
   /** How often a watch checks that its member still has a quorum, in ms (default 2000). */
   watchCheckIntervalMs?: number;
-}
-
-interface EtcdKv {
-  key?: string;
-  value?: string;
-  mod_revision?: string;
+  /** Largest answer accepted, in bytes: a whole response body, or one watch message (default 4 MiB). */
+  maxResponseBytes?: number;
 }
 
 /** Unavailable on this endpoint: try another. `maybeApplied`: the request may have run. */
@@ -52,7 +74,14 @@ class EndpointFailure extends Error {
   }
 }
 
+/** An answer of a shape etcd never gives; the message says which field and what it held. */
+class MalformedAnswer extends Error {}
+
+/** Turns one answer (a JSON object) into what the caller needs; throws MalformedAnswer. */
+type Parse<T> = (answer: Record<string, unknown>) => T;
+
 const decoder = new TextDecoder();
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /** gRPC codes that mean "try another member": CANCELLED, UNKNOWN, DEADLINE_EXCEEDED,
  * RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNAVAILABLE. */
@@ -80,6 +109,7 @@ export class EtcdKeyStore implements KeyStore {
   readonly #backoffMs: number;
   readonly #maxBackoffMs: number;
   readonly #checkMs: number;
+  readonly #maxBytes: number;
   readonly #closing = new AbortController();
   readonly #loops = new Set<Promise<void>>();
   #current = 0;
@@ -119,22 +149,33 @@ export class EtcdKeyStore implements KeyStore {
     this.#backoffMs = positive(options.reconnectDelayMs ?? 100, "reconnectDelayMs");
     this.#maxBackoffMs = positive(options.maxReconnectDelayMs ?? 2000, "maxReconnectDelayMs");
     this.#checkMs = positive(options.watchCheckIntervalMs ?? 2000, "watchCheckIntervalMs");
+    const max = options.maxResponseBytes ?? MAX_ANSWER_BYTES;
+    if (!Number.isSafeInteger(max) || max < 1024) {
+      throw new KeyStoreError("etcd: maxResponseBytes must be an integer >= 1024");
+    }
+    this.#maxBytes = max;
   }
 
   /** {@inheritDoc KeyStore.list} */
   async list(prefix: string): Promise<StoredRecord[]> {
     const p = prefixBytes(prefix);
-    const res = await this.#call("kv/range", rangeOf(p));
-    const out = ((res.kvs ?? []) as EtcdKv[]).map(toRecord);
+    const out = await this.#call("kv/range", rangeOf(p), (res) => {
+      const records = recordsOf(res, "kvs", (k) => startsWith(k, p));
+      checkHeader(res);
+      return records;
+    });
     return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
   }
 
   /** {@inheritDoc KeyStore.get} */
   async get(key: string): Promise<StoredRecord | null> {
     const k = keyBytes(key);
-    const res = await this.#call("kv/range", { key: b64(k) });
-    const kvs = (res.kvs ?? []) as EtcdKv[];
-    return kvs.length === 0 ? null : toRecord(kvs[0]);
+    return await this.#call("kv/range", { key: b64(k) }, (res) => {
+      const records = recordsOf(res, "kvs", (got) => equalBytes(got, k));
+      if (records.length > 1) throw new MalformedAnswer(`kvs holds ${records.length} records`);
+      checkHeader(res);
+      return records[0] ?? null;
+    });
   }
 
   /**
@@ -155,9 +196,7 @@ export class EtcdKeyStore implements KeyStore {
     const ttl = checkTtl(options?.ttlSeconds);
     const put: Record<string, string> = { key: b64(k), value: b64(value) };
     if (ttl !== undefined) {
-      const lease = await this.#call("lease/grant", { TTL: String(ttl) });
-      if (typeof lease.ID !== "string") throw new KeyStoreError("etcd: lease/grant gave no ID");
-      put.lease = lease.ID;
+      put.lease = await this.#call("lease/grant", { TTL: String(ttl) }, leaseOf);
     }
     const body = {
       compare: [{ key: b64(k), target: "CREATE", result: "EQUAL", create_revision: "0" }],
@@ -165,20 +204,18 @@ export class EtcdKeyStore implements KeyStore {
       failure: [{ request_range: { key: b64(k) } }],
     };
     let ambiguous = false;
-    const res = await this.#call("kv/txn", body, (maybeApplied) => {
+    const res = await this.#call("kv/txn", body, (res) => txnOf(res, k), (maybeApplied) => {
       ambiguous ||= maybeApplied;
     });
-    if (res.succeeded === true) return true;
+    if (res.succeeded) return true;
     if (!ambiguous) return false;
     // An earlier attempt may have committed this very put before its answer was lost.
-    const responses = (res.responses ?? []) as { response_range?: { kvs?: EtcdKv[] } }[];
-    const found = responses[0]?.response_range?.kvs?.[0];
-    return found !== undefined && equalBytes(unb64(found.value ?? ""), value);
+    return res.existing !== null && equalBytes(res.existing.value, value);
   }
 
   /** {@inheritDoc KeyStore.delete} */
   async delete(key: string): Promise<void> {
-    await this.#call("kv/deleterange", { key: b64(keyBytes(key)) });
+    await this.#call("kv/deleterange", { key: b64(keyBytes(key)) }, checkHeader);
   }
 
   /** {@inheritDoc KeyStore.watch} */
@@ -203,11 +240,12 @@ export class EtcdKeyStore implements KeyStore {
    * One request, tried on each endpoint in turn starting with the last one that answered.
    * `onFailure` hears about every failed attempt (and whether it may have been applied).
    */
-  async #call(
+  async #call<T>(
     path: string,
     body: unknown,
+    parse: Parse<T>,
     onFailure?: (maybeApplied: boolean) => void,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<T> {
     if (this.#closed) throw new KeyStoreUnavailableError(`etcd: ${path} after close()`);
     const n = this.#endpoints.length;
     const start = this.#current;
@@ -216,7 +254,7 @@ export class EtcdKeyStore implements KeyStore {
       const index = (start + i) % n;
       const endpoint = this.#endpoints[index];
       try {
-        const res = await this.#post(endpoint, path, body, this.#closing.signal);
+        const res = await this.#post(endpoint, path, body, parse, this.#closing.signal);
         this.#current = index;
         return res;
       } catch (e) {
@@ -232,40 +270,62 @@ export class EtcdKeyStore implements KeyStore {
     );
   }
 
-  /** One request to one endpoint with the time limit; throws EndpointFailure or KeyStoreError. */
-  async #post(
+  /**
+   * One request to one endpoint with the time limit (which covers reading the answer), its
+   * answer read up to the size cap and checked by `parse`. Throws EndpointFailure (this
+   * endpoint failed: unreachable, unavailable, or an answer etcd never gives) or KeyStoreError
+   * (etcd refused the request).
+   */
+  async #post<T>(
     endpoint: string,
     path: string,
     body: unknown,
+    parse: Parse<T>,
     stop: AbortSignal,
-    headers: Record<string, string> = {},
-  ): Promise<Record<string, unknown>> {
+  ): Promise<T> {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.#timeoutMs);
+    // Aborted when this attempt ends, so an answer left unread never holds the connection.
+    const done = new AbortController();
     let sent = false;
     try {
       const res = await fetch(`${endpoint}/v3/${path}`, {
         method: "POST",
-        headers: { "content-type": "application/json", ...headers },
+        headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
-        signal: AbortSignal.any([timeout.signal, stop]),
+        signal: AbortSignal.any([timeout.signal, stop, done.signal]),
       });
       sent = true;
-      const text = await res.text();
-      const json = parseJson(text);
-      if (res.ok && json !== null) return json;
-      const code = typeof json?.code === "number" ? json.code : -1;
-      const message = typeof json?.message === "string"
-        ? json.message
-        : typeof json?.error === "string"
-        ? json.error
-        : `HTTP ${res.status}`;
-      if (res.status >= 500 || RETRYABLE_CODES.has(code)) {
-        throw new EndpointFailure(`${message} (HTTP ${res.status})`, true);
+      const bytes = await readCapped(res.body, this.#maxBytes, res.headers.get("content-length"));
+      const json = parseJson(bytes);
+      if (res.ok) {
+        if (json === undefined) {
+          throw new EndpointFailure(`answer is not JSON (HTTP ${res.status})`, true);
+        }
+        return parse(object(json, "answer"));
       }
-      throw new KeyStoreError(`etcd: ${path} refused: ${message} (HTTP ${res.status})`);
+      const error = json !== null && typeof json === "object" && !Array.isArray(json)
+        ? json as Record<string, unknown>
+        : {};
+      const code = typeof error.code === "number" ? error.code : -1;
+      const said = typeof error.message === "string"
+        ? error.message
+        : typeof error.error === "string"
+        ? error.error
+        : "";
+      const detail = said !== ""
+        ? `${oneLine(said, 120)} (HTTP ${res.status})`
+        : `HTTP ${res.status}${json === undefined && bytes.length > 0 ? ", body is not JSON" : ""}`;
+      if (res.status >= 500 || RETRYABLE_CODES.has(code)) throw new EndpointFailure(detail, true);
+      throw new KeyStoreError(`etcd: ${path} refused: ${detail}`);
     } catch (e) {
       if (e instanceof EndpointFailure || e instanceof KeyStoreError) throw e;
+      if (e instanceof MalformedAnswer) {
+        throw new EndpointFailure(`malformed answer: ${e.message}`, true);
+      }
+      if (e instanceof AnswerTooLarge) {
+        throw new EndpointFailure(`${e.message} (maxResponseBytes)`, true);
+      }
       if (timeout.signal.aborted) {
         throw new EndpointFailure(`no answer in ${this.#timeoutMs} ms`, true);
       }
@@ -279,6 +339,7 @@ export class EtcdKeyStore implements KeyStore {
       throw new EndpointFailure(shortReason(message), !connectFailed);
     } finally {
       clearTimeout(timer);
+      done.abort();
     }
   }
 
@@ -286,16 +347,19 @@ export class EtcdKeyStore implements KeyStore {
     let delay = this.#backoffMs;
     let index = this.#current;
     while (!stop.aborted) {
-      const established = await this.#watchOnce(this.#endpoints[index], prefix, onChange, stop);
+      const healthy = await this.#watchOnce(this.#endpoints[index], prefix, onChange, stop);
       if (stop.aborted) break;
-      if (established) delay = this.#backoffMs;
+      if (healthy) delay = this.#backoffMs;
       index = (index + 1) % this.#endpoints.length;
       await sleep(delay, stop);
       delay = Math.min(delay * 2, this.#maxBackoffMs);
     }
   }
 
-  /** One watch stream on one endpoint until it fails; true if it was established. */
+  /**
+   * One watch stream on one endpoint until it ends. True if it was established and ended
+   * without a malformed or oversized message (so the reconnect backoff starts over).
+   */
   async #watchOnce(
     endpoint: string,
     prefix: Uint8Array,
@@ -310,6 +374,7 @@ export class EtcdKeyStore implements KeyStore {
     let checker: ReturnType<typeof setInterval> | undefined;
     let checking = false;
     let established = false;
+    let malformed = false;
     try {
       const res = await fetch(`${endpoint}/v3/watch`, {
         method: "POST",
@@ -324,13 +389,14 @@ export class EtcdKeyStore implements KeyStore {
         await res.body?.cancel();
         return false;
       }
-      const lines = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
-      for await (const line of lines) {
-        const msg = parseJson(line);
-        const result = msg?.result as Record<string, unknown> | undefined;
-        if (result === undefined || msg?.error !== undefined) break;
-        if (result.canceled === true) break;
-        if (result.created === true && !established) {
+      for await (const line of readLines(res.body, this.#maxBytes)) {
+        const json = parseJson(line);
+        if (json === undefined) throw new MalformedAnswer("watch message is not JSON");
+        const msg = watchMessageOf(json);
+        if (msg.ended) break;
+        if (!established) {
+          // The first message of a stream must be the one that creates the watch.
+          if (!msg.created) throw new MalformedAnswer("watch stream did not start with created");
           // A member cut off from the quorum accepts watches but delivers nothing: count the
           // watch as established only once this member serves a linearizable read.
           const probe = () =>
@@ -338,6 +404,7 @@ export class EtcdKeyStore implements KeyStore {
               endpoint,
               "kv/range",
               { key: "AA==", count_only: true },
+              checkHeader,
               conn.signal,
             );
           await probe();
@@ -351,19 +418,21 @@ export class EtcdKeyStore implements KeyStore {
             probe().catch(() => conn.abort()).finally(() => checking = false);
           }, this.#checkMs);
           safeCall(onChange);
-        } else if (Array.isArray(result.events) && result.events.length > 0) {
+        } else if (msg.events > 0) {
           safeCall(onChange);
         }
       }
-    } catch {
-      // network error, member gone, aborted: reconnect (or stop)
+    } catch (e) {
+      // Network error, member gone, aborted: reconnect (or stop). A malformed or oversized
+      // message: the same, but the backoff keeps growing.
+      malformed = e instanceof MalformedAnswer || e instanceof AnswerTooLarge;
     } finally {
       clearTimeout(timer);
       clearInterval(checker);
       stop.removeEventListener("abort", abortConn);
       conn.abort();
     }
-    return established;
+    return established && !malformed;
   }
 }
 
@@ -375,12 +444,145 @@ function shortReason(message: string): string {
   return tail.slice(0, 160);
 }
 
-function toRecord(kv: EtcdKv): StoredRecord {
-  return {
-    key: decoder.decode(unb64(kv.key ?? "")),
-    value: unb64(kv.value ?? ""),
-    version: kv.mod_revision ?? "0",
-  };
+// ---------------------------------------------------------------------------------------------
+// The shapes of etcd's answers. Each check throws MalformedAnswer naming the field and the kind
+// of value found there (never the value).
+
+/** `what` held `v` where it should have held `expected`: "kvs is an object, not an array". */
+function malformed(what: string, v: unknown, expected: string): MalformedAnswer {
+  return new MalformedAnswer(
+    v === undefined ? `${what} is missing` : `${what} is ${kindOf(v)}, not ${expected}`,
+  );
+}
+
+function object(v: unknown, what: string): Record<string, unknown> {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    throw malformed(what, v, "an object");
+  }
+  return v as Record<string, unknown>;
+}
+
+/** An array, or [] when absent (etcd's JSON leaves out empty fields). */
+function optionalArray(v: unknown, what: string): unknown[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw malformed(what, v, "an array");
+  return v;
+}
+
+/** A boolean, or false when absent. */
+function optionalBoolean(v: unknown, what: string): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== "boolean") throw malformed(what, v, "a boolean");
+  return v;
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** A positive int64 as etcd writes it: a decimal string. */
+function revision(v: unknown, what: string): string {
+  if (typeof v !== "string") throw malformed(what, v, "a decimal string");
+  if (!/^[1-9][0-9]{0,18}$/.test(v) || BigInt(v) > INT64_MAX) {
+    throw new MalformedAnswer(`${what} is not a positive decimal int64`);
+  }
+  return v;
+}
+
+function base64(v: unknown, what: string): Uint8Array {
+  if (typeof v !== "string") throw malformed(what, v, "a base64 string");
+  try {
+    return Uint8Array.fromBase64(v);
+  } catch {
+    throw new MalformedAnswer(`${what} is not base64`);
+  }
+}
+
+/** Every etcd answer carries `header.revision`. */
+function checkHeader(res: Record<string, unknown>): void {
+  revision(object(res.header, "header").revision, "header.revision");
+}
+
+/**
+ * The records of a range answer's `kvs`: objects with a base64 `key` that `wanted` accepts (in
+ * the range asked for), an optional base64 `value` and a `mod_revision`; no key twice.
+ */
+function recordsOf(
+  res: Record<string, unknown>,
+  what: string,
+  wanted: (key: Uint8Array) => boolean,
+): StoredRecord[] {
+  const seen = new Set<string>();
+  return optionalArray(res.kvs, what).map((item, i) => {
+    const kv = object(item, `${what}[${i}]`);
+    const key = base64(kv.key, `${what}[${i}].key`);
+    if (key.length === 0 || !wanted(key)) {
+      throw new MalformedAnswer(`${what}[${i}].key is outside the range asked for`);
+    }
+    if (seen.has(kv.key as string)) throw new MalformedAnswer(`${what}[${i}].key is repeated`);
+    seen.add(kv.key as string);
+    // An empty value is left out of the JSON.
+    const value = kv.value === undefined
+      ? new Uint8Array(0)
+      : base64(kv.value, `${what}[${i}].value`);
+    const version = revision(kv.mod_revision, `${what}[${i}].mod_revision`);
+    return { key: decoder.decode(key), value, version };
+  });
+}
+
+/** A txn answer: `succeeded` (false when left out), and on failure the record found. */
+function txnOf(
+  res: Record<string, unknown>,
+  key: Uint8Array,
+): { succeeded: boolean; existing: StoredRecord | null } {
+  const succeeded = optionalBoolean(res.succeeded, "succeeded");
+  const responses = optionalArray(res.responses, "responses");
+  let existing: StoredRecord | null = null;
+  if (!succeeded) {
+    // The failure branch is one range of the key.
+    if (responses.length !== 1) {
+      throw new MalformedAnswer(`responses holds ${responses.length} entries, not 1`);
+    }
+    const first = object(responses[0], "responses[0]");
+    const range = object(first.response_range, "responses[0].response_range");
+    const what = "responses[0].response_range.kvs";
+    const records = recordsOf(range, what, (got) => equalBytes(got, key));
+    if (records.length > 1) throw new MalformedAnswer(`${what} holds ${records.length} records`);
+    existing = records[0] ?? null;
+  }
+  checkHeader(res);
+  return { succeeded, existing };
+}
+
+/** A lease grant's ID; an `error` in the answer is etcd refusing the grant. */
+function leaseOf(res: Record<string, unknown>): string {
+  if (typeof res.error === "string" && res.error !== "") {
+    throw new KeyStoreError(`etcd: lease/grant refused: ${oneLine(res.error, 120)}`);
+  }
+  const id = revision(res.ID, "ID");
+  checkHeader(res);
+  return id;
+}
+
+/**
+ * One watch stream message: `{ result: { header, created?, canceled?, events? } }`, or
+ * `{ error }` (the gateway ending the stream). `ended`: the stream is over.
+ */
+function watchMessageOf(json: unknown): { ended: boolean; created: boolean; events: number } {
+  const msg = object(json, "watch message");
+  if (msg.error !== undefined) return { ended: true, created: false, events: 0 };
+  const result = object(msg.result, "result");
+  const created = optionalBoolean(result.created, "result.created");
+  const canceled = optionalBoolean(result.canceled, "result.canceled");
+  const events = optionalArray(result.events, "result.events");
+  events.forEach((item, i) => {
+    const event = object(item, `result.events[${i}]`);
+    if (event.type !== undefined && event.type !== "PUT" && event.type !== "DELETE") {
+      throw new MalformedAnswer(`result.events[${i}].type is not PUT or DELETE`);
+    }
+    const kv = object(event.kv, `result.events[${i}].kv`);
+    base64(kv.key, `result.events[${i}].kv.key`);
+  });
+  revision(object(result.header, "result.header").revision, "result.header.revision");
+  return { ended: canceled, created, events: events.length };
 }
 
 /** etcd's key range for "every key starting with prefix": [prefix, prefix + 1); the whole
@@ -401,21 +603,17 @@ function b64(bytes: Uint8Array): string {
   return bytes.toBase64();
 }
 
-function unb64(text: string): Uint8Array {
+/** The JSON in `bytes` (UTF-8), or undefined when they are not JSON. */
+function parseJson(bytes: Uint8Array): unknown {
   try {
-    return Uint8Array.fromBase64(text);
+    return JSON.parse(strictDecoder.decode(bytes));
   } catch {
-    throw new KeyStoreError("etcd: answer holds malformed base64");
+    return undefined;
   }
 }
 
-function parseJson(text: string): Record<string, unknown> | null {
-  try {
-    const v = JSON.parse(text);
-    return v !== null && typeof v === "object" && !Array.isArray(v) ? v : null;
-  } catch {
-    return null;
-  }
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  return bytes.length >= prefix.length && prefix.every((x, i) => x === bytes[i]);
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -425,22 +623,4 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 function positive(n: number, name: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new KeyStoreError(`etcd: ${name} must be > 0`);
   return n;
-}
-
-function splitLines(): TransformStream<string, string> {
-  let buffered = "";
-  return new TransformStream({
-    transform(chunk, controller) {
-      buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, nl).trim();
-        buffered = buffered.slice(nl + 1);
-        if (line.length > 0) controller.enqueue(line);
-      }
-    },
-    flush(controller) {
-      if (buffered.trim().length > 0) controller.enqueue(buffered.trim());
-    },
-  });
 }

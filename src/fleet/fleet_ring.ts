@@ -311,7 +311,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   readonly #readOnly: boolean;
   readonly #ring: TicketKeyRing;
   readonly #held = new Map<number, Held>();
-  readonly #bad = new Set<string>();
+  /** Records that failed their checks (`key@version`), with what was wrong with them. */
+  readonly #bad = new Map<string, string>();
   readonly #uncertain = new Map<string, Uint8Array>();
   readonly #abort = new AbortController();
   #timer: ReturnType<typeof setTimeout> | null = null;
@@ -1006,6 +1007,9 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       const prefix = `${this.#prefix}/keys/`;
       let records = await this.#store.list(prefix);
       this.#up();
+      // A round that reads the store starts with a clean slate: what is still wrong is reported
+      // again below (a bad record still present, a failure later in this round).
+      this.#lastError = null;
       const now = this.#now();
       await this.#adopt(records, now);
       const [first, last] = wantedIntervals(now, this.#s);
@@ -1083,7 +1087,12 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     const found: { n: number; r: StoredRecord }[] = [];
     for (const r of records) {
       const n = parseKeyRecordName(this.#prefix, r.key);
-      if (n === null || this.#held.has(n) || this.#bad.has(`${r.key}@${r.version}`)) continue;
+      if (n === null || this.#held.has(n)) continue;
+      const bad = this.#bad.get(`${r.key}@${r.version}`);
+      if (bad !== undefined) {
+        this.#lastError ??= bad; // still in the store: still reported
+        continue;
+      }
       if (eraseAt(n, this.#s) <= now) continue;
       found.push({ n, r });
     }
@@ -1113,7 +1122,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
           payload.fill(0);
         }
       } catch (e) {
-        this.#bad.add(`${r.key}@${r.version}`);
+        this.#bad.set(`${r.key}@${r.version}`, message(e));
         this.#m.badRecords++;
         this.#lastError = message(e);
         continue;

@@ -56,9 +56,9 @@ export interface KeyStore {
 }
 
 /**
- * The store refused a request: a malformed key or prefix, a value over the size limit, or an
- * answer the store should never give. Not retried; {@link KeyStoreUnavailableError} (a subclass)
- * marks the errors that are about reachability instead.
+ * The store refused a request: a malformed key or prefix, a value over the size limit, or
+ * (Deno KV) a record this store cannot have written. Not retried; {@link KeyStoreUnavailableError}
+ * (a subclass) marks the errors that are about reachability instead. Messages are one line.
  *
  * @example
  * ```ts
@@ -81,7 +81,9 @@ export class KeyStoreError extends Error {
 }
 
 /**
- * The store could not be reached (network error, timeout, every endpoint down).
+ * The store could not be reached: a network error, a timeout, or no endpoint gave a usable
+ * answer (etcd: an answer of the wrong shape or over `maxResponseBytes` counts as a failing
+ * endpoint, and the next one is tried).
  *
  * @example
  * ```ts
