@@ -145,20 +145,8 @@ export async function fleetCommand(args: readonly string[], io: CliIo): Promise<
   } else if (layout !== undefined || out !== undefined) {
     throw usageError(`--layout and --out belong to fleet export, not fleet ${sub}`);
   }
-  const fmt = options.format as string | undefined;
-  if (fmt !== undefined && !["aes-256-gcm", "openssl", "openssl-128"].includes(fmt)) {
-    throw usageError(`--format must be aes-256-gcm, openssl or openssl-128, got "${fmt}"`);
-  }
-  const rotationInterval = duration(options["rotation-interval"], "--rotation-interval");
-  const decryptPeriod = duration(options["decrypt-period"], "--decrypt-period");
-  const propagationDelay = duration(options["propagation-delay"], "--propagation-delay");
-  const maxClockSkew = duration(options["max-clock-skew"], "--max-clock-skew");
-  let kek: CryptoKey;
-  try {
-    kek = await loadKek({ file: options["kek-file"] as string | undefined });
-  } catch (e) {
-    throw storeError(e);
-  }
+  const settings = fleetSettings(options);
+  const kek = await kekOption(options);
   let store: KeyStore;
   try {
     store = await openStore(storeSpec, { mustExist: sub !== "rotate" });
@@ -170,15 +158,9 @@ export async function fleetCommand(args: readonly string[], io: CliIo): Promise<
     ring = await FleetRing.start({
       store,
       kek,
-      prefix: options.prefix as string | undefined,
       readOnly: sub !== "rotate",
       background: false,
-      rotationInterval,
-      decryptPeriod,
-      propagationDelay,
-      maxClockSkew,
-      format: fmt === undefined ? undefined : fmt === "aes-256-gcm" ? "aes-256-gcm" : "openssl",
-      aesBits: fmt === undefined ? undefined : fmt === "openssl-128" ? 128 : 256,
+      ...settings,
     });
     if (sub === "status") {
       await io.stdout(utf8(JSON.stringify(ring.status(), null, 2) + "\n"));
@@ -238,6 +220,67 @@ async function exportFiles(
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
+
+/** The FleetRing settings the `fleet` and `serve` options give. */
+export interface FleetSettings {
+  /** `--prefix`. */
+  prefix?: string;
+  /** `--rotation-interval`, ms. */
+  rotationInterval?: number;
+  /** `--decrypt-period`, ms. */
+  decryptPeriod?: number;
+  /** `--propagation-delay`, ms. */
+  propagationDelay?: number;
+  /** `--max-clock-skew`, ms. */
+  maxClockSkew?: number;
+  /** From `--format`. */
+  format?: "aes-256-gcm" | "openssl";
+  /** From `--format` (`openssl-128`). */
+  aesBits?: 128 | 256;
+}
+
+/**
+ * Reads the fleet options shared by `fleet` and `serve --store` (prefix, format, schedule).
+ *
+ * @example
+ * ```ts
+ * import { fleetSettings } from "./_fleet.ts";
+ * console.log(fleetSettings({ format: "openssl-128", "rotation-interval": "2s" }));
+ * // { prefix: undefined, rotationInterval: 2000, ..., format: "openssl", aesBits: 128 }
+ * ```
+ */
+export function fleetSettings(options: Record<string, unknown>): FleetSettings {
+  const fmt = options.format as string | undefined;
+  if (fmt !== undefined && !["aes-256-gcm", "openssl", "openssl-128"].includes(fmt)) {
+    throw usageError(`--format must be aes-256-gcm, openssl or openssl-128, got "${fmt}"`);
+  }
+  return {
+    prefix: options.prefix as string | undefined,
+    rotationInterval: duration(options["rotation-interval"], "--rotation-interval"),
+    decryptPeriod: duration(options["decrypt-period"], "--decrypt-period"),
+    propagationDelay: duration(options["propagation-delay"], "--propagation-delay"),
+    maxClockSkew: duration(options["max-clock-skew"], "--max-clock-skew"),
+    format: fmt === undefined ? undefined : fmt === "aes-256-gcm" ? "aes-256-gcm" : "openssl",
+    aesBits: fmt === undefined ? undefined : fmt === "openssl-128" ? 128 : 256,
+  };
+}
+
+/**
+ * The key-encryption key from `--kek-file` or `SESSION_TICKETS_KEK`, errors as CLI errors.
+ *
+ * @example
+ * ```ts ignore
+ * import { kekOption } from "./_fleet.ts";
+ * const kek = await kekOption({ "kek-file": "fleet.kek" });
+ * ```
+ */
+export async function kekOption(options: Record<string, unknown>): Promise<CryptoKey> {
+  try {
+    return await loadKek({ file: options["kek-file"] as string | undefined });
+  } catch (e) {
+    throw storeError(e);
+  }
+}
 
 /** A duration option (`500ms`, `2s`, `12h`, `1d`; bare numbers are ms), for `fleet` and `serve`. */
 export function duration(v: unknown, what: string): number | undefined {

@@ -10,7 +10,6 @@
 
 import { FleetRing } from "../fleet/fleet_ring.ts";
 import type { KeyStore } from "../fleet/key_store.ts";
-import { loadKek } from "../fleet/key_wrap.ts";
 import { DecryptTicketReturn } from "../server/callbacks.ts";
 import { decryptTicketReturnName, ticketStatusName } from "../server/names.ts";
 import type { DecryptCallbackCall } from "../server/server_connection.ts";
@@ -23,7 +22,7 @@ import type { HandshakeInfo } from "../tls/handshake.ts";
 import { type HttpsServer, serveHttps } from "../tls/http.ts";
 import { parseArgs } from "./_args.ts";
 import { CliError, usageError } from "./_errors.ts";
-import { duration, openStore, storeError } from "./_fleet.ts";
+import { fleetSettings, kekOption, openStore, storeError } from "./_fleet.ts";
 import { type CliIo, readSource, utf8 } from "./_io.ts";
 import { activeKeys, LAYOUT_NAMES, loadKeys, parseLayout } from "./_keys.ts";
 
@@ -237,14 +236,7 @@ async function keysFromFleet(
   spec: string,
   options: Record<string, unknown>,
 ): Promise<KeySource> {
-  const fmt = options.format as string | undefined;
-  if (fmt !== undefined && !["aes-256-gcm", "openssl", "openssl-128"].includes(fmt)) {
-    throw usageError(`--format must be aes-256-gcm, openssl or openssl-128, got "${fmt}"`);
-  }
-  const rotationInterval = duration(options["rotation-interval"], "--rotation-interval");
-  const decryptPeriod = duration(options["decrypt-period"], "--decrypt-period");
-  const propagationDelay = duration(options["propagation-delay"], "--propagation-delay");
-  const maxClockSkew = duration(options["max-clock-skew"], "--max-clock-skew");
+  const settings = fleetSettings(options);
   let store: KeyStore;
   try {
     store = await openStore(spec);
@@ -252,23 +244,8 @@ async function keysFromFleet(
     throw storeError(e);
   }
   try {
-    let kek: CryptoKey;
-    try {
-      kek = await loadKek({ file: options["kek-file"] as string | undefined });
-    } catch (e) {
-      throw storeError(e);
-    }
-    const ring = await FleetRing.start({
-      store,
-      kek,
-      prefix: options.prefix as string | undefined,
-      rotationInterval,
-      decryptPeriod,
-      propagationDelay,
-      maxClockSkew,
-      format: fmt === undefined ? undefined : fmt === "aes-256-gcm" ? "aes-256-gcm" : "openssl",
-      aesBits: fmt === undefined ? undefined : fmt === "openssl-128" ? 128 : 256,
-    });
+    const kek = await kekOption(options);
+    const ring = await FleetRing.start({ store, kek, ...settings });
     const status = ring.status();
     let sealing: string;
     if (status.sealing !== null) {

@@ -23,7 +23,7 @@ import {
 import { type EphemeralKeyPairSource, generateEphemeralKeyPair } from "./key_exchange.ts";
 import { nextTrafficSecret } from "./key_schedule.ts";
 import { handshakeMessage, HandshakeType } from "./messages.ts";
-import { ContentType, type TlsTransport } from "./record.ts";
+import { concatBytes, ContentType, type TlsTransport } from "./record.ts";
 import { RecordStream } from "./record_stream.ts";
 
 /** The default limit on a handshake's duration, 10 s. */
@@ -164,15 +164,7 @@ export class TlsConnection {
       resumptionMasterSecret: state.resumptionMasterSecret,
     });
     if (tickets.length === 0) return 0;
-    let size = 0;
-    for (const t of tickets) size += t.bytes.length;
-    const all = new Uint8Array(size);
-    size = 0;
-    for (const t of tickets) {
-      all.set(t.bytes, size);
-      size += t.bytes.length;
-    }
-    await this.#rs.write(ContentType.HANDSHAKE, all);
+    await this.#rs.write(ContentType.HANDSHAKE, concatBytes(tickets.map((t) => t.bytes)));
     return tickets.length;
   }
 

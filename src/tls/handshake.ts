@@ -54,7 +54,7 @@ import {
   serverHello,
   TLS13,
 } from "./messages.ts";
-import { RecordCipher } from "./record.ts";
+import { concatBytes, RecordCipher } from "./record.ts";
 import type { RecordStream } from "./record_stream.ts";
 
 /** The cipher suites this server negotiates, by id: AES-128-GCM and AES-256-GCM. */
@@ -434,7 +434,10 @@ export async function serverHandshake(
   const { serverShare, sharedSecret } = await keyExchange(group, share, config.ephemeralKeys);
   const shExtensions: ExtensionEntry[] = [];
   if (resumed) shExtensions.push([Ext.PRE_SHARED_KEY, u16(psk.identity)]);
-  shExtensions.push([Ext.KEY_SHARE, concat(u16(group), u16(serverShare.length), serverShare)]);
+  shExtensions.push([
+    Ext.KEY_SHARE,
+    concatBytes([u16(group), u16(serverShare.length), serverShare]),
+  ]);
   shExtensions.push([Ext.SUPPORTED_VERSIONS, u16(TLS13)]);
   const sh = serverHello({
     random: config.random(32),
@@ -473,7 +476,7 @@ export async function serverHandshake(
   );
   transcript.update(serverFinished);
   flight.push(serverFinished);
-  await rs.write(22, concat(...flight));
+  await rs.write(22, concatBytes(flight));
   await rs.uncork();
   const app = schedule.application(transcript.digest());
   rs.setWriteCipher(await cipherFor(hash, app.server, keyLength));
@@ -549,16 +552,4 @@ function certificateVerifyContent(transcriptHash: Uint8Array): Uint8Array<ArrayB
 
 function latin1(s: string): Uint8Array {
   return Uint8Array.from(s, (c) => c.charCodeAt(0));
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  n = 0;
-  for (const p of parts) {
-    out.set(p, n);
-    n += p.length;
-  }
-  return out;
 }

@@ -12,6 +12,7 @@ import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import { TlsConnectionError } from "./errors.ts";
 import { HandshakeBuffer } from "./messages.ts";
 import {
+  concatBytes,
   ContentType,
   MAX_CIPHERTEXT_LENGTH,
   MAX_PLAINTEXT_LENGTH,
@@ -272,15 +273,7 @@ export class RecordStream {
       const held = this.#corked;
       this.#corked = null;
       if (held === null || held.length === 0) return;
-      let n = 0;
-      for (const r of held) n += r.length;
-      const all = new Uint8Array(n);
-      n = 0;
-      for (const r of held) {
-        all.set(r, n);
-        n += r.length;
-      }
-      await writeAll(this.transport, all);
+      await writeAll(this.transport, concatBytes(held));
     });
   }
 
