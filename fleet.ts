@@ -32,6 +32,7 @@ export { MemoryKeyStore, type MemoryKeyStoreOptions } from "./src/fleet/memory_s
 export { DenoKvKeyStore, type DenoKvKeyStoreOptions } from "./src/fleet/deno_kv_store.ts";
 export { EtcdKeyStore, type EtcdKeyStoreOptions } from "./src/fleet/etcd_store.ts";
 export {
+  DEFAULT_MAX_PROCESSES,
   type FleetExport,
   type FleetKeyStatus,
   type FleetMetrics,

@@ -251,8 +251,8 @@ Deno.test("wrong KEK refuses to start with a clear error; so does a different sc
     (e) =>
       e instanceof FleetConfigError &&
       e.message ===
-        "the fleet at test/fleet runs rotationInterval 60000 ms, decryptPeriod 120000 ms, format aes-256-gcm; " +
-          "this process asked for rotationInterval 120000 ms, decryptPeriod 120000 ms, format aes-256-gcm: use the fleet's settings",
+        "the fleet at test/fleet runs rotationInterval 60000 ms, decryptPeriod 120000 ms, format aes-256-gcm, maxProcesses 16; " +
+          "this process asked for rotationInterval 120000 ms, decryptPeriod 120000 ms, format aes-256-gcm, maxProcesses 16: use the fleet's settings",
   );
   await assert.rejects(
     () => fleet(store.connect(), c.now, { format: "openssl" }),
@@ -900,5 +900,49 @@ Deno.test("issue 13: every key erased during a long store outage: handshakes com
   assert.deepEqual(r.connection.ticketsNotSealed.map((x) => x.reason), ["retired", "retired"]);
   assert.equal(ring.metrics().sealsRefused.retired, 2);
   assert.equal(ctx.metrics.ticketsNotSealedByReason.retired, 2);
+  await ring.stop();
+});
+
+Deno.test("issue 13, budgets: maxProcesses divides the 2^32 GCM limit (NIST SP 800-38D §8.3); a process that spends its share sends no ticket until the next key seals", async () => {
+  // The default: 16 processes, 2^28 tickets each per key, as a lone TicketKey.
+  const c = clock(300 * I + 10_000);
+  const store = new MemoryKeyStore({ now: c.now });
+  const def = await fleet(store, c.now, { prefix: "test/budget-default" });
+  c.t += P + S;
+  assert.equal(def.activeKey!.sealBudget, 2 ** 28);
+  await def.stop();
+  // A tiny share: 2^31 processes, so 2 tickets per key per process.
+  const ring = await fleet(store, c.now, { prefix: "test/budget", maxProcesses: 2 ** 31 });
+  c.t += P + S;
+  await ring.sync();
+  assert.equal(ring.activeKey!.sealBudget, 2);
+  const ctx = await SslContext.create({ ticketKeys: ring, now: c.now });
+  const client = new TestClient({ version: "1.3" });
+  const first = await handshake(ctx, client); // 2 tickets: the share is spent
+  assert.deepEqual([first.alert, first.ticketLengths.length], [null, 2]);
+  const spent = await handshake(ctx, client); // resumes, but the renewal is not sealed
+  assert.deepEqual([spent.alert, spent.resumed, spent.ticketLengths.length], [null, true, 0]);
+  assert.deepEqual(spent.connection.ticketsNotSealed.map((x) => x.reason), ["budget-spent"]);
+  assert.equal(ring.status().notSealing?.reason, "budget-spent");
+  // The next interval's key seals again.
+  c.t += I;
+  await ring.sync();
+  const next = await handshake(ctx, new TestClient({ version: "1.3" }));
+  assert.deepEqual([next.alert, next.ticketLengths.length], [null, 2]);
+  // Every process must run the fleet's value; a bad value is refused.
+  await assert.rejects(
+    () => fleet(store, c.now, { prefix: "test/budget", maxProcesses: 4 }),
+    (e) => e instanceof FleetConfigError && e.message.includes("maxProcesses 2147483648"),
+  );
+  await assert.rejects(
+    () => fleet(store, c.now, { prefix: "test/budget-bad", maxProcesses: 0 }),
+    (e) =>
+      e instanceof FleetConfigError &&
+      e.message === "maxProcesses must be a whole number from 1 to 2^31, got 0",
+  );
+  // A process that gives no value takes the fleet's.
+  const joiner = await fleet(store, c.now, { prefix: "test/budget" });
+  assert.equal(joiner.activeKey!.sealBudget, 2);
+  await joiner.stop();
   await ring.stop();
 });

@@ -113,6 +113,7 @@ export async function fleetCommand(args: readonly string[], io: CliIo): Promise<
     "decrypt-period": "string",
     "propagation-delay": "string",
     "max-clock-skew": "string",
+    "max-processes": "string",
   });
   const sub = positionals[0];
   if (sub === undefined || !SUBCOMMANDS.includes(sub)) {
@@ -233,6 +234,8 @@ export interface FleetSettings {
   propagationDelay?: number;
   /** `--max-clock-skew`, ms. */
   maxClockSkew?: number;
+  /** `--max-processes`. */
+  maxProcesses?: number;
   /** From `--format`. */
   format?: "aes-256-gcm" | "openssl";
   /** From `--format` (`openssl-128`). */
@@ -260,6 +263,7 @@ export function fleetSettings(options: Record<string, unknown>): FleetSettings {
     decryptPeriod: duration(options["decrypt-period"], "--decrypt-period"),
     propagationDelay: duration(options["propagation-delay"], "--propagation-delay"),
     maxClockSkew: duration(options["max-clock-skew"], "--max-clock-skew"),
+    maxProcesses: count(options["max-processes"], "--max-processes"),
     format: fmt === undefined ? undefined : fmt === "aes-256-gcm" ? "aes-256-gcm" : "openssl",
     aesBits: fmt === undefined ? undefined : fmt === "openssl-128" ? 128 : 256,
   };
@@ -280,6 +284,15 @@ export async function kekOption(options: Record<string, unknown>): Promise<Crypt
   } catch (e) {
     throw storeError(e);
   }
+}
+
+/** A positive whole-number option, or undefined when absent. */
+function count(v: unknown, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || !/^[1-9][0-9]{0,9}$/.test(v)) {
+    throw usageError(`${what} takes a whole number from 1, got "${String(v)}"`);
+  }
+  return Number(v);
 }
 
 /** A duration option (`500ms`, `2s`, `12h`, `1d`; bare numbers are ms), for `fleet` and `serve`. */
@@ -338,6 +351,10 @@ Options:
                  are read from the store, and must match when given
   --propagation-delay T, --max-clock-skew T
                  this process's staging margins (default: the fleet's, else 10s and 60s)
+  --max-processes N
+                 the most processes sealing under one key (default: the fleet's, else 16);
+                 each may seal 2^32/N tickets under an aes-256-gcm key, then sends none
+                 until the next key seals
 
 The schedule (interval, decrypt period, format) is read from the fleet's store. status,
 metrics and export never write to the store, and refuse a kv: PATH that does not exist.

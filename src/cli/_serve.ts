@@ -187,6 +187,7 @@ const FLEET_OPTIONS = [
   "decrypt-period",
   "propagation-delay",
   "max-clock-skew",
+  "max-processes",
 ];
 
 /** Where the ticket keys come from, and what to release at the end. */
@@ -335,6 +336,7 @@ export async function serveCommand(
     "decrypt-period": "string",
     "propagation-delay": "string",
     "max-clock-skew": "string",
+    "max-processes": "string",
   });
   if (positionals.length > 0) {
     throw usageError(`serve takes no arguments, got "${positionals[0]}"; see serve --help`);
@@ -517,7 +519,7 @@ Options:
                      store resumes the others' sessions: kv:PATH (a Deno KV file; needs
                      --unstable-kv) or etcd:http://127.0.0.1:2379[,http://...]
   --prefix P, --kek-file F, --format F, --rotation-interval T, --decrypt-period T,
-  --propagation-delay T, --max-clock-skew T
+  --propagation-delay T, --max-clock-skew T, --max-processes N
                      as for fleet (see fleet --help): the key-encryption key defaults to
                      SESSION_TICKETS_KEK; a new fleet seals only after propagation delay +
                      clock skew (defaults 10s and 60s)

@@ -109,6 +109,14 @@ export interface FleetRingOptions {
   aesBits?: 128 | 256;
   /** How often to re-read the store besides watching it. Default `propagationDelay / 2` (≥ 50 ms). */
   pollInterval?: number;
+  /**
+   * The most processes that may seal under one key at once (default 16). An `aes-256-gcm` key
+   * seals at most 2^32 tickets fleet-wide (the random-nonce bound of NIST SP 800-38D §8.3), so
+   * each process's share is 2^32 / maxProcesses (2^28 by default); a process that spends it
+   * sends no ticket (`NoSealingKeyError`, reason `budget-spent`) until the next key seals.
+   * Part of the fleet's settings: every process must give the same value (or none).
+   */
+  maxProcesses?: number;
   /** Run the background timer and store watch (default true). Tests pass false and call `sync()`. */
   background?: boolean;
   /**
@@ -234,6 +242,19 @@ interface Held {
   wrapped: Uint8Array;
 }
 
+/**
+ * Default {@link FleetRingOptions.maxProcesses}: 16 processes, so each seals at most 2^28 tickets
+ * under one AES-256-GCM key (the ticket layer's default budget per key).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_PROCESSES } from "@seed/session-tickets/fleet";
+ * console.log(2 ** 32 / DEFAULT_MAX_PROCESSES === 2 ** 28); // true
+ * ```
+ */
+export const DEFAULT_MAX_PROCESSES = 16;
+/** Tickets one AES-256-GCM key may seal fleet-wide: 2^32 random 96-bit nonces (SP 800-38D §8.3). */
+const GCM_FLEET_SEAL_LIMIT = 2 ** 32;
 const CHECK_PAYLOAD = "session-tickets fleet key-encryption key check";
 const KEK_MISMATCH = "key-encryption key does not match the fleet's; check SESSION_TICKETS_KEK";
 const INSPECT = Symbol.for("Deno.customInspect");
@@ -311,6 +332,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   readonly #readOnly: boolean;
   readonly #ring: TicketKeyRing;
   readonly #held = new Map<number, Held>();
+  /** Each key's seal budget in this process (its share of the fleet-wide GCM limit). */
+  readonly #sealBudget: number | undefined;
   /** Records that failed their checks (`key@version`), with what was wrong with them. */
   readonly #bad = new Map<string, string>();
   readonly #uncertain = new Map<string, Uint8Array>();
@@ -344,8 +367,12 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     prefix: string,
     format: TicketFormat,
     aesBits: 128 | 256,
+    maxProcesses: number,
   ) {
     this.#store = o.store;
+    this.#sealBudget = format === "aes-256-gcm"
+      ? Math.floor(GCM_FLEET_SEAL_LIMIT / maxProcesses)
+      : undefined;
     this.#prefix = prefix;
     this.#kek = kek;
     this.#s = s;
@@ -454,8 +481,16 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     } catch (e) {
       throw e instanceof TicketKeyError ? new FleetConfigError(e.message) : e;
     }
+    const maxProcesses = options.maxProcesses ?? num(fleet?.maxProcesses) ??
+      DEFAULT_MAX_PROCESSES;
+    if (!Number.isInteger(maxProcesses) || maxProcesses < 1 || maxProcesses > 2 ** 31) {
+      throw new FleetConfigError(
+        `maxProcesses must be a whole number from 1 to 2^31, got ${String(maxProcesses)}`,
+      );
+    }
     const config = {
       kind: "kek-check",
+      maxProcesses,
       rotationInterval: s.rotationInterval,
       decryptPeriod: s.decryptPeriod,
       format,
@@ -478,8 +513,10 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     if (fleet !== null) {
       const describe = (c: Record<string, unknown>) =>
         `rotationInterval ${c.rotationInterval} ms, decryptPeriod ${c.decryptPeriod} ms, ` +
-        `format ${c.format}${c.format === "openssl" ? ` AES-${c.aesBits}` : ""}`;
-      const theirs = describe(fleet);
+        `format ${c.format}${c.format === "openssl" ? ` AES-${c.aesBits}` : ""}, ` +
+        `maxProcesses ${c.maxProcesses}`;
+      // A fleet founded before maxProcesses existed ran with the default.
+      const theirs = describe({ maxProcesses: DEFAULT_MAX_PROCESSES, ...fleet });
       const ours = describe(config);
       if (theirs !== ours) {
         throw new FleetConfigError(
@@ -487,7 +524,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
         );
       }
     }
-    const ring = new FleetRing(options, kek, s, prefix, format, aesBits);
+    const ring = new FleetRing(options, kek, s, prefix, format, aesBits, maxProcesses);
     await ring.#syncOnce(true);
     ring.#started = true;
     if (ring.#background) {
@@ -1117,7 +1154,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
             throw new TicketKeyError(`store record ${r.key} is not a ${this.#format} fleet key`);
           }
           createdAt = header.createdAt;
-          key = await TicketKey.import(payload, this.#layout);
+          key = await TicketKey.import(payload, this.#layout, { sealBudget: this.#sealBudget });
         } finally {
           payload.fill(0);
         }
