@@ -365,7 +365,7 @@ export async function serverHandshake(
     throw alert(AlertDescription.UNEXPECTED_MESSAGE, "data after the ClientHello");
   }
   rs.acceptChangeCipherSpec = true;
-  let offer = readOffer(parseClientHello(first.message.slice()));
+  let offer = readOffer(parseClientHello(first.message));
   const suite = tls13Suite(offer.suite)!;
   const hash: HashName = suite.hash;
   let transcript = new TranscriptHash(hash);
@@ -399,7 +399,7 @@ export async function serverHandshake(
     if (rs.handshakePending) {
       throw alert(AlertDescription.UNEXPECTED_MESSAGE, "data after the second ClientHello");
     }
-    const second = readOffer(parseClientHello(again.message.slice()));
+    const second = readOffer(parseClientHello(again.message));
     checkSecondHello(offer, second, group);
     offer = second;
     share = second.shares[0].keyExchange;

@@ -109,7 +109,8 @@ export type EphemeralKeyPairSource = (group: number) => Promise<CryptoKeyPair>;
 export async function generateEphemeralKeyPair(group: number): Promise<CryptoKeyPair> {
   const info = GROUPS.get(group);
   if (!info) throw new TlsAlert(AlertDescription.INTERNAL_ERROR, `unsupported group ${group}`);
-  return await crypto.subtle.generateKey(info.params, true, ["deriveBits"]) as CryptoKeyPair;
+  // Not extractable: the private key never leaves Web Crypto (a public key always exports).
+  return await crypto.subtle.generateKey(info.params, false, ["deriveBits"]) as CryptoKeyPair;
 }
 
 /** The server's share and the shared secret of one ECDHE exchange. */

@@ -59,9 +59,9 @@ export interface RawRecord {
   /** The outer content type. */
   type: number;
   /** The record body (ciphertext when protected). */
-  body: Uint8Array;
+  body: Uint8Array<ArrayBuffer>;
   /** The 5-byte header (the additional data of a protected record). */
-  header: Uint8Array;
+  header: Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -247,6 +247,11 @@ export function plaintextRecord(type: number, fragment: Uint8Array): Uint8Array<
   return out;
 }
 
+/** `b` itself when an `ArrayBuffer` backs it (Web Crypto copies its input at the call), else a copy. */
+function own(b: Uint8Array): Uint8Array<ArrayBuffer> {
+  return b.buffer instanceof ArrayBuffer ? b as Uint8Array<ArrayBuffer> : new Uint8Array(b);
+}
+
 /** A record after {@link RecordCipher.open}: the inner content type and its content. */
 export interface OpenedRecord {
   /** The real content type (`TLSInnerPlaintext.type`). */
@@ -357,9 +362,9 @@ export class RecordCipher {
     try {
       plain = new Uint8Array(
         await crypto.subtle.decrypt(
-          { name: "AES-GCM", iv: this.#nonce(), additionalData: new Uint8Array(header) },
+          { name: "AES-GCM", iv: this.#nonce(), additionalData: own(header) },
           this.#key,
-          new Uint8Array(body),
+          own(body),
         ),
       );
     } catch {
