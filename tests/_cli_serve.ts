@@ -8,7 +8,7 @@
  * @module
  */
 
-import { terminate } from "./_process.ts";
+import { watchProcess } from "./_process.ts";
 import { runClient } from "./interop/_openssl.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
@@ -59,78 +59,41 @@ export async function startServe(
   args: string[],
   options: { env?: Record<string, string>; startTimeoutMs?: number } = {},
 ): Promise<ServeProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--unstable-kv",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net=127.0.0.1",
-      CLI,
-      "serve",
-      ...args,
-    ],
-    env: options.env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "";
-  let err = "";
-  let wake = () => {};
-  const pump = async (stream: ReadableStream<Uint8Array>, sink: (s: string) => void) => {
-    const d = new TextDecoder();
-    try {
-      for await (const chunk of stream) {
-        sink(d.decode(chunk, { stream: true }));
-        wake();
-      }
-    } catch {
-      // Torn down when the process is killed.
-    }
+  const w = watchProcess(
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--unstable-kv",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-net=127.0.0.1",
+        CLI,
+        "serve",
+        ...args,
+      ],
+      env: options.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn(),
+  );
+  const stop = async (): Promise<ServeExit> => {
+    const status = await w.stop(3000);
+    return { code: status.code, stdout: w.stdout(), stderr: w.stderr() };
   };
-  const drained = Promise.all([
-    pump(child.stdout, (s) => (out += s)),
-    pump(child.stderr, (s) => (err += s)),
-  ]);
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    wake();
-    return s;
-  });
-  let stopping: Promise<ServeExit> | null = null;
-  const stop = () => {
-    stopping ??= (async () => {
-      await terminate(child, status, () => exited, 3000);
-      await drained;
-      return { code: (await status).code, stdout: out, stderr: err };
-    })();
-    return stopping;
-  };
-  const lines = () => out.split("\n").slice(0, -1); // complete lines only
+  const lines = () => w.stdout().split("\n").slice(0, -1); // complete lines only
   const waitForLine = async (re: RegExp, timeoutMs = 5000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      for (const line of lines()) {
-        const m = re.exec(line);
-        if (m !== null) return m;
-      }
-      if (exited || Date.now() > deadline) {
-        throw new Error(
-          `serve ${args.join(" ")}: ${exited ? "exited" : "timed out"} before printing a line ` +
-            `matching ${re}\nstdout:\n${out}stderr:\n${err}`,
-        );
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((r) => {
-        wake = r;
-        timer = setTimeout(r, 50);
-      });
-      clearTimeout(timer);
+    let m: RegExpExecArray | null = null;
+    const found = () => lines().some((line) => (m = re.exec(line)) !== null);
+    if (!await w.waitUntil(found, timeoutMs)) {
+      throw new Error(
+        `serve ${args.join(" ")}: ${w.exited() ? "exited" : "timed out"} before printing a line ` +
+          `matching ${re}\nstdout:\n${w.stdout()}stderr:\n${w.stderr()}`,
+      );
     }
+    return m!;
   };
   let port: number;
   try {
@@ -145,8 +108,8 @@ export async function startServe(
   }
   return {
     port,
-    pid: child.pid,
-    stdout: () => out,
+    pid: w.child.pid,
+    stdout: w.stdout,
     handshakes: () => lines().filter((l) => l.startsWith("handshake ")),
     waitForLine,
     stop,

@@ -108,3 +108,94 @@ export async function runCommand(
     clearTimeout(timer);
   }
 }
+
+/** A spawned child whose standard output and error are collected as they arrive. */
+export interface WatchedProcess {
+  /** The child (for its pid or standard input). */
+  readonly child: Deno.ChildProcess;
+  /** Standard output so far. */
+  stdout(): string;
+  /** Standard error so far. */
+  stderr(): string;
+  /** Whether it has exited. */
+  exited(): boolean;
+  /** Its exit status. */
+  readonly status: Promise<Deno.CommandStatus>;
+  /**
+   * Waits until `done()` holds, re-checking whenever output arrives or the process exits (and
+   * at least every 50 ms).
+   *
+   * @returns Whether it held before `ms` passed or the process exited.
+   */
+  waitUntil(done: () => boolean, ms: number): Promise<boolean>;
+  /** Terminates it (SIGTERM, SIGKILL after `graceMs`), reaps it, drains its output. Idempotent. */
+  stop(graceMs?: number): Promise<Deno.CommandStatus>;
+}
+
+/**
+ * Collects a spawned child's piped standard output and error, for the helpers that start
+ * servers and interactive clients (one place for the pumping, waiting and reaping).
+ *
+ * @example
+ * ```ts
+ * import { watchProcess } from "./_process.ts";
+ * const w = watchProcess(new Deno.Command("echo", { args: ["hi"], stdout: "piped", stderr: "piped" }).spawn());
+ * await w.waitUntil(() => w.stdout().includes("hi"), 5000);
+ * await w.stop();
+ * ```
+ */
+export function watchProcess(child: Deno.ChildProcess): WatchedProcess {
+  let out = "";
+  let err = "";
+  let wake = () => {};
+  const pump = async (stream: ReadableStream<Uint8Array>, sink: (s: string) => void) => {
+    const d = new TextDecoder();
+    try {
+      for await (const chunk of stream) {
+        sink(d.decode(chunk, { stream: true }));
+        wake();
+      }
+    } catch {
+      // Torn down when the process is killed.
+    }
+  };
+  const drained = Promise.all([
+    pump(child.stdout, (s) => (out += s)),
+    pump(child.stderr, (s) => (err += s)),
+  ]);
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    wake();
+    return s;
+  });
+  let stopping: Promise<Deno.CommandStatus> | null = null;
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited: () => exited,
+    status,
+    async waitUntil(done: () => boolean, ms: number) {
+      const deadline = Date.now() + ms;
+      while (!done()) {
+        if (exited || Date.now() > deadline) return done();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await new Promise<void>((r) => {
+          wake = r;
+          timer = setTimeout(r, 50);
+        });
+        clearTimeout(timer);
+      }
+      return true;
+    },
+    stop(graceMs = 2000) {
+      stopping ??= (async () => {
+        await terminate(child, status, () => exited, graceMs);
+        await drained;
+        return await status;
+      })();
+      return stopping;
+    },
+  };
+}

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { runCommand, terminate } from "../_process.ts";
+import { runCommand, watchProcess } from "../_process.ts";
 import { SslSession } from "../../src/session/ssl_session.ts";
 import { freePort } from "./_openssl.ts";
 
@@ -281,62 +281,18 @@ export async function startProcess(
   args: string[],
   options: { ready: (output: string) => boolean; startTimeoutMs?: number },
 ): Promise<PeerProcess> {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "";
-  let err = "";
-  let notify = () => {};
-  const changed = () => notify();
-  const pump = async (stream: ReadableStream<Uint8Array>, sink: (s: string) => void) => {
-    const d = new TextDecoder();
-    try {
-      for await (const chunk of stream) {
-        sink(d.decode(chunk, { stream: true }));
-        changed();
-      }
-    } catch {
-      // Torn down when the process is killed.
-    }
-  };
-  const drained = Promise.all([
-    pump(child.stdout, (s) => (out += s)),
-    pump(child.stderr, (s) => (err += s)),
-  ]);
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    changed();
-    return s;
-  });
-  let stopping: Promise<void> | null = null;
-  const stop = () => {
-    stopping ??= (async () => {
-      await terminate(child, status, () => exited);
-      await drained;
-    })();
-    return stopping;
-  };
-  const handle: PeerProcess = { output: () => out + err, stdout: () => out, stop };
-  const deadline = Date.now() + (options.startTimeoutMs ?? 5000);
-  while (!options.ready(out + err)) {
-    if (exited || Date.now() > deadline) {
-      await stop();
-      throw new Error(
-        `${cmd} ${args.join(" ")}: ${exited ? "exited" : "not ready in time"}\n${out}${err}`,
-      );
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((r) => {
-      notify = r;
-      timer = setTimeout(r, 100);
-    });
-    clearTimeout(timer);
+  const w = watchProcess(
+    new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" }).spawn(),
+  );
+  const output = () => w.stdout() + w.stderr();
+  const stop = async () => void await w.stop();
+  if (!await w.waitUntil(() => options.ready(output()), options.startTimeoutMs ?? 5000)) {
+    await stop();
+    throw new Error(
+      `${cmd} ${args.join(" ")}: ${w.exited() ? "exited" : "not ready in time"}\n${output()}`,
+    );
   }
-  return handle;
+  return { output, stdout: w.stdout, stop };
 }
 
 /**

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { terminate } from "../_process.ts";
+import { watchProcess } from "../_process.ts";
 import { run, type RunResult } from "./_peers.ts";
 
 /** Upper bound, in milliseconds, of one client run. */
@@ -85,76 +85,34 @@ export function countMatches(text: string, pattern: RegExp): number {
  * ```
  */
 export function startSClient(port: number, args: string[], bin = "openssl"): InteractiveSClient {
-  const child = new Deno.Command(bin, {
-    args: ["s_client", "-connect", `127.0.0.1:${port}`, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "";
-  let err = "";
-  let notify = () => {};
-  const pump = async (stream: ReadableStream<Uint8Array>, sink: (s: string) => void) => {
-    const d = new TextDecoder();
-    try {
-      for await (const chunk of stream) {
-        sink(d.decode(chunk, { stream: true }));
-        notify();
-      }
-    } catch {
-      // Torn down when the process is killed.
-    }
-  };
-  const drained = Promise.all([
-    pump(child.stdout, (s) => (out += s)),
-    pump(child.stderr, (s) => (err += s)),
-  ]);
-  let exited = false;
-  let killed = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    notify();
-    return s;
-  });
-  const writer = child.stdin.getWriter();
+  const w = watchProcess(
+    new Deno.Command(bin, {
+      args: ["s_client", "-connect", `127.0.0.1:${port}`, ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn(),
+  );
+  const both = () => w.stdout() + w.stderr();
+  const writer = w.child.stdin.getWriter();
   let stdinClosed = false;
-  const closeStdin = async () => {
-    if (stdinClosed) return;
-    stdinClosed = true;
-    await writer.close().catch(() => {});
-  };
   return {
-    stdout: () => out,
-    stderr: () => err,
+    stdout: w.stdout,
+    stderr: w.stderr,
     async send(text: string) {
       await writer.write(new TextEncoder().encode(text));
     },
-    async waitFor(pattern: RegExp, count = 1, ms = CLIENT_TIMEOUT_MS) {
-      const deadline = Date.now() + ms;
-      while (countMatches(out + err, pattern) < count) {
-        if (exited || Date.now() > deadline) return countMatches(out + err, pattern) >= count;
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await new Promise<void>((r) => {
-          notify = r;
-          timer = setTimeout(r, 50);
-        });
-        clearTimeout(timer);
-      }
-      return true;
+    waitFor(pattern: RegExp, count = 1, ms = CLIENT_TIMEOUT_MS) {
+      return w.waitUntil(() => countMatches(both(), pattern) >= count, ms);
     },
     async finish(ms = CLIENT_TIMEOUT_MS) {
-      await closeStdin();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = await Promise.race([
-        status.then(() => true),
-        new Promise<false>((r) => (timer = setTimeout(() => r(false), ms))),
-      ]);
-      clearTimeout(timer);
-      if (!done) killed = true;
-      await terminate(child, status, () => exited);
-      await drained;
-      const st = await status;
-      return { code: killed ? -1 : st.code, stdout: out, stderr: err };
+      if (!stdinClosed) {
+        stdinClosed = true;
+        await writer.close().catch(() => {});
+      }
+      const done = await w.waitUntil(w.exited, ms);
+      const status = await w.stop();
+      return { code: done ? status.code : -1, stdout: w.stdout(), stderr: w.stderr() };
     },
   };
 }
