@@ -2,7 +2,7 @@
  * The ten TLS 1.3 cases of OpenSSL's `test/sslapitest.c:test_ticket_callbacks` (odd idx 1..19)
  * over real sockets: this module's TLS 1.3 server (`listenTls`, through
  * `tests/_tls_server.ts`) with the context of the loopback matrix
- * (`tests/ticket_callbacks_test.ts`: cache off, `gen_cb` setting "Hello World", `dec_cb`, the
+ * (`tests/_ticket_callbacks_matrix.ts`, as `tests/ticket_callbacks_test.ts` uses it: cache off, `gen_cb` setting "Hello World", `dec_cb`, the
  * AES-128-CBC / HMAC-SHA256 key callback), and a libssl client: `libssl_peer.c connect`, an
  * OpenSSL 3 client with its session cache on and `SSL_CTX_sess_set_new_cb`. H1 is a full
  * handshake; H2 resumes the last session H1 received (a full handshake when it received none).
@@ -19,11 +19,15 @@
  */
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
-import { SslContext } from "../../src/server/ssl_context.ts";
-import { DecryptTicketReturn, type TicketKeyCallback } from "../../src/server/callbacks.ts";
-import { TicketKey } from "../../src/ticket/ticket_key.ts";
-import { TicketStatus } from "../../src/ticket/status.ts";
-import { stableLengthRandom } from "../../testing.ts";
+import { DecryptTicketReturn } from "../../src/server/callbacks.ts";
+import {
+  type Expect,
+  expectH1,
+  H2,
+  matrixContext,
+  tickDecRet,
+  tickKeyRenew,
+} from "../_ticket_callbacks_matrix.ts";
 import { type ServedConnection, startTlsServer } from "../_tls_server.ts";
 import { testCredentials } from "../_tls_certs.ts";
 import { compileLibsslPeer, missing, parseEvents, run } from "./_peers.ts";
@@ -31,9 +35,7 @@ import { compileLibsslPeer, missing, parseEvents, run } from "./_peers.ts";
 const why = await missing(["libssl"]);
 if (why !== null) console.warn(`tls_ticket_callbacks_test: skipping (CI installs these): ${why}`);
 
-const { IGNORE, IGNORE_RENEW, USE, USE_RENEW, ABORT } = DecryptTicketReturn;
-const { EMPTY, SUCCESS, SUCCESS_RENEW } = TicketStatus;
-const enc = new TextEncoder();
+const { IGNORE, IGNORE_RENEW, USE_RENEW } = DecryptTicketReturn;
 const dec = new TextDecoder();
 
 /** The C peer, compiled once for the whole file; its directory goes when the process exits. */
@@ -51,139 +53,6 @@ function peer(): Promise<string> {
   });
   return peerBin;
 }
-
-/** sslapitest.c key callbacks: AES-128-CBC and HMAC-SHA256, both keyed "0123456789abcdef". */
-async function testKey(): Promise<TicketKey> {
-  const material = new Uint8Array(48); // node-48: name16 (all zero) | hmac16 | aes16
-  material.set(enc.encode("0123456789abcdef"), 16);
-  material.set(enc.encode("0123456789abcdef"), 32);
-  return await TicketKey.import(material, "node-48");
-}
-
-/** idx -> tick_key_renew (only meaningful for idx >= 8). */
-function tickKeyRenew(idx: number): number {
-  if ([10, 11, 16, 17].includes(idx)) return 1;
-  if ([12, 13, 18, 19].includes(idx)) return -1;
-  return 0;
-}
-
-/** idx -> tick_dec_ret. */
-function tickDecRet(idx: number): number {
-  if (idx <= 1) return IGNORE;
-  if (idx <= 3) return IGNORE_RENEW;
-  if (idx <= 5) return USE;
-  if (idx <= 7) return USE_RENEW;
-  return ABORT;
-}
-
-/** The server context of the loopback matrix for this idx (tests/ticket_callbacks_test.ts). */
-async function matrixContext(idx: number): Promise<SslContext> {
-  const renew = tickKeyRenew(idx);
-  const decRet = tickDecRet(idx);
-  let keyCalled = false;
-  const key = await testKey();
-  const keyCb: TicketKeyCallback = (_conn, _name, _iv, encrypt) => {
-    keyCalled = true;
-    const ret = renew === -1 ? 0 : renew ? 2 : 1;
-    return encrypt ? { ret, key, iv: new Uint8Array(16) } : { ret, key };
-  };
-  return await SslContext.create({
-    sessionCacheSize: 0, // SSL_SESS_CACHE_OFF: resumption only from tickets
-    random: stableLengthRandom, // a 4-byte age_add, so TLS 1.3 tickets are always 224
-    ticketKeyCb: idx >= 8 ? keyCb : null,
-    genCb: (conn) => {
-      conn.session!.setTicketAppData("Hello World");
-      return 1;
-    },
-    decCb: (_conn, ss, _name, status) => {
-      if (status === EMPTY) return IGNORE_RENEW;
-      if (status !== SUCCESS && status !== SUCCESS_RENEW) return ABORT;
-      const app = ss?.getTicketAppData();
-      if (!app || dec.decode(app) !== "Hello World") return ABORT;
-      if (keyCalled) return status === SUCCESS ? USE : USE_RENEW;
-      return decRet;
-    },
-  });
-}
-
-/** One handshake's expected counts (spec table 13.2, as the loopback harness asserts them). */
-interface Expect {
-  gen: number;
-  dec: { status: number; ret: number }[];
-  keyEnc: number;
-  keyDec: number;
-  /** Lengths of the tickets in the NewSessionTickets, in order (their count is the NSTs). */
-  lengths: number[];
-  reused: boolean;
-}
-
-/** H1 of every TLS 1.3 case: a full handshake, 2 tickets of 224 bytes unless the key cb says 0. */
-function expectH1(idx: number): Expect {
-  const noTicket = tickKeyRenew(idx) === -1;
-  return {
-    gen: 2,
-    dec: [], // an OpenSSL TLS 1.3 client sends no PSK on a fresh connection
-    keyEnc: idx >= 8 ? 2 : 0,
-    keyDec: 0,
-    lengths: noTicket ? [] : [224, 224],
-    reused: false,
-  };
-}
-
-/** The H2 columns of spec table 13.2 for the TLS 1.3 cases (copied from the loopback harness). */
-const H2: Record<number, Expect> = {
-  1: {
-    gen: 0,
-    dec: [{ status: SUCCESS_RENEW, ret: IGNORE }],
-    keyEnc: 0,
-    keyDec: 0,
-    lengths: [],
-    reused: false,
-  },
-  3: {
-    gen: 2,
-    dec: [{ status: SUCCESS_RENEW, ret: IGNORE_RENEW }],
-    keyEnc: 0,
-    keyDec: 0,
-    lengths: [224, 224],
-    reused: false,
-  },
-  5: {
-    gen: 0,
-    dec: [{ status: SUCCESS_RENEW, ret: USE }],
-    keyEnc: 0,
-    keyDec: 0,
-    lengths: [],
-    reused: true,
-  },
-  7: {
-    gen: 1,
-    dec: [{ status: SUCCESS_RENEW, ret: USE_RENEW }],
-    keyEnc: 0,
-    keyDec: 0,
-    lengths: [224],
-    reused: true,
-  },
-  9: {
-    gen: 0,
-    dec: [{ status: SUCCESS, ret: USE }],
-    keyEnc: 0,
-    keyDec: 1,
-    lengths: [],
-    reused: true,
-  },
-  11: {
-    gen: 1,
-    dec: [{ status: SUCCESS_RENEW, ret: USE_RENEW }],
-    keyEnc: 1,
-    keyDec: 1,
-    lengths: [224],
-    reused: true,
-  },
-  // No NST in H1, so the client offers no PSK: a full handshake, gen twice, again no NST.
-  13: { gen: 2, dec: [], keyEnc: 2, keyDec: 0, lengths: [], reused: false },
-};
-for (const i of [15, 17, 19]) H2[i] = H2[i - 6]; // EVP key callback: as the old one
 
 /** What each case is about, for the test names. */
 const TITLE: Record<number, string> = {
@@ -269,7 +138,7 @@ for (let idx = 1; idx < 20; idx += 2) {
     const server = await startTlsServer({
       cert: creds.certPem,
       key: creds.keyPem,
-      context: await matrixContext(idx),
+      context: (await matrixContext(idx)).ctx,
     });
     try {
       // H1 then H2 from one libssl client process; the certificate is verified (CAfile).
