@@ -25,10 +25,14 @@ export const AlertDescription = {
   DECRYPT_ERROR: 51,
   /** protocol_version (70): the client offers no version the server speaks. */
   PROTOCOL_VERSION: 70,
+  /** inappropriate_fallback (86): TLS_FALLBACK_SCSV below the server's best version (RFC 7507). */
+  INAPPROPRIATE_FALLBACK: 86,
   /** internal_error (80): callback failures, ABORT, fatal ticket errors. */
   INTERNAL_ERROR: 80,
   /** user_canceled (90): the peer abandons the handshake. */
   USER_CANCELED: 90,
+  /** no_renegotiation (100): a warning; TLS 1.2 renegotiation is refused (RFC 5246 §7.2.2). */
+  NO_RENEGOTIATION: 100,
   /** missing_extension (109): a mandatory extension is absent. */
   MISSING_EXTENSION: 109,
   /** unrecognized_name (112): no server matches the requested name. */

@@ -71,6 +71,10 @@ export const SignatureScheme = {
   RSA_PSS_RSAE_SHA384: 0x0805,
   /** ed25519: PureEdDSA (RFC 8032). */
   ED25519: 0x0807,
+  /** rsa_pkcs1_sha256: RSASSA-PKCS1-v1_5 with SHA-256 (TLS 1.2 ServerKeyExchange only). */
+  RSA_PKCS1_SHA256: 0x0401,
+  /** rsa_pkcs1_sha384: RSASSA-PKCS1-v1_5 with SHA-384 (TLS 1.2 ServerKeyExchange only). */
+  RSA_PKCS1_SHA384: 0x0501,
 } as const;
 
 /** Most certificates accepted in a chain. */
@@ -87,6 +91,8 @@ interface Signer {
   readonly params: AlgorithmIdentifier | EcdsaParams | RsaPssParams;
   /** ECDSA: Web Crypto's r|s output is re-encoded as DER. */
   readonly ecdsa: boolean;
+  /** Only for TLS 1.2 (RSASSA-PKCS1-v1_5, RFC 8446 §4.2.3 forbids it in TLS 1.3). */
+  readonly tls12Only?: boolean;
 }
 
 /**
@@ -113,15 +119,18 @@ export class ServerCredentials {
   readonly chain: readonly Uint8Array<ArrayBuffer>[];
   /** The private key's type. */
   readonly keyType: KeyType;
-  /** The signature schemes this key signs, in preference order. */
+  /** The signature schemes this key signs in TLS 1.3, in preference order. */
   readonly schemes: readonly SignatureScheme[];
+  /** The signature schemes this key signs in a TLS 1.2 ServerKeyExchange, in preference order. */
+  readonly schemes12: readonly SignatureScheme[];
   readonly #signers: readonly Signer[];
 
   private constructor(chain: Uint8Array<ArrayBuffer>[], keyType: KeyType, signers: Signer[]) {
     this.chain = Object.freeze(chain);
     this.keyType = keyType;
     this.#signers = Object.freeze(signers);
-    this.schemes = Object.freeze(signers.map((s) => s.scheme));
+    this.schemes = Object.freeze(signers.filter((s) => !s.tls12Only).map((s) => s.scheme));
+    this.schemes12 = Object.freeze(signers.map((s) => s.scheme));
   }
 
   /**
@@ -208,6 +217,27 @@ export class ServerCredentials {
    */
   selectScheme(offered: readonly number[]): SignatureScheme | null {
     for (const s of this.schemes) if (offered.includes(s)) return s;
+    return null;
+  }
+
+  /**
+   * The first of {@link ServerCredentials.schemes12} the client offered in its TLS 1.2
+   * `signature_algorithms` (RFC 5246 §7.4.1.4.1), or `null` when there is none. RSA keys
+   * prefer RSA-PSS and fall back to PKCS#1 v1.5.
+   *
+   * @param offered The client's list, in its order.
+   * @returns A scheme for the ServerKeyExchange signature, or `null`.
+   *
+   * @example
+   * ```ts
+   * import type { ServerCredentials } from "./certificate.ts";
+   * // An RSA key offered only [0x0401] (rsa_pkcs1_sha256) signs with 0x0401.
+   * const pick = (c: ServerCredentials) => c.selectScheme12([0x0401]);
+   * console.log(typeof pick); // "function"
+   * ```
+   */
+  selectScheme12(offered: readonly number[]): SignatureScheme | null {
+    for (const s of this.schemes12) if (offered.includes(s)) return s;
     return null;
   }
 
@@ -418,6 +448,20 @@ async function importSigners(key: Pkcs8Key): Promise<Signer[]> {
           key: await load({ name: "RSA-PSS", hash: "SHA-384" }),
           params: { name: "RSA-PSS", saltLength: 48 },
           ecdsa: false,
+        },
+        {
+          scheme: 0x0401,
+          key: await load({ name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }),
+          params: { name: "RSASSA-PKCS1-v1_5" },
+          ecdsa: false,
+          tls12Only: true,
+        },
+        {
+          scheme: 0x0501,
+          key: await load({ name: "RSASSA-PKCS1-v1_5", hash: "SHA-384" }),
+          params: { name: "RSASSA-PKCS1-v1_5" },
+          ecdsa: false,
+          tls12Only: true,
         },
       ];
     }

@@ -147,8 +147,11 @@ export class TlsConnection {
         random: options.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n))),
         ephemeralKeys: options.ephemeralKeys ?? generateEphemeralKeyPair,
       }, this.engine);
-      // NewSessionTickets right after the client's Finished, before any application data.
-      result.info.ticketsSent = await this.#sendTickets(result);
+      // TLS 1.3: NewSessionTickets right after the client's Finished, before any application
+      // data (TLS 1.2 sent its ticket inside the handshake).
+      if (result.info.version === "TLSv1.3") {
+        result.info.ticketsSent = await this.#sendTickets(result);
+      }
       result.info.session = this.engine.session;
       this.#state = result;
       return result;
@@ -224,8 +227,21 @@ export class TlsConnection {
     }
   }
 
-  /** A handshake message after the handshake: only KeyUpdate (RFC 8446 §4.6.3). */
+  /**
+   * A handshake message after the handshake: TLS 1.3 only KeyUpdate (RFC 8446 §4.6.3); TLS 1.2
+   * a ClientHello, refused with a no_renegotiation warning (RFC 5746 §4.4, RFC 5246 §7.2.2).
+   */
   async #postHandshake(state: HandshakeResult, type: number, body: Uint8Array): Promise<void> {
+    if (state.info.version === "TLSv1.2") {
+      if (type !== HandshakeType.CLIENT_HELLO) {
+        throw new TlsAlert(
+          AlertDescription.UNEXPECTED_MESSAGE,
+          `handshake message ${type} after the TLS 1.2 handshake`,
+        );
+      }
+      await this.#rs.sendAlert(AlertDescription.NO_RENEGOTIATION, true);
+      return;
+    }
     if (type !== HandshakeType.KEY_UPDATE) {
       throw new TlsAlert(
         AlertDescription.UNEXPECTED_MESSAGE,
@@ -263,6 +279,9 @@ export class TlsConnection {
    */
   async keyUpdate(requestPeer = false): Promise<void> {
     const state = await this.#handshake;
+    if (state.info.version !== "TLSv1.3") {
+      throw new TypeError("KeyUpdate is TLS 1.3 only; this connection is TLS 1.2");
+    }
     await this.#updateWriteKey(state, requestPeer);
   }
 
@@ -271,7 +290,7 @@ export class TlsConnection {
     if (!(chunk instanceof Uint8Array)) {
       throw new TypeError("TlsConnection.writable takes Uint8Array chunks");
     }
-    if (this.#rs.writeSequence >= KEY_UPDATE_AFTER_RECORDS) {
+    if (state.info.version === "TLSv1.3" && this.#rs.writeSequence >= KEY_UPDATE_AFTER_RECORDS) {
       await this.#updateWriteKey(state, false);
     }
     try {

@@ -56,6 +56,8 @@ import {
 } from "./messages.ts";
 import { concatBytes, RecordCipher } from "./record.ts";
 import type { RecordStream } from "./record_stream.ts";
+import { chooseVersion, serverHandshake12 } from "./tls12_handshake.ts";
+import { TLS1_2_VERSION } from "../session/versions.ts";
 
 /** The cipher suites this server negotiates, by id: AES-128-GCM and AES-256-GCM. */
 export const SUPPORTED_CIPHER_SUITES: readonly number[] = [0x1301, 0x1302];
@@ -87,11 +89,17 @@ export interface HandshakeConfig {
 
 /** What a completed handshake negotiated. */
 export interface HandshakeInfo {
-  /** Always `"TLSv1.3"` for now. */
-  version: "TLSv1.3";
-  /** The cipher suite, e.g. `"TLS_AES_128_GCM_SHA256"`. */
+  /** The protocol version negotiated. */
+  version: "TLSv1.3" | "TLSv1.2";
+  /**
+   * The cipher suite, e.g. `"TLS_AES_128_GCM_SHA256"`; TLS 1.2 suites by OpenSSL's name, e.g.
+   * `"ECDHE-RSA-AES128-GCM-SHA256"`.
+   */
   cipherSuite: string;
-  /** The ECDHE group: `"x25519"`, `"secp256r1"` or `"secp384r1"`. */
+  /**
+   * The ECDHE group: `"x25519"`, `"secp256r1"` or `"secp384r1"` (a resumed TLS 1.2 session:
+   * the group of its full handshake).
+   */
   group: string;
   /** The ALPN protocol selected, or `null`. */
   alpnProtocol: string | null;
@@ -110,7 +118,7 @@ export interface HandshakeInfo {
    * saw) or the new one; when tickets were sent, the copy sealed into the last of them.
    */
   session: SslSession | null;
-  /** NewSessionTickets sent after the client's Finished. */
+  /** NewSessionTickets sent (TLS 1.3: after the client's Finished; TLS 1.2: 0 or 1). */
   ticketsSent: number;
   /** Tickets not sent because the ticket keys had none that could seal, with the reason. */
   ticketsNotSealed: readonly { reason: string; message: string }[];
@@ -118,7 +126,10 @@ export interface HandshakeInfo {
   decCbCalls: readonly DecryptCallbackCall[];
 }
 
-/** The keys and state a finished handshake leaves for the application phase. */
+/**
+ * The keys and state a finished handshake leaves for the application phase (TLS 1.2: the record
+ * keys are installed and the three secrets are empty).
+ */
 export interface HandshakeResult {
   /** What was negotiated. */
   info: HandshakeInfo;
@@ -252,7 +263,16 @@ function chooseGroup(offer: Offer): { group: number; share: Uint8Array | null } 
   return { group, share: null };
 }
 
-function encodeAlpn(name: string): Uint8Array {
+/**
+ * The ServerHello / EncryptedExtensions ALPN body for one protocol (RFC 7301 §3.1).
+ *
+ * @example
+ * ```ts
+ * import { encodeAlpn } from "./handshake.ts";
+ * console.log(Array.from(encodeAlpn("h2"))); // [0, 3, 2, 104, 50]
+ * ```
+ */
+export function encodeAlpn(name: string): Uint8Array {
   const out = new Uint8Array(3 + name.length);
   out[0] = 0;
   out[1] = name.length + 1;
@@ -265,7 +285,18 @@ function u16(v: number): Uint8Array {
   return new Uint8Array([v >>> 8, v & 0xff]);
 }
 
-async function contextForName(
+/**
+ * The context for the client's SNI name from the `serverNames` option, or `undefined`.
+ *
+ * @throws {TlsAlert} internal_error (80) when the servername function throws.
+ *
+ * @example
+ * ```ts
+ * import { contextForName } from "./handshake.ts";
+ * console.log(await contextForName(undefined, "a.example")); // undefined
+ * ```
+ */
+export async function contextForName(
   names: ServerNameContexts | undefined,
   name: string | null,
 ): Promise<SslContext | undefined> {
@@ -364,8 +395,12 @@ export async function serverHandshake(
   if (rs.handshakePending) {
     throw alert(AlertDescription.UNEXPECTED_MESSAGE, "data after the ClientHello");
   }
+  const hello = parseClientHello(first.message);
+  if (chooseVersion(hello) === TLS1_2_VERSION) {
+    return await serverHandshake12(rs, config, engine, hello);
+  }
   rs.acceptChangeCipherSpec = true;
-  let offer = readOffer(parseClientHello(first.message));
+  let offer = readOffer(hello);
   const suite = tls13Suite(offer.suite)!;
   const hash: HashName = suite.hash;
   let transcript = new TranscriptHash(hash);

@@ -16,8 +16,8 @@ import {
   ContentType,
   MAX_CIPHERTEXT_LENGTH,
   MAX_PLAINTEXT_LENGTH,
+  type OpenedRecord,
   plaintextRecord,
-  type RecordCipher,
   RecordReader,
   type TlsTransport,
   writeAll,
@@ -42,6 +42,18 @@ export type PostHandshakeRecord =
 const unexpected = (why: string) => new TlsAlert(AlertDescription.UNEXPECTED_MESSAGE, why);
 
 /**
+ * One direction's record protection: TLS 1.3's `RecordCipher` or TLS 1.2's `Tls12GcmCipher`.
+ */
+export interface RecordProtection {
+  /** Records processed under this key. */
+  sequence: number;
+  /** Protects one record of `type`; returns the whole record. */
+  seal(type: number, content: Uint8Array): Promise<Uint8Array<ArrayBuffer>>;
+  /** Removes protection from one record; returns its real type and content. */
+  open(header: Uint8Array, body: Uint8Array): Promise<OpenedRecord>;
+}
+
+/**
  * The record stream of one server connection.
  *
  * @example
@@ -63,10 +75,16 @@ export class RecordStream {
    * under the handshake key (or application_data records before the second ClientHello).
    */
   earlyDataBudget = 0;
+  /**
+   * TLS 1.2 records (RFC 5246 §6.2): once the read key is set every record is protected,
+   * whatever its type, and a ChangeCipherSpec is read only by
+   * {@link RecordStream.readChangeCipherSpec}.
+   */
+  tls12 = false;
   readonly #reader: RecordReader;
   readonly #handshake = new HandshakeBuffer(0);
-  #read: RecordCipher | null = null;
-  #write: RecordCipher | null = null;
+  #read: RecordProtection | null = null;
+  #write: RecordProtection | null = null;
   #writes: Promise<void> = Promise.resolve();
   #corked: Uint8Array[] | null = null;
   #peerProtected = false;
@@ -79,7 +97,7 @@ export class RecordStream {
   }
 
   /** Installs the read protection (from now on every record but a CCS must be protected). */
-  setReadCipher(cipher: RecordCipher): void {
+  setReadCipher(cipher: RecordProtection): void {
     if (this.#handshake.pending > 0) {
       // RFC 8446 §5.1: handshake messages must not span a key change.
       throw unexpected("handshake data left over at a key change");
@@ -89,7 +107,7 @@ export class RecordStream {
   }
 
   /** Installs the write protection for records queued after this call. */
-  setWriteCipher(cipher: RecordCipher): void {
+  setWriteCipher(cipher: RecordProtection): void {
     this.#queue(() => {
       this.#write = cipher;
     });
@@ -181,7 +199,7 @@ export class RecordStream {
       }
       return this.#plain(raw.type, raw.body.slice());
     }
-    if (raw.type !== ContentType.APPLICATION_DATA) {
+    if (raw.type !== ContentType.APPLICATION_DATA && !this.tls12) {
       if (raw.type === ContentType.ALERT && raw.body.length === 2 && !this.#peerProtected) {
         // A client that fails on the ServerHello alerts before it has keys. Once a record of
         // the client's decrypted, an unprotected alert could be anyone's (a forged close).
@@ -202,6 +220,37 @@ export class RecordStream {
     this.earlyDataBudget = 0; // the first record that decrypts ends the skipping
     this.#peerProtected = true;
     return this.#plain(opened.type, opened.content);
+  }
+
+  /**
+   * TLS 1.2: reads the client's ChangeCipherSpec (RFC 5246 §7.1), which must come at a
+   * handshake message boundary, before the read key is set. Alerts from the peer are taken as
+   * usual.
+   *
+   * @throws {TlsAlert} unexpected_message (10) for any other record or a CCS inside a
+   * handshake message; illegal_parameter (47) for a CCS that is not the single byte 1.
+   * @throws {TlsConnectionError} when the peer closes or sends an alert.
+   */
+  async readChangeCipherSpec(): Promise<void> {
+    for (;;) {
+      const raw = await this.#reader.next();
+      if (raw === null) throw new TlsConnectionError("closed", "the peer closed the connection");
+      if (raw.type === ContentType.CHANGE_CIPHER_SPEC) {
+        if (this.#handshake.pending > 0) {
+          throw unexpected("ChangeCipherSpec inside a handshake message");
+        }
+        if (raw.body.length !== 1 || raw.body[0] !== 1) {
+          throw new TlsAlert(AlertDescription.ILLEGAL_PARAMETER, "malformed ChangeCipherSpec");
+        }
+        return;
+      }
+      if (raw.type === ContentType.ALERT && this.#read === null) {
+        const r = this.#plain(raw.type, raw.body.slice());
+        if (r === null) continue;
+        throw new TlsConnectionError("closed", "the peer closed the connection");
+      }
+      throw unexpected(`record type ${raw.type} where ChangeCipherSpec was expected`);
+    }
   }
 
   #skip(length: number): null {
@@ -290,10 +339,11 @@ export class RecordStream {
 
   /**
    * Sends an alert (fatal, or close_notify with `description` 0), protected when a write key
-   * is set. Errors writing it are ignored: the connection is ending anyway.
+   * is set. Errors writing it are ignored: the connection is ending anyway. `warning` sends
+   * it at level warning (TLS 1.2's no_renegotiation).
    */
-  async sendAlert(description: number): Promise<void> {
-    const level = description === AlertDescription.CLOSE_NOTIFY ? 1 : 2;
+  async sendAlert(description: number, warning = false): Promise<void> {
+    const level = warning || description === AlertDescription.CLOSE_NOTIFY ? 1 : 2;
     try {
       await this.write(ContentType.ALERT, new Uint8Array([level, description]));
     } catch {
