@@ -470,15 +470,21 @@ Deno.test("RFC 8446 §4.1.1: no group in common gets handshake_failure (40)", as
   });
 });
 
-Deno.test("RFC 8446 §4.2.1: a TLS 1.2 ClientHello (no supported_versions) gets protocol_version (70)", async () => {
-  await expectAlert(70, async (client) => {
+Deno.test("RFC 5246 §7.4.1.2: a TLS 1.2 ClientHello (no supported_versions) offering only TLS 1.3 suites negotiates TLS 1.2 and gets handshake_failure (40)", async () => {
+  await expectAlert(40, async (client) => {
     await client.sendClientHello({ supportedVersions: null });
   });
 });
 
-Deno.test("RFC 8446 §4.2.1: supported_versions without 0x0304 gets protocol_version (70)", async () => {
+Deno.test("RFC 5246 Appendix E.1: a TLS 1.1 ClientHello (legacy_version 0x0302, no supported_versions) gets protocol_version (70)", async () => {
   await expectAlert(70, async (client) => {
-    await client.sendClientHello({ supportedVersions: [0x0303, 0x0302] });
+    await client.sendClientHello({ supportedVersions: null, legacyVersion: 0x0302 });
+  });
+});
+
+Deno.test("RFC 8446 §4.2.1: supported_versions with neither 0x0304 nor 0x0303 gets protocol_version (70)", async () => {
+  await expectAlert(70, async (client) => {
+    await client.sendClientHello({ supportedVersions: [0x0302, 0x0301] });
   });
 });
 
