@@ -223,13 +223,21 @@ Deno.test({
     const ed = await load("Ed25519");
     assert.equal(ed.selectScheme([0x0808, 0x0807]), 0x0807);
     assert.equal(ed.selectScheme([0x0808]), null);
+    // rsa_pkcs1_* are for TLS 1.2 ServerKeyExchange signatures only (RFC 5246 §7.4.1.4.1).
     assert.deepEqual(Object.values(SignatureScheme).sort(), [
+      0x0401,
       0x0403,
+      0x0501,
       0x0503,
       0x0804,
       0x0805,
       0x0807,
     ]);
+    assert.deepEqual(rsa.schemes, [0x0804, 0x0805]);
+    assert.deepEqual(rsa.schemes12, [0x0804, 0x0805, 0x0401, 0x0501]);
+    assert.equal(rsa.selectScheme12([0x0501, 0x0401]), 0x0401);
+    assert.equal(rsa.selectScheme12([0x0403]), null);
+    assert.equal(p256.selectScheme12([0x0401, 0x0403]), 0x0403);
   },
 });
 
