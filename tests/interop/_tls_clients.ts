@@ -203,6 +203,7 @@ function one(spec) {
     const opts = { host: "127.0.0.1", port, rejectUnauthorized: false, minVersion: "TLSv1.3" };
     if (spec.ciphers) opts.ciphers = spec.ciphers;
     if (spec.servername) opts.servername = spec.servername;
+    if (spec.maxVersion) { opts.minVersion = spec.maxVersion; opts.maxVersion = spec.maxVersion; }
     if (spec.resume && last) opts.session = last;
     const s = tls.connect(opts);
     const timer = setTimeout(() => { result.error = "timeout"; s.destroy(); }, 5000);

@@ -1,6 +1,7 @@
 /**
- * Other real TLS 1.3 clients against this module's server: Node's `tls.connect` (OpenSSL inside)
- * with `session` resumption and both cipher suites, `curl` (OpenSSL) fetching two URLs in one
+ * Other real TLS 1.3 and TLS 1.2 clients against this module's server: Node's `tls.connect`
+ * (OpenSSL inside) with `session` resumption and every cipher suite (TLS 1.2 with
+ * `maxVersion`), `curl` (OpenSSL) fetching two URLs in one
  * run (the second connection resumes) against a bare HTTP answer and against `serveHttps`, and
  * Deno's own client (rustls): `Deno.connectTls` and `fetch` with `Deno.createHttpClient`.
  *
@@ -72,12 +73,89 @@ async function httpApp(conn: TlsConnection, info: HandshakeInfo): Promise<void> 
   writer.releaseLock();
 }
 
-/** Runs curl once with a time limit; `-w` lines follow each body. */
+/** Runs curl once with a time limit (TLS 1.3 unless `args` say otherwise); `-w` lines follow each body. */
 async function curl(args: string[]) {
-  return await run("curl", ["-sS", "-k", "--tlsv1.3", "--max-time", "8", ...args], {
+  const version = args.includes("--tls-max") ? [] : ["--tlsv1.3"];
+  return await run("curl", ["-sS", "-k", ...version, "--max-time", "8", ...args], {
     timeoutMs: CLIENT_TIMEOUT_MS,
   });
 }
+
+Deno.test({
+  name: "RFC 5077 §3.1 Node tls.connect({ session, maxVersion: 'TLSv1.2' }) resumes by ticket; " +
+    "ECDSA and RSA certificates, both AES-GCM suites",
+  ignore: whyNode !== null || whyOpenssl !== null,
+}, async () => {
+  for (const kind of ["P-256", "RSA"] as const) {
+    const { certPem, keyPem } = await testCredentials(kind);
+    const server = await startTlsServer({
+      cert: certPem,
+      key: keyPem,
+      context: await SslContext.create(),
+    });
+    try {
+      const auth = kind === "RSA" ? "RSA" : "ECDSA";
+      const suites = [`ECDHE-${auth}-AES128-GCM-SHA256`, `ECDHE-${auth}-AES256-GCM-SHA384`];
+      const results = await nodeConnect(
+        server.port,
+        suites.flatMap((ciphers) => [
+          { ciphers, maxVersion: "TLSv1.2" as const },
+          { ciphers, maxVersion: "TLSv1.2" as const, resume: true },
+        ]),
+      );
+      assert.deepEqual(results.map((r) => r.error), [null, null, null, null]);
+      assert.deepEqual(results.map((r) => r.protocol), Array(4).fill("TLSv1.2"));
+      assert.deepEqual(results.map((r) => r.reused), [false, true, false, true]);
+      assert.deepEqual(
+        results.map((r) => r.data),
+        ["hello new\n", "hello resumed\n", "hello new\n", "hello resumed\n"],
+      );
+      const conns = await server.waitFor(4);
+      assert.deepEqual(conns.map((c) => c.error), [null, null, null, null]);
+      assert.deepEqual(conns.map((c) => c.info!.version), Array(4).fill("TLSv1.2"));
+      assert.deepEqual(conns.map((c) => c.info!.resumed), [false, true, false, true]);
+      assert.deepEqual(conns.map((c) => c.info!.cipherSuite), suites.flatMap((s) => [s, s]));
+      // One ticket per full handshake; a resumed SUCCESS ticket is not renewed (no dec_cb).
+      assert.deepEqual(conns.map((c) => c.info!.ticketsSent), [1, 0, 1, 0]);
+    } finally {
+      await server.stop();
+    }
+  }
+});
+
+Deno.test({
+  name: "RFC 5077 §3.1 curl --tls-max 1.2 two URLs in one run: the second connection resumes",
+  ignore: whyCurl !== null || whyOpenssl !== null,
+}, async () => {
+  const { certPem, keyPem } = await testCredentials("RSA");
+  const server = await startTlsServer({
+    cert: certPem,
+    key: keyPem,
+    context: await SslContext.create(),
+    alpnProtocols: ["http/1.1"],
+    app: httpApp,
+  });
+  try {
+    const base = `https://127.0.0.1:${server.port}`;
+    const r = await curl([
+      "--tlsv1.2",
+      "--tls-max",
+      "1.2",
+      "-w",
+      "%{http_code} %{num_connects}\n",
+      `${base}/a`,
+      `${base}/b`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "/a resumed=false\n200 1\n/b resumed=true\n200 1\n");
+    const conns = await server.waitFor(2);
+    assert.deepEqual(conns.map((c) => c.info!.version), ["TLSv1.2", "TLSv1.2"]);
+    assert.deepEqual(conns.map((c) => c.info!.resumed), [false, true]);
+    assert.deepEqual(conns.map((c) => c.info!.alpnProtocol), ["http/1.1", "http/1.1"]);
+  } finally {
+    await server.stop();
+  }
+});
 
 Deno.test({
   name: "Node tls.connect: full handshake, then { session } resumes; both TLS 1.3 suites",
