@@ -18,7 +18,7 @@ import {
 } from "../src/tls/record.ts";
 import { TranscriptHash } from "../src/tls/key_schedule.ts";
 import { keyExchange } from "../src/tls/key_exchange.ts";
-import { keyBlock, masterSecret, verifyData12 } from "../src/tls/prf.ts";
+import { keyBlock, masterSecret, type Tls12Keys, verifyData12 } from "../src/tls/prf.ts";
 import { Tls12GcmCipher } from "../src/tls/tls12_record.ts";
 import { acceptTls, type TlsConnection, type TlsConnectionOptions } from "../src/tls/connection.ts";
 import { type MemoryTransport, memoryTransportPair } from "./_memory_transport.ts";
@@ -134,6 +134,10 @@ export class Tls12Client {
   ccsBody: Uint8Array = new Uint8Array([1]);
   /** Rewrites the client Finished before it is sent. */
   mangleFinished: ((m: Uint8Array) => Uint8Array) | null = null;
+  /** Fixed ECDHE key pairs by group (default: fresh ones). */
+  keyPairs: Map<number, CryptoKeyPair> = new Map();
+  /** The key block of the last handshake (to seal records as this client would). */
+  keys: Tls12Keys | null = null;
   /** Rewrites the ClientKeyExchange before it is sent. */
   mangleKeyExchange: ((m: Uint8Array) => Uint8Array) | null = null;
   readonly #reader: RecordReader;
@@ -293,7 +297,7 @@ export class Tls12Client {
       }
       if (m !== "ccs") throw new Error(`expected ChangeCipherSpec, got ${m.type}`);
       seen.push("ccs");
-      const k = keyBlock(hash, master, this.#random, sh.random, keyLengthOf(sh.suite));
+      const k = this.keys = keyBlock(hash, master, this.#random, sh.random, keyLengthOf(sh.suite));
       this.#read = await Tls12GcmCipher.create(k.serverKey, k.serverIv);
       this.#write ??= await Tls12GcmCipher.create(k.clientKey, k.clientIv);
       const fin = await this.#next();
@@ -333,7 +337,12 @@ export class Tls12Client {
       if (shd === "ccs" || shd.type !== 14) throw new Error("expected ServerHelloDone");
       seen.push(14);
       t.update(shd.message);
-      const { serverShare, sharedSecret } = await keyExchange(group, point);
+      const fixed = this.keyPairs.get(group);
+      const { serverShare, sharedSecret } = await keyExchange(
+        group,
+        point,
+        fixed ? () => Promise.resolve(fixed) : undefined,
+      );
       let cke: Uint8Array = handshakeMessage(16, vec(1, serverShare));
       if (this.mangleKeyExchange) cke = this.mangleKeyExchange(cke);
       await this.sendRecord(22, cke);
