@@ -3,11 +3,11 @@
 // line on stdout:
 //
 //   {"mode":"full"|"resumed"|"prime","host":"127.0.0.1","port":1234,"n":2000,"concurrency":16,
-//    "maxMs":20000}
+//    "maxMs":20000,"version":"1.3"|"1.2"}
 //   → {"mode":..,"count":..,"reused":..,"failed":..,"elapsedMs":..,"clientCpuUs":..,
 //      "pool":..,"errors":[..]}
 //
-// Every handshake is TLS 1.3 followed by a tiny exchange: the client writes "ping\n" and waits
+// Every handshake is TLS 1.3 (or TLS 1.2 with "version":"1.2") followed by a tiny exchange: the client writes "ping\n" and waits
 // for "pong\n", which the server sends after its NewSessionTickets, so every ticket has been
 // read (and Node's "session" event fired) before the client closes. "full" offers no session.
 // "resumed" offers a session from the pool: tickets received on earlier connections, newest
@@ -27,8 +27,8 @@ const POOL_MAX = 256;
 /** @type {Map<string, unknown[]>} server "host:port" → sessions, newest last */
 const pools = new Map();
 
-function pool(host, port) {
-  const id = `${host}:${port}`;
+function pool(host, port, version) {
+  const id = `${host}:${port}:${version}`;
   let p = pools.get(id);
   if (!p) pools.set(id, p = []);
   return p;
@@ -38,7 +38,7 @@ function pool(host, port) {
  * One connection: resolves `{ reused, sessions }` once the server's "pong" arrived and the
  * socket closed.
  */
-function connectOnce(host, port, session) {
+function connectOnce(host, port, session, version) {
   return new Promise((resolve, reject) => {
     const sessions = [];
     let reused = false;
@@ -48,8 +48,8 @@ function connectOnce(host, port, session) {
       host,
       port,
       rejectUnauthorized: false,
-      minVersion: "TLSv1.3",
-      maxVersion: "TLSv1.3",
+      minVersion: version,
+      maxVersion: version,
       session,
     });
     const timer = setTimeout(() => sock.destroy(new Error("timeout")), HANDSHAKE_TIMEOUT_MS);
@@ -80,8 +80,9 @@ function connectOnce(host, port, session) {
 
 async function run(cmd) {
   const { mode, host, port } = cmd;
+  const version = cmd.version === "1.2" ? "TLSv1.2" : "TLSv1.3";
   const concurrency = Math.max(1, cmd.concurrency | 0);
-  const sessions = pool(host, port);
+  const sessions = pool(host, port, version);
   if (mode === "prime") sessions.length = 0;
   const n = mode === "prime" ? Number.MAX_SAFE_INTEGER : cmd.n | 0;
   const deadline = Date.now() + (cmd.maxMs ?? 60_000);
@@ -103,12 +104,13 @@ async function run(cmd) {
       started++;
       const offer = mode === "resumed" ? sessions.pop() : undefined;
       try {
-        const r = await connectOnce(host, port, offer);
+        const r = await connectOnce(host, port, offer, version);
         count++;
         if (r.reused) reused++;
         if (mode !== "full") {
           // OpenSSL sends no new ticket on a resumed TLS 1.3 handshake (its stateless tickets
-          // stay valid): then the offered session goes back for another connection.
+          // stay valid), nor a TLS 1.2 server that resumes without renewing: then the offered
+          // session goes back for another connection.
           if (r.reused && r.sessions.length === 0) sessions.unshift(offer);
           sessions.push(...r.sessions);
           if (sessions.length > POOL_MAX) sessions.splice(0, sessions.length - POOL_MAX);

@@ -1,9 +1,10 @@
-// TLS 1.3 handshake benchmark: this project's server (`listenTls`, ../tls.ts), Node's
+// TLS 1.3 and TLS 1.2 handshake benchmark: this project's server (`listenTls`, ../tls.ts), Node's
 // `tls.createServer` (OpenSSL) and `Deno.listenTls` (rustls), each loaded by the same Node client
-// (bench/_handshake_client.mjs) in the same run, with full and with resumed handshakes.
+// (bench/_handshake_client.mjs) in the same run, with full and with resumed handshakes (TLS 1.2:
+// resumed by the RFC 5077 ticket, or the session id where a server has no tickets).
 //
 // Run: deno run -A bench/handshake.ts [--n 2000] [--concurrency 16] [--rounds 2] [--warmup 300]
-//        [--servers ours,node,deno] [--max-ms 15000] [--json]
+//        [--servers ours,node,deno] [--versions 1.3,1.2] [--max-ms 15000] [--json]
 //
 // Each server is a child process (bench/_handshake_server.ts) that reports its own CPU time
 // (`process.cpuUsage()`, user + system) on request; the driver reads it just before and just
@@ -16,6 +17,8 @@
 
 type Kind = "ours" | "node" | "deno";
 const KINDS: readonly Kind[] = ["ours", "node", "deno"];
+type Version = "1.3" | "1.2";
+const VERSIONS: readonly Version[] = ["1.3", "1.2"];
 
 interface Options {
   n: number;
@@ -24,6 +27,7 @@ interface Options {
   warmup: number;
   maxMs: number;
   servers: Kind[];
+  versions: Version[];
   json: boolean;
 }
 
@@ -35,6 +39,7 @@ function parseOptions(args: string[]): Options {
     warmup: 300,
     maxMs: 15_000,
     servers: [...KINDS],
+    versions: [...VERSIONS],
     json: false,
   };
   for (let i = 0; i < args.length; i++) {
@@ -69,6 +74,14 @@ function parseOptions(args: string[]): Options {
         o.servers = list as Kind[];
         break;
       }
+      case "--versions": {
+        const list = value().split(",").map((s) => s.trim()).filter(Boolean);
+        if (!list.length || list.some((v) => !VERSIONS.includes(v as Version))) {
+          throw new TypeError(`--versions: one or more of ${VERSIONS}`);
+        }
+        o.versions = list as Version[];
+        break;
+      }
       case "--json":
         o.json = true;
         break;
@@ -76,7 +89,8 @@ function parseOptions(args: string[]): Options {
       case "-h":
         console.log(
           "deno run -A bench/handshake.ts [--n 2000] [--concurrency 16] [--rounds 2] " +
-            "[--warmup 300] [--servers ours,node,deno] [--max-ms 15000] [--json]",
+            "[--warmup 300] [--servers ours,node,deno] [--versions 1.3,1.2] [--max-ms 15000] " +
+            "[--json]",
         );
         Deno.exit(0);
         break;
@@ -213,8 +227,12 @@ interface Phase {
 interface ServerResult {
   kind: Kind;
   unavailable?: string;
+  /** TLS 1.3 full handshakes. */
   full?: Phase;
+  /** TLS 1.3 resumed handshakes. */
   resumed?: Phase;
+  /** TLS 1.2 full and resumed handshakes. */
+  tls12?: { full: Phase; resumed: Phase };
   ticketCost?: { sealUs: number | null; openUs: number | null; ticketBytes?: number };
   webCrypto?: { floorUs: number | null };
 }
@@ -292,9 +310,9 @@ async function benchServer(
       return { kind, unavailable: `${(e as Error).message}${why ? `: ${why.slice(0, 300)}` : ""}` };
     }
     const phaseTimeout = o.maxMs + 30_000;
-    const run = (mode: string, n: number, maxMs = o.maxMs) =>
+    const run = (mode: string, n: number, version: Version, maxMs = o.maxMs) =>
       client.request<ClientResult>(
-        JSON.stringify({ mode, host: HOST, port, n, concurrency: o.concurrency, maxMs }),
+        JSON.stringify({ mode, host: HOST, port, n, concurrency: o.concurrency, maxMs, version }),
         phaseTimeout,
       );
     const cpu = () => server.request<Cpu>("cpu", 10_000);
@@ -304,33 +322,38 @@ async function benchServer(
       return r;
     };
 
-    if (o.warmup > 0) {
-      const warmMs = Math.min(o.maxMs, 5000);
-      check(await run("full", o.warmup, warmMs));
-      check(await run("prime", 0));
-      check(await run("resumed", o.warmup, warmMs));
-    }
-    const result: ServerResult = { kind, full: emptyPhase(), resumed: emptyPhase() };
-    for (let round = 0; round < o.rounds; round++) {
-      for (const mode of ["full", "resumed"] as const) {
-        if (mode === "resumed") check(await run("prime", 0));
-        const c0 = await cpu();
-        const r = check(await run(mode, o.n));
-        const c1 = await cpu();
-        const p = result[mode]!;
-        p.count += r.count;
-        p.reused += r.reused;
-        p.failed += r.failed;
-        p.elapsedMs += r.elapsedMs;
-        p.clientCpuUs += r.clientCpuUs;
-        p.serverCpuUs += c1.user + c1.system - c0.user - c0.system;
-        p.serverErrors += c1.errors - c0.errors;
-        p.seals += (c1.seals ?? 0) - (c0.seals ?? 0);
-        p.opens += (c1.opens ?? 0) - (c0.opens ?? 0);
-        p.clientErrors.push(...r.errors.slice(0, 3 - p.clientErrors.length));
+    const result: ServerResult = { kind };
+    for (const version of o.versions) {
+      if (o.warmup > 0) {
+        const warmMs = Math.min(o.maxMs, 5000);
+        check(await run("full", o.warmup, version, warmMs));
+        check(await run("prime", 0, version));
+        check(await run("resumed", o.warmup, version, warmMs));
+      }
+      const phases = { full: emptyPhase(), resumed: emptyPhase() };
+      if (version === "1.3") Object.assign(result, phases);
+      else result.tls12 = phases;
+      for (let round = 0; round < o.rounds; round++) {
+        for (const mode of ["full", "resumed"] as const) {
+          if (mode === "resumed") check(await run("prime", 0, version));
+          const c0 = await cpu();
+          const r = check(await run(mode, o.n, version));
+          const c1 = await cpu();
+          const p = phases[mode];
+          p.count += r.count;
+          p.reused += r.reused;
+          p.failed += r.failed;
+          p.elapsedMs += r.elapsedMs;
+          p.clientCpuUs += r.clientCpuUs;
+          p.serverCpuUs += c1.user + c1.system - c0.user - c0.system;
+          p.serverErrors += c1.errors - c0.errors;
+          p.seals += (c1.seals ?? 0) - (c0.seals ?? 0);
+          p.opens += (c1.opens ?? 0) - (c0.opens ?? 0);
+          p.clientErrors.push(...r.errors.slice(0, 3 - p.clientErrors.length));
+        }
       }
     }
-    if (kind === "ours") {
+    if (kind === "ours" && result.full) {
       result.ticketCost = await server.request("ticketcost", 60_000);
       result.webCrypto = await server.request("webcrypto", 60_000);
     }
@@ -349,11 +372,14 @@ const fmt = (x: number, digits = 0) =>
 
 function report(results: ServerResult[], o: Options): void {
   console.log(
-    `\nTLS 1.3 handshakes on ${HOST}: ${o.n} per phase × ${o.rounds} rounds, ` +
+    `\nTLS ${
+      o.versions.join(" and ")
+    } handshakes on ${HOST}: ${o.n} per phase × ${o.rounds} rounds, ` +
       `${o.concurrency} in flight, P-256 certificate, client: Node ${nodeVersion}\n`,
   );
   const rows: string[][] = [[
     "server",
+    "version",
     "mode",
     "handshakes",
     "resumed",
@@ -363,55 +389,87 @@ function report(results: ServerResult[], o: Options): void {
   ]];
   for (const r of results) {
     if (r.unavailable) {
-      rows.push([r.kind, "unavailable", "", "", "", "", ""]);
+      rows.push([r.kind, "", "unavailable", "", "", "", "", ""]);
       continue;
     }
-    for (const mode of ["full", "resumed"] as const) {
-      const p = r[mode]!;
-      rows.push([
-        r.kind,
-        mode,
-        fmt(p.count) + (p.failed ? ` (${p.failed} failed)` : ""),
-        fmt(p.reused),
-        fmt(p.count / (p.elapsedMs / 1000)),
-        fmt(perHs(p)),
-        fmt(p.clientCpuUs / p.count),
-      ]);
+    const byVersion: [Version, Phase | undefined, Phase | undefined][] = [
+      ["1.3", r.full, r.resumed],
+      ["1.2", r.tls12?.full, r.tls12?.resumed],
+    ];
+    for (const [version, full, resumed] of byVersion) {
+      for (const [mode, p] of [["full", full], ["resumed", resumed]] as const) {
+        if (p === undefined) continue;
+        rows.push([
+          r.kind,
+          version,
+          mode,
+          fmt(p.count) + (p.failed ? ` (${p.failed} failed)` : ""),
+          fmt(p.reused),
+          fmt(p.count / (p.elapsedMs / 1000)),
+          fmt(perHs(p)),
+          fmt(p.clientCpuUs / p.count),
+        ]);
+      }
     }
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   for (const [i, row] of rows.entries()) {
-    console.log(row.map((c, j) => j < 2 ? c.padEnd(widths[j]) : c.padStart(widths[j])).join("  "));
+    console.log(row.map((c, j) => j < 3 ? c.padEnd(widths[j]) : c.padStart(widths[j])).join("  "));
     if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
   }
 
   const by = Object.fromEntries(results.filter((r) => !r.unavailable).map((r) => [r.kind, r]));
+  const phasesOf = (r: ServerResult) =>
+    [
+      ["1.3", r.full, r.resumed],
+      ["1.2", r.tls12?.full, r.tls12?.resumed],
+    ].filter(([, f, res]) => f && res) as [Version, Phase, Phase][];
   console.log("\nServer CPU, resumed ÷ full:");
   for (const r of Object.values(by)) {
-    console.log(`  ${r.kind.padEnd(5)} ${fmt(perHs(r.resumed!) / perHs(r.full!), 2)}`);
+    for (const [version, full, resumed] of phasesOf(r)) {
+      console.log(`  ${r.kind.padEnd(5)} TLS ${version} ${fmt(perHs(resumed) / perHs(full), 2)}`);
+    }
   }
   for (const r of results.filter((r) => r.unavailable)) {
     console.log(`\n${r.kind}: unavailable — ${r.unavailable}`);
   }
   for (const r of Object.values(by)) {
-    for (const mode of ["full", "resumed"] as const) {
-      const p = r[mode]!;
-      const notes = [];
-      if (mode === "resumed" && p.reused < p.count) notes.push(`${p.count - p.reused} not resumed`);
-      if (mode === "full" && p.reused > 0) notes.push(`${p.reused} resumed`);
-      if (p.failed) notes.push(`${p.failed} failed (${p.clientErrors.join("; ")})`);
-      if (p.serverErrors) notes.push(`${p.serverErrors} server-side connection errors`);
-      if (notes.length) console.log(`  note: ${r.kind} ${mode}: ${notes.join(", ")}`);
+    for (const [version, full, resumed] of phasesOf(r)) {
+      for (const [mode, p] of [["full", full], ["resumed", resumed]] as const) {
+        const notes = [];
+        if (mode === "resumed" && p.reused < p.count) {
+          notes.push(`${p.count - p.reused} not resumed`);
+        }
+        if (mode === "full" && p.reused > 0) notes.push(`${p.reused} resumed`);
+        if (p.failed) notes.push(`${p.failed} failed (${p.clientErrors.join("; ")})`);
+        if (p.serverErrors) notes.push(`${p.serverErrors} server-side connection errors`);
+        if (notes.length) {
+          console.log(`  note: ${r.kind} TLS ${version} ${mode}: ${notes.join(", ")}`);
+        }
+      }
+    }
+  }
+  const ours12 = by.ours?.tls12;
+  if (ours12) {
+    console.log("\nours ÷ others, server CPU per TLS 1.2 handshake:");
+    for (const other of [by.node, by.deno]) {
+      if (!other?.tls12) continue;
+      console.log(
+        `  ÷ ${other.kind.padEnd(5)} full ${
+          fmt(perHs(ours12.full) / perHs(other.tls12.full), 2)
+        }×, ` +
+          `resumed ${fmt(perHs(ours12.resumed) / perHs(other.tls12.resumed), 2)}×`,
+      );
     }
   }
 
   const ours = by.ours;
-  if (!ours) return;
+  if (!ours?.full || !ours.resumed) return;
   const full = perHs(ours.full!);
   const resumed = perHs(ours.resumed!);
-  console.log("\nours ÷ others, server CPU per handshake:");
+  console.log("\nours ÷ others, server CPU per TLS 1.3 handshake:");
   for (const other of [by.node, by.deno]) {
-    if (!other) continue;
+    if (!other?.full || !other.resumed) continue;
     console.log(
       `  ÷ ${other.kind.padEnd(5)} full ${fmt(full / perHs(other.full!), 2)}×, ` +
         `resumed ${fmt(resumed / perHs(other.resumed!), 2)}×`,
@@ -451,8 +509,8 @@ function report(results: ServerResult[], o: Options): void {
       `ticket work ≤ 10% of a resumed handshake: ${fmt(100 * ticketShare, 1)}%`,
     );
   }
-  if (by.node) {
-    const x = resumed / perHs(by.node.resumed!);
+  if (by.node?.resumed) {
+    const x = resumed / perHs(by.node.resumed);
     goal(x <= 2, `resumed ≤ 2 × Node's server CPU: ${fmt(x, 2)}×`);
   }
 }
