@@ -2,17 +2,18 @@
 // against every server. It reads one JSON command a line on stdin and answers each with one JSON
 // line on stdout:
 //
-//   {"mode":"full"|"resumed"|"prime","host":"127.0.0.1","port":1234,"n":2000,"concurrency":16,
-//    "maxMs":20000}
+//   {"mode":"full"|"resumed"|"prime","version":"TLSv1.3"|"TLSv1.2","host":"127.0.0.1",
+//    "port":1234,"n":2000,"concurrency":16,"maxMs":20000}
 //   → {"mode":..,"count":..,"reused":..,"failed":..,"elapsedMs":..,"clientCpuUs":..,
 //      "pool":..,"errors":[..]}
 //
-// Every handshake is TLS 1.3 followed by a tiny exchange: the client writes "ping\n" and waits
+// Every handshake is of the given version (default TLS 1.3; min and max pinned) followed by a tiny exchange: the client writes "ping\n" and waits
 // for "pong\n", which the server sends after its NewSessionTickets, so every ticket has been
 // read (and Node's "session" event fired) before the client closes. "full" offers no session.
 // "resumed" offers a session from the pool: tickets received on earlier connections, newest
 // first, each used once (RFC 8446 §C.4; rustls keeps TLS 1.3 tickets single-use) unless the
-// server sent no new ticket on resumption (OpenSSL), when the same one is offered again. "prime"
+// server sent no new ticket on resumption (OpenSSL in TLS 1.3; any TLS 1.2 server that does not
+// renew), when the same one is offered again. Pools are per server and version. "prime"
 // runs full handshakes until the pool for that server holds `concurrency` sessions. At most
 // `concurrency` handshakes are in flight; no new one starts after `maxMs`.
 import tls from "node:tls";
@@ -27,8 +28,8 @@ const POOL_MAX = 256;
 /** @type {Map<string, unknown[]>} server "host:port" → sessions, newest last */
 const pools = new Map();
 
-function pool(host, port) {
-  const id = `${host}:${port}`;
+function pool(host, port, version) {
+  const id = `${host}:${port}:${version}`;
   let p = pools.get(id);
   if (!p) pools.set(id, p = []);
   return p;
@@ -38,7 +39,7 @@ function pool(host, port) {
  * One connection: resolves `{ reused, sessions }` once the server's "pong" arrived and the
  * socket closed.
  */
-function connectOnce(host, port, session) {
+function connectOnce(host, port, session, version) {
   return new Promise((resolve, reject) => {
     const sessions = [];
     let reused = false;
@@ -48,8 +49,8 @@ function connectOnce(host, port, session) {
       host,
       port,
       rejectUnauthorized: false,
-      minVersion: "TLSv1.3",
-      maxVersion: "TLSv1.3",
+      minVersion: version,
+      maxVersion: version,
       session,
     });
     const timer = setTimeout(() => sock.destroy(new Error("timeout")), HANDSHAKE_TIMEOUT_MS);
@@ -80,8 +81,10 @@ function connectOnce(host, port, session) {
 
 async function run(cmd) {
   const { mode, host, port } = cmd;
+  const version = cmd.version ?? "TLSv1.3";
+  if (version !== "TLSv1.3" && version !== "TLSv1.2") throw new Error(`bad version ${version}`);
   const concurrency = Math.max(1, cmd.concurrency | 0);
-  const sessions = pool(host, port);
+  const sessions = pool(host, port, version);
   if (mode === "prime") sessions.length = 0;
   const n = mode === "prime" ? Number.MAX_SAFE_INTEGER : cmd.n | 0;
   const deadline = Date.now() + (cmd.maxMs ?? 60_000);
@@ -103,7 +106,7 @@ async function run(cmd) {
       started++;
       const offer = mode === "resumed" ? sessions.pop() : undefined;
       try {
-        const r = await connectOnce(host, port, offer);
+        const r = await connectOnce(host, port, offer, version);
         count++;
         if (r.reused) reused++;
         if (mode !== "full") {

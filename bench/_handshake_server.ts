@@ -1,4 +1,4 @@
-// One TLS 1.3 server of bench/handshake.ts, as a child process:
+// One TLS server (1.3 and 1.2) of bench/handshake.ts, as a child process:
 //
 //   deno run -A bench/_handshake_server.ts <ours|node|deno> <cert.pem> <key.pem>
 //
@@ -67,7 +67,7 @@ const server = tls.createServer({
   key: fs.readFileSync(process.env.BENCH_KEY),
   cert: fs.readFileSync(process.env.BENCH_CERT),
   ticketKeys: crypto.randomBytes(48),
-  minVersion: "TLSv1.3",
+  minVersion: "TLSv1.2",
 }, (sock) => {
   let done = false;
   sock.on("data", (d) => {
