@@ -2,17 +2,18 @@
 // against every server. It reads one JSON command a line on stdin and answers each with one JSON
 // line on stdout:
 //
-//   {"mode":"full"|"resumed"|"prime","host":"127.0.0.1","port":1234,"n":2000,"concurrency":16,
-//    "maxMs":20000,"version":"1.3"|"1.2"}
+//   {"mode":"full"|"resumed"|"prime","version":"TLSv1.3"|"TLSv1.2","host":"127.0.0.1",
+//    "port":1234,"n":2000,"concurrency":16,"maxMs":20000}
 //   → {"mode":..,"count":..,"reused":..,"failed":..,"elapsedMs":..,"clientCpuUs":..,
 //      "pool":..,"errors":[..]}
 //
-// Every handshake is TLS 1.3 (or TLS 1.2 with "version":"1.2") followed by a tiny exchange: the client writes "ping\n" and waits
+// Every handshake is of the given version (default TLS 1.3; min and max pinned) followed by a tiny exchange: the client writes "ping\n" and waits
 // for "pong\n", which the server sends after its NewSessionTickets, so every ticket has been
 // read (and Node's "session" event fired) before the client closes. "full" offers no session.
 // "resumed" offers a session from the pool: tickets received on earlier connections, newest
 // first, each used once (RFC 8446 §C.4; rustls keeps TLS 1.3 tickets single-use) unless the
-// server sent no new ticket on resumption (OpenSSL), when the same one is offered again. "prime"
+// server sent no new ticket on resumption (OpenSSL in TLS 1.3; any TLS 1.2 server that does not
+// renew), when the same one is offered again. Pools are per server and version. "prime"
 // runs full handshakes until the pool for that server holds `concurrency` sessions. At most
 // `concurrency` handshakes are in flight; no new one starts after `maxMs`.
 import tls from "node:tls";
@@ -80,7 +81,8 @@ function connectOnce(host, port, session, version) {
 
 async function run(cmd) {
   const { mode, host, port } = cmd;
-  const version = cmd.version === "1.2" ? "TLSv1.2" : "TLSv1.3";
+  const version = cmd.version ?? "TLSv1.3";
+  if (version !== "TLSv1.3" && version !== "TLSv1.2") throw new Error(`bad version ${version}`);
   const concurrency = Math.max(1, cmd.concurrency | 0);
   const sessions = pool(host, port, version);
   if (mode === "prime") sessions.length = 0;
@@ -109,8 +111,7 @@ async function run(cmd) {
         if (r.reused) reused++;
         if (mode !== "full") {
           // OpenSSL sends no new ticket on a resumed TLS 1.3 handshake (its stateless tickets
-          // stay valid), nor a TLS 1.2 server that resumes without renewing: then the offered
-          // session goes back for another connection.
+          // stay valid): then the offered session goes back for another connection.
           if (r.reused && r.sessions.length === 0) sessions.unshift(offer);
           sessions.push(...r.sessions);
           if (sessions.length > POOL_MAX) sessions.splice(0, sessions.length - POOL_MAX);

@@ -1,4 +1,4 @@
-// One TLS server (TLS 1.3 and 1.2) of bench/handshake.ts, as a child process:
+// One TLS server (1.3 and 1.2) of bench/handshake.ts, as a child process:
 //
 //   deno run -A bench/_handshake_server.ts <ours|node|deno> <cert.pem> <key.pem>
 //

@@ -1,7 +1,8 @@
-// TLS 1.3 and TLS 1.2 handshake benchmark: this project's server (`listenTls`, ../tls.ts), Node's
+// TLS handshake benchmark: this project's server (`listenTls`, ../tls.ts), Node's
 // `tls.createServer` (OpenSSL) and `Deno.listenTls` (rustls), each loaded by the same Node client
-// (bench/_handshake_client.mjs) in the same run, with full and with resumed handshakes (TLS 1.2:
-// resumed by the RFC 5077 ticket, or the session id where a server has no tickets).
+// (bench/_handshake_client.mjs) in the same run, with full and with resumed handshakes, in TLS 1.3
+// and in TLS 1.2 (the client pins the version; a server or version that fails is reported as
+// unavailable, the others still run).
 //
 // Run: deno run -A bench/handshake.ts [--n 2000] [--concurrency 16] [--rounds 2] [--warmup 300]
 //        [--servers ours,node,deno] [--versions 1.3,1.2] [--max-ms 15000] [--json]
@@ -19,6 +20,8 @@ type Kind = "ours" | "node" | "deno";
 const KINDS: readonly Kind[] = ["ours", "node", "deno"];
 type Version = "1.3" | "1.2";
 const VERSIONS: readonly Version[] = ["1.3", "1.2"];
+type Mode = "full" | "resumed";
+const MODES: readonly Mode[] = ["full", "resumed"];
 
 interface Options {
   n: number;
@@ -76,7 +79,8 @@ function parseOptions(args: string[]): Options {
       }
       case "--versions": {
         const list = value().split(",").map((s) => s.trim()).filter(Boolean);
-        if (!list.length || list.some((v) => !VERSIONS.includes(v as Version))) {
+        const bad = list.filter((s) => !VERSIONS.includes(s as Version));
+        if (bad.length || !list.length) {
           throw new TypeError(`--versions: one or more of ${VERSIONS}`);
         }
         o.versions = list as Version[];
@@ -89,8 +93,7 @@ function parseOptions(args: string[]): Options {
       case "-h":
         console.log(
           "deno run -A bench/handshake.ts [--n 2000] [--concurrency 16] [--rounds 2] " +
-            "[--warmup 300] [--servers ours,node,deno] [--versions 1.3,1.2] [--max-ms 15000] " +
-            "[--json]",
+            "[--warmup 300] [--servers ours,node,deno] [--versions 1.3,1.2] [--max-ms 15000] [--json]",
         );
         Deno.exit(0);
         break;
@@ -224,15 +227,17 @@ interface Phase {
   clientErrors: string[];
 }
 
+/** One server's phases by version ("1.3", "1.2"), each with full and resumed totals. */
+interface VersionResult {
+  unavailable?: string;
+  full?: Phase;
+  resumed?: Phase;
+}
+
 interface ServerResult {
   kind: Kind;
   unavailable?: string;
-  /** TLS 1.3 full handshakes. */
-  full?: Phase;
-  /** TLS 1.3 resumed handshakes. */
-  resumed?: Phase;
-  /** TLS 1.2 full and resumed handshakes. */
-  tls12?: { full: Phase; resumed: Phase };
+  versions: Partial<Record<Version, VersionResult>>;
   ticketCost?: { sealUs: number | null; openUs: number | null; ticketBytes?: number };
   webCrypto?: { floorUs: number | null };
 }
@@ -307,12 +312,24 @@ async function benchServer(
       ({ port } = await server.next<{ port: number }>(60_000));
     } catch (e) {
       const why = server.stderr.split("\n").find((l) => /error/i.test(l)) ?? server.stderr;
-      return { kind, unavailable: `${(e as Error).message}${why ? `: ${why.slice(0, 300)}` : ""}` };
+      return {
+        kind,
+        versions: {},
+        unavailable: `${(e as Error).message}${why ? `: ${why.slice(0, 300)}` : ""}`,
+      };
     }
     const phaseTimeout = o.maxMs + 30_000;
-    const run = (mode: string, n: number, version: Version, maxMs = o.maxMs) =>
+    const run = (version: Version, mode: string, n: number, maxMs = o.maxMs) =>
       client.request<ClientResult>(
-        JSON.stringify({ mode, host: HOST, port, n, concurrency: o.concurrency, maxMs, version }),
+        JSON.stringify({
+          mode,
+          version: `TLSv${version}`,
+          host: HOST,
+          port,
+          n,
+          concurrency: o.concurrency,
+          maxMs,
+        }),
         phaseTimeout,
       );
     const cpu = () => server.request<Cpu>("cpu", 10_000);
@@ -322,45 +339,49 @@ async function benchServer(
       return r;
     };
 
-    const result: ServerResult = { kind };
+    const result: ServerResult = { kind, versions: {} };
     for (const version of o.versions) {
-      if (o.warmup > 0) {
-        const warmMs = Math.min(o.maxMs, 5000);
-        check(await run("full", o.warmup, version, warmMs));
-        check(await run("prime", 0, version));
-        check(await run("resumed", o.warmup, version, warmMs));
-      }
-      const phases = { full: emptyPhase(), resumed: emptyPhase() };
-      if (version === "1.3") Object.assign(result, phases);
-      else result.tls12 = phases;
-      for (let round = 0; round < o.rounds; round++) {
-        for (const mode of ["full", "resumed"] as const) {
-          if (mode === "resumed") check(await run("prime", 0, version));
-          const c0 = await cpu();
-          const r = check(await run(mode, o.n, version));
-          const c1 = await cpu();
-          const p = phases[mode];
-          p.count += r.count;
-          p.reused += r.reused;
-          p.failed += r.failed;
-          p.elapsedMs += r.elapsedMs;
-          p.clientCpuUs += r.clientCpuUs;
-          p.serverCpuUs += c1.user + c1.system - c0.user - c0.system;
-          p.serverErrors += c1.errors - c0.errors;
-          p.seals += (c1.seals ?? 0) - (c0.seals ?? 0);
-          p.opens += (c1.opens ?? 0) - (c0.opens ?? 0);
-          p.clientErrors.push(...r.errors.slice(0, 3 - p.clientErrors.length));
+      const v: VersionResult = result.versions[version] = {};
+      try {
+        if (o.warmup > 0) {
+          const warmMs = Math.min(o.maxMs, 5000);
+          check(await run(version, "full", o.warmup, warmMs));
+          check(await run(version, "prime", 0));
+          check(await run(version, "resumed", o.warmup, warmMs));
         }
+        v.full = emptyPhase();
+        v.resumed = emptyPhase();
+        for (let round = 0; round < o.rounds; round++) {
+          for (const mode of MODES) {
+            if (mode === "resumed") check(await run(version, "prime", 0));
+            const c0 = await cpu();
+            const r = check(await run(version, mode, o.n));
+            const c1 = await cpu();
+            const p = v[mode]!;
+            p.count += r.count;
+            p.reused += r.reused;
+            p.failed += r.failed;
+            p.elapsedMs += r.elapsedMs;
+            p.clientCpuUs += r.clientCpuUs;
+            p.serverCpuUs += c1.user + c1.system - c0.user - c0.system;
+            p.serverErrors += c1.errors - c0.errors;
+            p.seals += (c1.seals ?? 0) - (c0.seals ?? 0);
+            p.opens += (c1.opens ?? 0) - (c0.opens ?? 0);
+            p.clientErrors.push(...r.errors.slice(0, 3 - p.clientErrors.length));
+          }
+        }
+      } catch (e) {
+        result.versions[version] = { unavailable: (e as Error).message.slice(0, 300) };
       }
     }
-    if (kind === "ours" && result.full) {
+    if (kind === "ours") {
       result.ticketCost = await server.request("ticketcost", 60_000);
       result.webCrypto = await server.request("webcrypto", 60_000);
     }
     return result;
   } catch (e) {
     const tail = server.stderr ? ` (stderr: ${server.stderr.slice(-300)})` : "";
-    return { kind, unavailable: `${(e as Error).message}${tail}` };
+    return { kind, versions: {}, unavailable: `${(e as Error).message}${tail}` };
   } finally {
     await server.stop();
   }
@@ -370,16 +391,20 @@ const perHs = (p: Phase) => p.serverCpuUs / p.count;
 const fmt = (x: number, digits = 0) =>
   Number.isFinite(x) ? x.toFixed(digits).replace(/\B(?=(\d{3})+(?!\d))/g, ",") : "–";
 
+/** The measured phases of a server and version, or undefined when it did not run. */
+function phases(r: ServerResult | undefined, version: Version): Record<Mode, Phase> | undefined {
+  const v = r?.versions[version];
+  return v?.full && v.resumed ? { full: v.full, resumed: v.resumed } : undefined;
+}
+
 function report(results: ServerResult[], o: Options): void {
   console.log(
-    `\nTLS ${
-      o.versions.join(" and ")
-    } handshakes on ${HOST}: ${o.n} per phase × ${o.rounds} rounds, ` +
-      `${o.concurrency} in flight, P-256 certificate, client: Node ${nodeVersion}\n`,
+    `\nTLS ${o.versions.join(" and ")} handshakes on ${HOST}: ${o.n} per phase × ${o.rounds} ` +
+      `rounds, ${o.concurrency} in flight, P-256 certificate, client: Node ${nodeVersion}\n`,
   );
   const rows: string[][] = [[
     "server",
-    "version",
+    "TLS",
     "mode",
     "handshakes",
     "resumed",
@@ -392,13 +417,14 @@ function report(results: ServerResult[], o: Options): void {
       rows.push([r.kind, "", "unavailable", "", "", "", "", ""]);
       continue;
     }
-    const byVersion: [Version, Phase | undefined, Phase | undefined][] = [
-      ["1.3", r.full, r.resumed],
-      ["1.2", r.tls12?.full, r.tls12?.resumed],
-    ];
-    for (const [version, full, resumed] of byVersion) {
-      for (const [mode, p] of [["full", full], ["resumed", resumed]] as const) {
-        if (p === undefined) continue;
+    for (const version of o.versions) {
+      const ph = phases(r, version);
+      if (!ph) {
+        rows.push([r.kind, version, "unavailable", "", "", "", "", ""]);
+        continue;
+      }
+      for (const mode of MODES) {
+        const p = ph[mode];
         rows.push([
           r.kind,
           version,
@@ -419,23 +445,28 @@ function report(results: ServerResult[], o: Options): void {
   }
 
   const by = Object.fromEntries(results.filter((r) => !r.unavailable).map((r) => [r.kind, r]));
-  const phasesOf = (r: ServerResult) =>
-    [
-      ["1.3", r.full, r.resumed],
-      ["1.2", r.tls12?.full, r.tls12?.resumed],
-    ].filter(([, f, res]) => f && res) as [Version, Phase, Phase][];
   console.log("\nServer CPU, resumed ÷ full:");
   for (const r of Object.values(by)) {
-    for (const [version, full, resumed] of phasesOf(r)) {
-      console.log(`  ${r.kind.padEnd(5)} TLS ${version} ${fmt(perHs(resumed) / perHs(full), 2)}`);
+    for (const version of o.versions) {
+      const ph = phases(r, version);
+      if (ph) {
+        console.log(
+          `  ${r.kind.padEnd(5)} TLS ${version}  ${fmt(perHs(ph.resumed) / perHs(ph.full), 2)}`,
+        );
+      }
     }
   }
-  for (const r of results.filter((r) => r.unavailable)) {
-    console.log(`\n${r.kind}: unavailable — ${r.unavailable}`);
+  for (const r of results) {
+    if (r.unavailable) console.log(`\n${r.kind}: unavailable — ${r.unavailable}`);
+    for (const [version, v] of Object.entries(r.versions)) {
+      if (v.unavailable) console.log(`\n${r.kind} TLS ${version}: unavailable — ${v.unavailable}`);
+    }
   }
   for (const r of Object.values(by)) {
-    for (const [version, full, resumed] of phasesOf(r)) {
-      for (const [mode, p] of [["full", full], ["resumed", resumed]] as const) {
+    for (const version of o.versions) {
+      const ph = phases(r, version);
+      for (const mode of ph ? MODES : []) {
+        const p = ph![mode];
         const notes = [];
         if (mode === "resumed" && p.reused < p.count) {
           notes.push(`${p.count - p.reused} not resumed`);
@@ -449,40 +480,35 @@ function report(results: ServerResult[], o: Options): void {
       }
     }
   }
-  const ours12 = by.ours?.tls12;
-  if (ours12) {
-    console.log("\nours ÷ others, server CPU per TLS 1.2 handshake:");
+
+  const ours = by.ours;
+  if (!ours) return;
+  console.log("\nours ÷ others, server CPU per handshake:");
+  for (const version of o.versions) {
+    const mine = phases(ours, version);
     for (const other of [by.node, by.deno]) {
-      if (!other?.tls12) continue;
+      const theirs = phases(other, version);
+      if (!mine || !theirs) continue;
       console.log(
-        `  ÷ ${other.kind.padEnd(5)} full ${
-          fmt(perHs(ours12.full) / perHs(other.tls12.full), 2)
-        }×, ` +
-          `resumed ${fmt(perHs(ours12.resumed) / perHs(other.tls12.resumed), 2)}×`,
+        `  TLS ${version} ÷ ${other!.kind.padEnd(5)} full ` +
+          `${fmt(perHs(mine.full) / perHs(theirs.full), 2)}×, ` +
+          `resumed ${fmt(perHs(mine.resumed) / perHs(theirs.resumed), 2)}×`,
       );
     }
   }
-
-  const ours = by.ours;
-  if (!ours?.full || !ours.resumed) return;
-  const full = perHs(ours.full!);
-  const resumed = perHs(ours.resumed!);
-  console.log("\nours ÷ others, server CPU per TLS 1.3 handshake:");
-  for (const other of [by.node, by.deno]) {
-    if (!other?.full || !other.resumed) continue;
-    console.log(
-      `  ÷ ${other.kind.padEnd(5)} full ${fmt(full / perHs(other.full!), 2)}×, ` +
-        `resumed ${fmt(resumed / perHs(other.resumed!), 2)}×`,
-    );
-  }
-  const r = ours.resumed!;
+  // The issue's goals are about TLS 1.3.
+  const ph = phases(ours, "1.3");
+  if (!ph) return;
+  const full = perHs(ph.full);
+  const resumed = perHs(ph.resumed);
+  const r = ph.resumed;
   const t = ours.ticketCost;
   let ticketShare = NaN;
   if (t?.sealUs != null && t.openUs != null) {
     const ticketUs = (r.opens * t.openUs + r.seals * t.sealUs) / r.count;
     ticketShare = ticketUs / resumed;
     console.log(
-      `\nours, ticket work per resumed handshake: ${fmt(r.opens / r.count, 2)} opens × ` +
+      `\nours, ticket work per resumed TLS 1.3 handshake: ${fmt(r.opens / r.count, 2)} opens × ` +
         `${fmt(t.openUs, 1)} µs + ${fmt(r.seals / r.count, 2)} seals × ${fmt(t.sealUs, 1)} µs ` +
         `= ${fmt(ticketUs, 1)} µs (${fmt(100 * ticketShare, 1)}% of ${fmt(resumed)} µs; ` +
         `seal/open CPU measured in the server after the run, ${t.ticketBytes} B tickets)`,
@@ -492,15 +518,15 @@ function report(results: ServerResult[], o: Options): void {
   if (w?.floorUs != null && Number.isFinite(ticketShare)) {
     const ticketUs = ticketShare * resumed;
     console.log(
-      `ours, the other Web Crypto calls of a resumed handshake (x25519, 4 AES-GCM key imports, ` +
-        `6 record operations): ${fmt(w.floorUs)} µs; with the ticket work, ` +
+      `ours, the other Web Crypto calls of a resumed TLS 1.3 handshake (x25519, 4 AES-GCM key ` +
+        `imports, 6 record operations): ${fmt(w.floorUs)} µs; with the ticket work, ` +
         `${fmt(w.floorUs + ticketUs)} µs = ${fmt(100 * (w.floorUs + ticketUs) / resumed)}% of it`,
     );
   }
   if (t && t.sealUs == null) {
     console.log("\nours: the ticket sealer was never called (no ticket sealed or opened)");
   }
-  console.log("\nGoals (ours):");
+  console.log("\nGoals (ours, TLS 1.3):");
   const goal = (ok: boolean, text: string) => console.log(`  ${ok ? "met " : "MISS"}  ${text}`);
   goal(resumed / full <= 0.6, `resumed ≤ 0.6 × full server CPU: ${fmt(resumed / full, 2)}`);
   if (Number.isFinite(ticketShare)) {
@@ -509,8 +535,9 @@ function report(results: ServerResult[], o: Options): void {
       `ticket work ≤ 10% of a resumed handshake: ${fmt(100 * ticketShare, 1)}%`,
     );
   }
-  if (by.node?.resumed) {
-    const x = resumed / perHs(by.node.resumed);
+  const node = phases(by.node, "1.3");
+  if (node) {
+    const x = resumed / perHs(node.resumed);
     goal(x <= 2, `resumed ≤ 2 × Node's server CPU: ${fmt(x, 2)}×`);
   }
 }
