@@ -1,8 +1,9 @@
 /**
- * A TLS 1.3 server for Deno that runs OpenSSL's session-ticket engine on the wire: `gen_cb`,
- * `dec_cb`, ticket app data, ticket keys from a `TicketKeyRing` or a `FleetRing`, so sessions
- * resume across restarts and across a fleet of processes. Real clients (OpenSSL, Node, curl)
- * resume against it.
+ * A TLS 1.3 server for Deno, which also speaks TLS 1.2 (RFC 5077 tickets and the session-id
+ * cache) to clients whose best version is 1.2, that runs OpenSSL's session-ticket engine on the
+ * wire: `gen_cb`, `dec_cb`, ticket app data, ticket keys from a `TicketKeyRing` or a
+ * `FleetRing`, so sessions resume across restarts and across a fleet of processes. Real clients
+ * (OpenSSL, Node, curl) resume against it.
  *
  * - {@link listenTls} listens on TCP and yields {@link TlsConnection}s; {@link acceptTls}
  *   wraps a connection you accepted yourself.

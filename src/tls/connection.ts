@@ -1,7 +1,8 @@
 /**
- * `TlsConnection`: one server-side TLS 1.3 connection over a byte transport (a `Deno.Conn`):
- * the handshake, driven by the ticket engine for every ticket decision, then application data
- * as Web streams, NewSessionTickets on request, KeyUpdate in both directions and close_notify.
+ * `TlsConnection`: one server-side TLS 1.3 (or TLS 1.2) connection over a byte transport (a
+ * `Deno.Conn`): the handshake, driven by the ticket engine for every ticket decision, then
+ * application data as Web streams, NewSessionTickets on request and KeyUpdate in both directions
+ * (TLS 1.3), a refused renegotiation (TLS 1.2) and close_notify.
  * Any protocol violation sends the RFC's alert and closes the connection; a handshake that
  * does not finish in time is closed; nothing a peer sends escapes as an unhandled rejection.
  *
@@ -342,7 +343,7 @@ export class TlsConnection {
 }
 
 /**
- * Starts a TLS 1.3 server handshake on an accepted connection (a `Deno.Conn` from
+ * Starts a TLS 1.3 (or, for a TLS 1.2 client, TLS 1.2) server handshake on an accepted connection (a `Deno.Conn` from
  * `Deno.listen`, or any {@link TlsTransport}).
  *
  * @param transport The accepted connection.

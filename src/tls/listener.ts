@@ -1,6 +1,6 @@
 /**
  * `listenTls`: a TCP listener (`Deno.listen`) whose connections run this module's TLS 1.3
- * server, so OpenSSL's ticket callbacks and keys decide every resumption.
+ * (and TLS 1.2) server, so OpenSSL's ticket callbacks and keys decide every resumption.
  *
  * @module
  */
@@ -95,7 +95,7 @@ export class TlsListener implements AsyncIterable<TlsConnection> {
 }
 
 /**
- * Listens on a TCP port and runs the TLS 1.3 server on every connection, with OpenSSL's
+ * Listens on a TCP port and runs the TLS 1.3 / 1.2 server on every connection, with OpenSSL's
  * ticket engine (`context`) deciding tickets and resumption.
  *
  * @param options Where to listen, the certificate chain and key (PEM), the `SslContext`, ALPN
