@@ -111,7 +111,10 @@ export interface HandshakeInfo {
   pskIdentity: number;
   /** Whether a HelloRetryRequest was sent. */
   helloRetryRequest: boolean;
-  /** The signature scheme of the CertificateVerify (TLS 1.2: ServerKeyExchange) on full handshakes, else `null`. */
+  /**
+   * The signature scheme of the CertificateVerify (TLS 1.2: of the ServerKeyExchange) on full
+   * handshakes, else `null`.
+   */
   signatureScheme: string | null;
   /**
    * `SSL_get_session` after the handshake: the resumed session (with the app data `dec_cb`
