@@ -420,3 +420,64 @@ Deno.test("ServerAlertError: a client seeing the server's alert gets its number"
     await p.done();
   }
 });
+
+Deno.test("RFC 5077 §3.4 / ssl_get_prev_session: dec_cb IGNORE on a good ticket falls back to the session-id cache; the cached session resumes", async () => {
+  const ctx = await context({
+    decCb: (_c, _s, _k, status) =>
+      status === SUCCESS ? DecryptTicketReturn.IGNORE : DecryptTicketReturn.IGNORE_RENEW,
+  });
+  // A session-id session (no ticket asked for) and, from another connection, a ticket.
+  const a = await connect({ context: ctx });
+  const cached = await a.client.handshake({ ticket: null });
+  await a.done();
+  const b = await connect({ context: ctx });
+  const ticketed = await b.client.handshake();
+  await b.done();
+  const p = await connect({ context: ctx });
+  try {
+    const r = await p.client.handshake({}, { ...cached.session, ticket: ticketed.session.ticket });
+    assert.equal(r.resumed, true);
+    assert.deepEqual(r.serverHello.sessionId, cached.session.sessionId);
+    const info = await p.conn.handshake();
+    assert.deepEqual(info.decCbCalls.map((c) => [c.status, c.ret]), [
+      [SUCCESS, DecryptTicketReturn.IGNORE],
+    ]);
+    assert.deepEqual(info.session!.masterKey, cached.session.masterKey);
+    assert.equal(info.ticketsSent, 0); // IGNORE: no ticket expected
+  } finally {
+    await p.done();
+  }
+});
+
+Deno.test("RFC 5246 §7.4.1.3 a ticket whose suite this certificate cannot serve (an RSA suite at an ECDSA server of the same fleet) gets a full handshake", async () => {
+  const ctx = await context();
+  const rsa = await connect({ context: ctx, credentials: await credentials("RSA") });
+  const fromRsa = await rsa.client.handshake();
+  await rsa.done();
+  assert.equal(fromRsa.serverHello.suite, Suite12.ECDHE_RSA_AES128_GCM_SHA256);
+  const p = await connect({ context: ctx });
+  try {
+    const r = await p.client.handshake({}, fromRsa.session);
+    assert.equal(r.resumed, false);
+    assert.deepEqual(r.serverMessages.slice(0, 4), [2, 11, 12, 14]);
+    assert.equal(r.serverHello.suite, Suite12.ECDHE_ECDSA_AES128_GCM_SHA256);
+    const info = await p.conn.handshake();
+    assert.equal(info.resumed, false);
+    assert.equal(info.decCbCalls.length, 1); // the ticket was opened, then not used
+  } finally {
+    await p.done();
+  }
+});
+
+Deno.test("ssl_update_cache: the session of a TLS 1.2 full handshake that fails is not left in the session-id cache", async () => {
+  const ctx = await context();
+  await expectAlert(51, async (p) => {
+    p.client.mangleFinished = (m) => m.map((b, i) => i === 6 ? b ^ 1 : b);
+    await p.client.handshake({ ticket: null });
+  }, { context: ctx });
+  assert.equal(ctx.sessionCache.size, 0);
+  const ok = await connect({ context: ctx });
+  await ok.client.handshake({ ticket: null });
+  await ok.done();
+  assert.equal(ctx.sessionCache.size, 1);
+});
