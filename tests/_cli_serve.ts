@@ -118,7 +118,7 @@ export async function startServe(
 
 /** What one `openssl s_client` run against `serve` showed. */
 export interface SClientRun {
-  /** `"New"` or `"Reused"` (s_client's `New, TLSv1.3, Cipher is ...` line), or `null`. */
+  /** `"New"` or `"Reused"` (s_client's `New, TLSv1.3, Cipher is ...` line, or TLSv1.2), or `null`. */
   handshake: "New" | "Reused" | null;
   /** Standard output: the handshake report and the page `serve` answered with. */
   stdout: string;
@@ -140,7 +140,7 @@ export interface SClientRun {
  */
 export async function sClient(bin: string, port: number, args: string[]): Promise<SClientRun> {
   const r = await runClient(bin, port, args);
-  const m = /^(New|Reused), TLSv1\.3, Cipher is /m.exec(r.stdout);
+  const m = /^(New|Reused), TLSv1\.[23], Cipher is /m.exec(r.stdout);
   return {
     handshake: m === null ? null : m[1] as "New" | "Reused",
     stdout: r.stdout,

@@ -62,6 +62,39 @@ const APP_DATA = (pid: number) => `"served-by=${pid};t=\\d{4}-\\d\\d-\\d\\dT[0-9
 
 Deno.test({
   name:
+    "cli serve with TLS 1.2 clients (RFC 5077 §3.1, RFC 5246 §7.4.1.2): s_client -tls1_2 resumes by ticket, and with -no_ticket from the session-id cache; the page says which",
+  ignore: whyOpenssl !== null,
+  async fn() {
+    await inTemp(async (dir) => {
+      const { certFile, keyFile } = await testCredentials("P-256");
+      const s = await startServe(["--cert", certFile, "--key", keyFile, "--port", "0"]);
+      try {
+        const sess = `${dir}/s.pem`, sid = `${dir}/sid.pem`;
+        const full = await sClient(OPENSSL, s.port, ["-tls1_2", "-sess_out", sess]);
+        assert.equal(full.handshake, "New", full.stdout + full.stderr);
+        assert.match(full.stdout, /^TLSv1\.2 ECDHE-ECDSA-AES256-GCM-SHA384, key exchange x25519,/m);
+        assert.match(full.stdout, /^dec_cb: EMPTY->IGNORE_RENEW /m);
+        assert.match(full.stdout, /^tickets sent in the handshake: 1$/m);
+        const byTicket = await sClient(OPENSSL, s.port, ["-tls1_2", "-sess_in", sess]);
+        assert.equal(byTicket.handshake, "Reused", byTicket.stdout + byTicket.stderr);
+        assert.match(byTicket.stdout, /^resumed: yes \(from the client's session ticket\)$/m);
+        const first = await sClient(OPENSSL, s.port, ["-tls1_2", "-no_ticket", "-sess_out", sid]);
+        assert.equal(first.handshake, "New");
+        assert.match(first.stdout, /^tickets sent in the handshake: 0$/m);
+        const byId = await sClient(OPENSSL, s.port, ["-tls1_2", "-no_ticket", "-sess_in", sid]);
+        assert.equal(byId.handshake, "Reused", byId.stdout + byId.stderr);
+        assert.match(byId.stdout, /^resumed: yes \(from the session-id cache\)$/m);
+        assert.match(byId.stdout, /^dec_cb: not called /m);
+      } finally {
+        const exit = await s.stop();
+        assert.match(exit.stdout, /^stopped \(SIGTERM\) after 4 handshakes, 2 resumed$/m);
+      }
+    });
+  },
+});
+
+Deno.test({
+  name:
     "cli serve --keys (RFC 8446 §2.2, §4.6.1): s_client -sess_out, restart on the same key file, -sess_in is Reused; the lines show full, then resumed with dec_cb SUCCESS_RENEW->USE_RENEW and the first process's app data",
   ignore: whyOpenssl !== null,
   async fn() {

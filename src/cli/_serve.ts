@@ -161,7 +161,7 @@ export function connectionPage(
     `session-tickets serve (process ${pid})`,
     `connection: ${hostPort(remote)}, request ${request} on this connection`,
     info.resumed
-      ? `resumed: yes (from the client's session ticket, PSK identity ${info.pskIdentity})`
+      ? `resumed: yes (${resumedFrom(info)})`
       : `resumed: no (full handshake, signed with ${info.signatureScheme ?? "?"})`,
     `${info.version} ${info.cipherSuite}, key exchange ${info.group}${
       info.helloRetryRequest ? " after a HelloRetryRequest" : ""
@@ -174,9 +174,23 @@ export function connectionPage(
       : info.ticketsSent > 0
       ? `ticket app data: ${app} (sealed into the tickets sent just now)`
       : "ticket app data: none (no tickets sent)",
-    `tickets sent after the handshake: ${info.ticketsSent}`,
+    info.version === "TLSv1.2"
+      ? `tickets sent in the handshake: ${info.ticketsSent}`
+      : `tickets sent after the handshake: ${info.ticketsSent}`,
   ];
   return lines.join("\n") + "\n";
+}
+
+/** Where a resumed session came from: a ticket (TLS 1.3: the PSK identity) or the cache. */
+function resumedFrom(info: HandshakeInfo): string {
+  if (info.version === "TLSv1.3") {
+    return `from the client's session ticket, PSK identity ${info.pskIdentity}`;
+  }
+  const used = info.decCbCalls.some((c) =>
+    (c.status === TicketStatus.SUCCESS || c.status === TicketStatus.SUCCESS_RENEW) &&
+    (c.ret === DecryptTicketReturn.USE || c.ret === DecryptTicketReturn.USE_RENEW)
+  );
+  return used ? "from the client's session ticket" : "from the session-id cache";
 }
 
 const FLEET_OPTIONS = [
