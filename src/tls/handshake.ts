@@ -57,6 +57,13 @@ import {
 import { concatBytes, RecordCipher } from "./record.ts";
 import type { RecordStream } from "./record_stream.ts";
 import { chooseVersion, serverHandshake12 } from "./tls12_handshake.ts";
+import {
+  contextForName,
+  encodeAlpn,
+  latin1,
+  selectAlpn,
+  SIGNATURE_SCHEME_NAMES,
+} from "./_negotiate.ts";
 import { TLS1_2_VERSION } from "../session/versions.ts";
 
 /** The cipher suites this server negotiates, by id: AES-128-GCM and AES-256-GCM. */
@@ -147,15 +154,6 @@ export interface HandshakeResult {
   /** resumption_master_secret. */
   resumptionMasterSecret: Uint8Array;
 }
-
-/** The signature scheme names of RFC 8446 §4.2.3 that this server signs with. */
-const SCHEME_NAMES: ReadonlyMap<number, string> = new Map([
-  [0x0403, "ecdsa_secp256r1_sha256"],
-  [0x0503, "ecdsa_secp384r1_sha384"],
-  [0x0807, "ed25519"],
-  [0x0804, "rsa_pss_rsae_sha256"],
-  [0x0805, "rsa_pss_rsae_sha384"],
-]);
 
 const alert = (n: number, why: string) => new TlsAlert(n, why);
 const illegal = (why: string) => alert(AlertDescription.ILLEGAL_PARAMETER, why);
@@ -266,53 +264,8 @@ function chooseGroup(offer: Offer): { group: number; share: Uint8Array | null } 
   return { group, share: null };
 }
 
-/**
- * The ServerHello / EncryptedExtensions ALPN body for one protocol (RFC 7301 §3.1).
- *
- * @example
- * ```ts
- * import { encodeAlpn } from "./handshake.ts";
- * console.log(Array.from(encodeAlpn("h2"))); // [0, 3, 2, 104, 50]
- * ```
- */
-export function encodeAlpn(name: string): Uint8Array {
-  const out = new Uint8Array(3 + name.length);
-  out[0] = 0;
-  out[1] = name.length + 1;
-  out[2] = name.length;
-  for (let i = 0; i < name.length; i++) out[3 + i] = name.charCodeAt(i);
-  return out;
-}
-
 function u16(v: number): Uint8Array {
   return new Uint8Array([v >>> 8, v & 0xff]);
-}
-
-/**
- * The context for the client's SNI name from the `serverNames` option, or `undefined`.
- *
- * @throws {TlsAlert} internal_error (80) when the servername function throws.
- *
- * @example
- * ```ts
- * import { contextForName } from "./handshake.ts";
- * console.log(await contextForName(undefined, "a.example")); // undefined
- * ```
- */
-export async function contextForName(
-  names: ServerNameContexts | undefined,
-  name: string | null,
-): Promise<SslContext | undefined> {
-  if (names === undefined || name === null) return undefined;
-  if (typeof names === "function") {
-    try {
-      return await names(name);
-    } catch {
-      throw alert(AlertDescription.INTERNAL_ERROR, "the servername callback failed");
-    }
-  }
-  if (names instanceof Map) return names.get(name);
-  return Object.hasOwn(names, name) ? (names as Record<string, SslContext>)[name] : undefined;
 }
 
 /** The ticket engine's decision on one ClientHello, with the binder verified. */
@@ -450,13 +403,7 @@ export async function serverHandshake(
   const switched = await contextForName(config.serverNames, offer.serverName);
   if (switched !== undefined) engine.useServerNameContext(switched);
   const resumed = psk.session !== null;
-  let alpnProtocol: string | null = null;
-  if (offer.alpn !== null && config.alpnProtocols.length > 0) {
-    alpnProtocol = config.alpnProtocols.find((p) => offer.alpn!.includes(p)) ?? null;
-    if (alpnProtocol === null) {
-      throw alert(AlertDescription.NO_APPLICATION_PROTOCOL, "no ALPN protocol in common");
-    }
-  }
+  const alpnProtocol = selectAlpn(offer.alpn, config.alpnProtocols);
   let scheme: number | null = null;
   if (!resumed) {
     if (offer.signatureAlgorithms === null) {
@@ -554,7 +501,7 @@ export async function serverHandshake(
       resumed,
       pskIdentity: psk.identity,
       helloRetryRequest,
-      signatureScheme: scheme === null ? null : SCHEME_NAMES.get(scheme) ?? null,
+      signatureScheme: scheme === null ? null : SIGNATURE_SCHEME_NAMES.get(scheme) ?? null,
       session: engine.session,
       ticketsSent: 0,
       ticketsNotSealed: engine.ticketsNotSealed,
@@ -586,8 +533,4 @@ function certificateVerifyContent(transcriptHash: Uint8Array): Uint8Array<ArrayB
   for (let i = 0; i < label.length; i++) out[64 + i] = label.charCodeAt(i);
   out.set(transcriptHash, 64 + label.length + 1);
   return out;
-}
-
-function latin1(s: string): Uint8Array {
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }

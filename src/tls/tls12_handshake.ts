@@ -14,12 +14,14 @@ import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import type { ServerConnection } from "../server/server_connection.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import { SSL3_VERSION, TLS1_2_VERSION, TLS1_3_VERSION } from "../session/versions.ts";
+import type { HandshakeConfig, HandshakeResult } from "./handshake.ts";
 import {
   contextForName,
   encodeAlpn,
-  type HandshakeConfig,
-  type HandshakeResult,
-} from "./handshake.ts";
+  latin1,
+  selectAlpn,
+  SIGNATURE_SCHEME_NAMES,
+} from "./_negotiate.ts";
 import { groupName, keyExchange, SUPPORTED_GROUPS } from "./key_exchange.ts";
 import { constantTimeEqual, TranscriptHash } from "./key_schedule.ts";
 import {
@@ -58,17 +60,6 @@ import {
  * (RFC 8446 §4.1.3): "DOWNGRD" followed by 01.
  */
 export const DOWNGRADE_TLS12: Uint8Array<ArrayBuffer> = Uint8Array.fromHex("444f574e47524401");
-
-/** Signature scheme names (RFC 8446 §4.2.3) for `HandshakeInfo.signatureScheme`. */
-const SCHEME_NAMES: ReadonlyMap<number, string> = new Map([
-  [0x0403, "ecdsa_secp256r1_sha256"],
-  [0x0503, "ecdsa_secp384r1_sha384"],
-  [0x0807, "ed25519"],
-  [0x0804, "rsa_pss_rsae_sha256"],
-  [0x0805, "rsa_pss_rsae_sha384"],
-  [0x0401, "rsa_pkcs1_sha256"],
-  [0x0501, "rsa_pkcs1_sha384"],
-]);
 
 const alert = (n: number, why: string) => new TlsAlert(n, why);
 
@@ -295,13 +286,7 @@ export async function serverHandshake12(
   const switched = await contextForName(config.serverNames, offer.serverName);
   if (switched !== undefined) engine.useServerNameContext(switched);
 
-  let alpnProtocol: string | null = null;
-  if (offer.alpn !== null && config.alpnProtocols.length > 0) {
-    alpnProtocol = config.alpnProtocols.find((p) => offer.alpn!.includes(p)) ?? null;
-    if (alpnProtocol === null) {
-      throw alert(AlertDescription.NO_APPLICATION_PROTOCOL, "no ALPN protocol in common");
-    }
-  }
+  const alpnProtocol = selectAlpn(offer.alpn, config.alpnProtocols);
   let scheme: number | null = null;
   let group = resumed?.kexGroup ?? 0;
   if (resumed === null) {
@@ -391,7 +376,7 @@ export async function serverHandshake12(
       resumed: resumed !== null,
       pskIdentity: -1,
       helloRetryRequest: false,
-      signatureScheme: scheme === null ? null : SCHEME_NAMES.get(scheme) ?? null,
+      signatureScheme: scheme === null ? null : SIGNATURE_SCHEME_NAMES.get(scheme) ?? null,
       session,
       ticketsSent,
       ticketsNotSealed: engine.ticketsNotSealed,
@@ -452,8 +437,4 @@ function concat3(a: Uint8Array, b: Uint8Array, c: Uint8Array): Uint8Array<ArrayB
   out.set(b, a.length);
   out.set(c, a.length + b.length);
   return out;
-}
-
-function latin1(s: string): Uint8Array {
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }
