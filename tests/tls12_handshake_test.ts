@@ -481,3 +481,59 @@ Deno.test("ssl_update_cache: the session of a TLS 1.2 full handshake that fails 
   await ok.done();
   assert.equal(ctx.sessionCache.size, 1);
 });
+
+Deno.test("RFC 7301 §3.1 ALPN in the TLS 1.2 ServerHello: the server's first protocol the client offered; none in common gets no_application_protocol (120)", async () => {
+  const p = await connect({ alpnProtocols: ["h2", "http/1.1"] });
+  try {
+    const o = await p.client.handshake({ alpn: ["http/1.1", "h2"] });
+    assert.deepEqual([...o.serverHello.extensions.get(16)!], [0, 3, 2, 0x68, 0x32]);
+    assert.equal((await p.conn.handshake()).alpnProtocol, "h2");
+    assert.deepEqual(
+      [...(await p.conn.handshake()).session!.alpnSelected!],
+      [0x68, 0x32],
+    );
+  } finally {
+    await p.done();
+  }
+  await expectAlert(120, (p) => p.client.handshake({ alpn: ["spdy/3"] }), {
+    alpnProtocols: ["h2"],
+  });
+});
+
+Deno.test("RFC 5077 §3.2 / SSL_OP_NO_TICKET: a context without TLS 1.2 tickets calls no dec_cb, sends no session_ticket extension and no ticket, and gives a 32-byte session id that resumes", async () => {
+  const ctx = await context({ noTicket: true });
+  const p = await connect({ context: ctx });
+  const o = await p.client.handshake();
+  const info = await p.conn.handshake();
+  await p.done();
+  assert.equal(o.serverHello.extensions.has(35), false);
+  assert.equal(o.ticket, null);
+  assert.equal(o.serverHello.sessionId.length, 32);
+  assert.equal(info.decCbCalls.length, 0);
+  const q = await connect({ context: ctx });
+  try {
+    const r = await q.client.handshake({}, o.session);
+    assert.equal(r.resumed, true);
+  } finally {
+    await q.done();
+  }
+});
+
+Deno.test("RFC 6066 §3 SNI in TLS 1.2: a name switched to another context is acknowledged with an empty server_name; that context's SSL_OP_NO_TICKET takes the ticket away after dec_cb ran (libssl's order)", async () => {
+  const first = await context();
+  const other = await context({ noTicket: true });
+  const name = new TextEncoder().encode("b.example");
+  const sni = Uint8Array.of(0, name.length + 3, 0, 0, name.length, ...name);
+  const p = await connect({ context: first, serverNames: { "b.example": other } });
+  try {
+    const o = await p.client.handshake({ extra: [[0, sni]] });
+    assert.equal(o.serverHello.extensions.get(0)?.length, 0);
+    assert.equal(o.serverHello.extensions.has(35), false);
+    assert.equal(o.ticket, null);
+    const info = await p.conn.handshake();
+    assert.equal(info.serverName, "b.example");
+    assert.deepEqual(info.decCbCalls.map((c) => c.status), [EMPTY]);
+  } finally {
+    await p.done();
+  }
+});
