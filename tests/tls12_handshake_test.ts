@@ -537,3 +537,17 @@ Deno.test("RFC 6066 §3 SNI in TLS 1.2: a name switched to another context is ac
     await p.done();
   }
 });
+
+Deno.test("handshakeTimeoutMs in TLS 1.2: a client that stops after the ServerHelloDone gets TlsConnectionError timeout", async () => {
+  const p = await connect({ handshakeTimeoutMs: 200 });
+  try {
+    await p.client.sendClientHello();
+    for (;;) {
+      const m = await p.client.nextMessage();
+      if (m !== "ccs" && m.type === 14) break;
+    }
+    assert.equal(await serverOutcome(p.conn), "timeout");
+  } finally {
+    await p.done();
+  }
+});
