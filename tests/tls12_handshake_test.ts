@@ -551,3 +551,25 @@ Deno.test("handshakeTimeoutMs in TLS 1.2: a client that stops after the ServerHe
     await p.done();
   }
 });
+
+Deno.test("RFC 5246 §7.4.1.4 the TLS 1.2 ServerHello carries only extensions the client sent: a bare ClientHello gets none; ec_point_formats (RFC 8422 §5.2) is answered with uncompressed", async () => {
+  const bare = await connect();
+  try {
+    const o = await bare.client.handshake({
+      renegotiationInfo: null,
+      pointFormats: null,
+      ems: false,
+      ticket: null,
+    });
+    assert.deepEqual([...o.serverHello.extensions.keys()], []);
+  } finally {
+    await bare.done();
+  }
+  const p = await connect();
+  try {
+    const o = await p.client.handshake({ pointFormats: [0, 1, 2] });
+    assert.deepEqual([...o.serverHello.extensions.get(11)!], [1, 0]);
+  } finally {
+    await p.done();
+  }
+});
