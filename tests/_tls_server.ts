@@ -1,7 +1,7 @@
 /**
- * A test server on this module's TLS stack (TLS 1.3, and TLS 1.2 for TLS 1.2 clients): `listenTls` on a free loopback port, every
- * connection's handshake outcome (or error) and engine counters recorded, and `stop()` closing
- * the listener and every connection it accepted. The default application: write one line
+ * A test server on this module's TLS stack (TLS 1.3, and TLS 1.2 for TLS 1.2 clients):
+ * `listenTls` on a free loopback port, every connection's handshake outcome (or error) and engine
+ * counters recorded, and `stop()` closing the listener and every connection it accepted. The default application: write one line
  * `"hello <resumed|new>\n"`, then echo what the client sends until it closes.
  *
  * @module
