@@ -309,6 +309,18 @@ Deno.test("RFC 5246 §7.4.1.3 / RFC 8422 §5.1.1 / RFC 5246 §7.4.1.4.1: no GCM 
   await expectAlert(40, (p) => p.client.handshake({ signatureAlgorithms: null }));
 });
 
+Deno.test("RFC 8422 §5.1.2 ec_point_formats: a list without uncompressed (0) gets illegal_parameter (47); one that has it among others completes", async () => {
+  await expectAlert(47, (p) => p.client.handshake({ pointFormats: [1, 2] }));
+  const p = await connect();
+  try {
+    const o = await p.client.handshake({ pointFormats: [1, 0] });
+    assert.deepEqual(o.serverMessages, [2, 11, 12, 14, 4, "ccs", 20]);
+    assert.equal((await p.conn.handshake()).version, "TLSv1.2");
+  } finally {
+    await p.done();
+  }
+});
+
 Deno.test("RFC 5246 §7.4.1.2 compression: a list without null gets decode_error (50); RFC 7507 §3 TLS_FALLBACK_SCSV gets inappropriate_fallback (86)", async () => {
   await expectAlert(50, (p) => p.client.handshake({ compression: [1] }));
   await expectAlert(86, (p) => p.client.handshake({ suites: [0xc02b, 0x5600] }));

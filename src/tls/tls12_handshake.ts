@@ -135,6 +135,10 @@ function readOffer12(hello: ClientHello): Offer12 {
   if (formats !== undefined && (formats.length < 2 || formats[0] !== formats.length - 1)) {
     throw alert(AlertDescription.DECODE_ERROR, "malformed ec_point_formats");
   }
+  if (formats !== undefined && !formats.subarray(1).includes(0)) {
+    // RFC 8422 §5.1.2: every ECDHE point here is uncompressed; a list without it is refused.
+    throw alert(AlertDescription.ILLEGAL_PARAMETER, "ec_point_formats lacks uncompressed");
+  }
   const sni = ext.get(Ext.SERVER_NAME);
   const alpn = ext.get(Ext.ALPN);
   return {
