@@ -9,6 +9,7 @@ import { TicketStatus } from "../src/ticket/status.ts";
 import { ServerCredentials } from "../src/tls/certificate.ts";
 import type { TlsConnectionOptions } from "../src/tls/connection.ts";
 import { handshakeMessage } from "../src/tls/messages.ts";
+import { MAX_WARNING_ALERTS } from "../src/tls/record_stream.ts";
 import { connectPair12, type Pair12, ServerAlertError, Suite12 } from "./_tls12_client.ts";
 import { serverOutcome } from "./_tls13_client.ts";
 import { testCredentials, type TestKeyKind } from "./_tls_certs.ts";
@@ -406,6 +407,29 @@ Deno.test("RFC 5746 §4.4 / RFC 5246 §7.2.2 renegotiation refused: a ClientHell
     // keyUpdate() and requestTicket() are TLS 1.3 only.
     await assert.rejects(() => p.conn.keyUpdate(), TypeError);
     assert.equal(await p.conn.requestTicket(), 0);
+  } finally {
+    await p.done();
+  }
+});
+
+Deno.test("RFC 5246 §7.2 warning alerts do not end a TLS 1.2 connection; as libssl (ssl/record/rec_layer_s3.c, MAX_WARN_ALERT_COUNT) the fifth in a row gets unexpected_message (10)", async () => {
+  const p = await connect();
+  try {
+    await p.client.handshake();
+    const r = p.conn.readable.getReader();
+    const first = r.read();
+    for (let i = 0; i < MAX_WARNING_ALERTS - 1; i++) {
+      await p.client.sendProtected(21, new Uint8Array([1, 112])); // unrecognized_name
+    }
+    await p.client.write("still here");
+    assert.equal(new TextDecoder().decode((await first).value), "still here");
+    // Data in between resets the count; then five in a row end the connection.
+    const next = r.read().catch((e) => e);
+    for (let i = 0; i < MAX_WARNING_ALERTS; i++) {
+      await p.client.sendProtected(21, new Uint8Array([1, 112]));
+    }
+    assert.deepEqual(await p.client.readAlert(), [2, 10]);
+    assert.ok(await next instanceof Error);
   } finally {
     await p.done();
   }

@@ -39,6 +39,11 @@ export type PostHandshakeRecord =
   | { kind: "handshake"; message: HandshakeMessage }
   | { kind: "close" };
 
+/**
+ * TLS 1.2 warning alerts taken in a row before the connection is refused with
+ * unexpected_message (libssl's `MAX_WARN_ALERT_COUNT`): the fifth one is fatal.
+ */
+export const MAX_WARNING_ALERTS = 5;
 const unexpected = (why: string) => new TlsAlert(AlertDescription.UNEXPECTED_MESSAGE, why);
 
 /**
@@ -88,6 +93,7 @@ export class RecordStream {
   #writes: Promise<void> = Promise.resolve();
   #corked: Uint8Array[] | null = null;
   #peerProtected = false;
+  #warnings = 0; // TLS 1.2 warning alerts in a row
   #closed = false;
 
   /** @param transport The transport (e.g. a `Deno.Conn`). */
@@ -264,6 +270,7 @@ export class RecordStream {
     content: Uint8Array<ArrayBuffer>,
   ): { type: number; content: Uint8Array<ArrayBuffer> } | null {
     if (type !== ContentType.ALERT) {
+      this.#warnings = 0;
       if (type === ContentType.CHANGE_CIPHER_SPEC) throw unexpected("protected ChangeCipherSpec");
       return { type, content };
     }
@@ -271,6 +278,13 @@ export class RecordStream {
       throw new TlsAlert(AlertDescription.DECODE_ERROR, "alert record of the wrong length");
     }
     const description = content[1];
+    if (this.tls12 && content[0] === 1 && description !== AlertDescription.CLOSE_NOTIFY) {
+      // RFC 5246 §7.2: a warning does not end a TLS 1.2 connection; as libssl
+      // (ssl/record/rec_layer_s3.c), only so many in a row are taken.
+      if (++this.#warnings >= MAX_WARNING_ALERTS) throw unexpected("too many warning alerts");
+      return null;
+    }
+    this.#warnings = 0;
     if (description === AlertDescription.CLOSE_NOTIFY) {
       if (this.#handshake.pending > 0) throw unexpected("close_notify inside a handshake message");
       return { type: -1, content };
