@@ -38,6 +38,7 @@ import {
   serverHello,
 } from "./messages.ts";
 import { keyBlock, masterSecret, verifyData12 } from "./prf.ts";
+import { concatBytes } from "./record.ts";
 import type { RecordStream } from "./record_stream.ts";
 import { Tls12GcmCipher } from "./tls12_record.ts";
 import {
@@ -413,7 +414,7 @@ async function fullHandshake(
   const ske = serverKeyExchange(params, scheme, await config.credentials.sign(scheme, signed));
   const done = serverHelloDone();
   for (const m of [cert, ske, done]) st.transcript.update(m);
-  await st.rs.write(22, concat3(cert, ske, done));
+  await st.rs.write(22, concatBytes([cert, ske, done]));
   await st.rs.uncork();
 
   const cke = await st.rs.readHandshake(MAX_CLIENT_MESSAGE_LENGTH);
@@ -433,12 +434,4 @@ async function fullHandshake(
       ? { sessionHash: st.transcript.digest() }
       : { clientRandom: st.clientRandom, serverRandom: st.serverRandom },
   );
-}
-
-function concat3(a: Uint8Array, b: Uint8Array, c: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(a.length + b.length + c.length);
-  out.set(a);
-  out.set(b, a.length);
-  out.set(c, a.length + b.length);
-  return out;
 }
