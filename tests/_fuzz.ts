@@ -1,7 +1,8 @@
 // Shared pieces of the TLS fuzz tests (tests/tls_fuzz_test.ts for TLS 1.3,
 // tests/tls12_fuzz_test.ts for TLS 1.2): a fixed Ed25519 certificate, fixed ECDHE key pairs, a
 // deterministic random source, a seeded PRNG and the mutators (generic, structure-aware for
-// ClientHellos, record framing).
+// ClientHellos, record framing) and the campaign loop with its report.
+import assert from "node:assert/strict";
 import { type ExtensionEntry, handshakeMessage } from "../src/tls/messages.ts";
 import { extensionBlock, Group, record, uint } from "./_tls13_client.ts";
 
@@ -384,4 +385,124 @@ export function records(out: Uint8Array): { type: number; body: Uint8Array }[] {
     p += 5 + len;
   }
   return list;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The campaign: settings from the environment, the concurrent loop, the report.
+
+/** A fuzz run's settings: `FUZZ_SEED`, `FUZZ_CASES`, `FUZZ_ONLY` and `FUZZ_REPLAY`. */
+export interface FuzzSettings {
+  /** The seed every case's PRNG is derived from (with the case index). */
+  seed: number;
+  /** How many cases (default 100,000). */
+  cases: number;
+  /** Run only this case index, and print its outcome. */
+  only: number | null;
+  /** Run only this input (hex), as printed with a failure. */
+  replay: string | undefined;
+}
+
+const env = (name: string) => {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Reads the settings of a fuzz test from the environment.
+ *
+ * @example
+ * ```ts
+ * import { fuzzSettings } from "./_fuzz.ts";
+ * console.log(fuzzSettings(0x8446).cases > 0); // true
+ * ```
+ */
+export function fuzzSettings(defaultSeed: number): FuzzSettings {
+  const only = env("FUZZ_ONLY");
+  return {
+    seed: Number(env("FUZZ_SEED") ?? defaultSeed),
+    cases: Number(env("FUZZ_CASES") ?? 100_000),
+    only: only === undefined ? null : Number(only),
+    replay: env("FUZZ_REPLAY"),
+  };
+}
+
+/** What one case ended in: a key for the distribution, and why it failed, if it did. */
+export interface FuzzOutcome {
+  key: string;
+  failure?: string;
+}
+
+/** One fuzz campaign: how to build a case and how to run an input. */
+export interface FuzzCampaign {
+  /** Shown in the report, e.g. "TLS 1.2". */
+  label: string;
+  settings: FuzzSettings;
+  /** Cases in flight at once. */
+  concurrency: number;
+  /** The input of case `index` and what kind of mutation made it. */
+  build(index: number): Promise<{ kind: string; input: Uint8Array }>;
+  /** Runs an input against a fresh server. */
+  run(input: Uint8Array): Promise<FuzzOutcome>;
+}
+
+/**
+ * Runs a campaign (or only the replayed input or the one case the settings name), prints the
+ * distribution of outcomes, and asserts that no case failed and every case ran.
+ *
+ * @returns The outcome counts by key, or `null` after a replay.
+ *
+ * @example
+ * ```ts ignore
+ * const d = await runFuzzCampaign({ label: "TLS 1.3", settings, concurrency: 24, build, run });
+ * ```
+ */
+export async function runFuzzCampaign(c: FuzzCampaign): Promise<Map<string, number> | null> {
+  const { seed, cases, only, replay } = c.settings;
+  if (replay !== undefined) {
+    const out = await c.run(Uint8Array.fromHex(replay));
+    console.log(`replay -> ${out.key}${out.failure ? `: ${out.failure}` : ""}`);
+    assert.equal(out.failure, undefined);
+    return null;
+  }
+  const distribution = new Map<string, number>();
+  const kinds = new Map<string, number>();
+  const failures: string[] = [];
+  const total = only === null ? cases : 1;
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: c.concurrency }, async () => {
+    for (;;) {
+      const n = next++;
+      if (n >= total) return;
+      const index = only ?? n;
+      const { kind, input } = await c.build(index);
+      const out = await c.run(input);
+      distribution.set(out.key, (distribution.get(out.key) ?? 0) + 1);
+      const group = kind.split("/").slice(0, 2).join("/");
+      kinds.set(group, (kinds.get(group) ?? 0) + 1);
+      if (out.failure !== undefined || only !== null) {
+        const line = `FUZZ_SEED=${seed} FUZZ_ONLY=${index} (${kind}) -> ${out.key}` +
+          (out.failure ? `: ${out.failure}` : "") + `\n  input: ${input.toHex()}`;
+        if (out.failure !== undefined) failures.push(line);
+        else console.log(line);
+      }
+    }
+  }));
+  const seconds = (performance.now() - start) / 1000;
+  const sorted = [...distribution].sort((a, b) => b[1] - a[1]);
+  console.log(
+    `fuzz ${c.label}: ${total} cases in ${seconds.toFixed(1)} s (seed ${seed})\n` +
+      sorted.map(([k, v]) => `  ${String(v).padStart(6)}  ${k}`).join("\n") + "\n  inputs: " +
+      [...kinds].sort().map(([k, v]) => `${k} ${v}`).join(", "),
+  );
+  assert.equal(
+    failures.length,
+    0,
+    `${failures.length} failing cases:\n${failures.slice(0, 10).join("\n")}`,
+  );
+  assert.equal([...distribution.values()].reduce((a, b) => a + b, 0), total);
+  return distribution;
 }

@@ -32,26 +32,19 @@ import {
   counterRandom,
   fixedPair,
   frame,
+  fuzzSettings,
   KEY_PEM,
   mutateBytes,
   mutateHello,
   records,
   Rng,
+  runFuzzCampaign,
 } from "./_fuzz.ts";
 import { type ClientSession12, type Hello12Options, Tls12Client } from "./_tls12_client.ts";
 import { Group } from "./_tls13_client.ts";
 
-const env = (name: string) => {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-};
-const SEED = Number(env("FUZZ_SEED") ?? 0x5246);
-const CASES = Number(env("FUZZ_CASES") ?? 100_000);
-const ONLY = env("FUZZ_ONLY") === undefined ? null : Number(env("FUZZ_ONLY"));
-const REPLAY = env("FUZZ_REPLAY");
+const SETTINGS = fuzzSettings(0x5246);
+const { seed: SEED, cases: CASES } = SETTINGS;
 const CONCURRENCY = 24;
 const CASE_TIMEOUT_MS = 5_000;
 /** Alerts the server may send for malformed TLS 1.2 input (RFC 5246 §7.2.2, RFC 7507). */
@@ -362,53 +355,19 @@ Deno.test({
       for (const [input, key] of sanity) {
         assert.deepEqual(await runCase(input, seeds.options), { key });
       }
-      if (REPLAY !== undefined) {
-        const out = await runCase(Uint8Array.fromHex(REPLAY), seeds.options);
-        console.log(`replay -> ${out.key}${out.failure ? `: ${out.failure}` : ""}`);
-        assert.equal(out.failure, undefined);
-        return;
-      }
-      const distribution = new Map<string, number>();
-      const kinds = new Map<string, number>();
-      const failures: string[] = [];
-      const total = ONLY === null ? CASES : 1;
-      let next = 0;
-      const start = performance.now();
-      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-        for (;;) {
-          const n = next++;
-          if (n >= total) return;
-          const index = ONLY ?? n;
-          const { kind, input } = await buildCase(index, seeds);
-          const out = await runCase(input, seeds.options);
-          distribution.set(out.key, (distribution.get(out.key) ?? 0) + 1);
-          const group = kind.split("/").slice(0, 2).join("/");
-          kinds.set(group, (kinds.get(group) ?? 0) + 1);
-          if (out.failure !== undefined || ONLY !== null) {
-            const line = `FUZZ_SEED=${SEED} FUZZ_ONLY=${index} (${kind}) -> ${out.key}` +
-              (out.failure ? `: ${out.failure}` : "") + `\n  input: ${input.toHex()}`;
-            if (out.failure !== undefined) failures.push(line);
-            else console.log(line);
-          }
-        }
-      }));
-      const seconds = (performance.now() - start) / 1000;
-      const sorted = [...distribution].sort((a, b) => b[1] - a[1]);
-      console.log(
-        `fuzz TLS 1.2: ${total} cases in ${seconds.toFixed(1)} s (seed ${SEED})\n` +
-          sorted.map(([k, v]) => `  ${String(v).padStart(6)}  ${k}`).join("\n") + "\n  inputs: " +
-          [...kinds].sort().map(([k, v]) => `${k} ${v}`).join(", "),
-      );
-      assert.equal(
-        failures.length,
-        0,
-        `${failures.length} failing cases:\n${failures.slice(0, 10).join("\n")}`,
-      );
+      const distribution = await runFuzzCampaign({
+        label: "TLS 1.2",
+        settings: SETTINGS,
+        concurrency: CONCURRENCY,
+        build: (index) => buildCase(index, seeds),
+        run: (input) => runCase(input, seeds.options),
+      });
       assert.deepEqual(unhandled, []);
-      assert.equal([...distribution.values()].reduce((a, b) => a + b, 0), total);
       // The fuzz reached every phase: full and resumed handshakes completed, and alerts after
       // the server's ChangeCipherSpec.
-      assert.ok((distribution.get("closed (after the handshake)") ?? 0) > 0);
+      if (distribution !== null && SETTINGS.only === null) {
+        assert.ok((distribution.get("closed (after the handshake)") ?? 0) > 0);
+      }
     } finally {
       globalThis.removeEventListener("unhandledrejection", onUnhandled);
     }
