@@ -8,6 +8,7 @@
  * @module
  */
 
+import { ServerCredentials } from "../tls.ts";
 import { findOpenssl } from "./interop/_openssl.ts";
 import { runCommand } from "./_process.ts";
 
@@ -281,4 +282,25 @@ export function tempDir(): Promise<string> {
     return dir;
   });
   return dirPromise;
+}
+
+const credentialCache = new Map<TestKeyKind, Promise<ServerCredentials>>();
+
+/**
+ * The test certificate of `kind` as `ServerCredentials`, made once per process.
+ *
+ * @example
+ * ```ts ignore
+ * const credentials = await serverCredentials("P-256");
+ * ```
+ */
+export function serverCredentials(kind: TestKeyKind = "P-256"): Promise<ServerCredentials> {
+  let p = credentialCache.get(kind);
+  if (!p) {
+    p = testCredentials(kind).then(({ certPem, keyPem }) =>
+      ServerCredentials.fromPem(certPem, keyPem)
+    );
+    credentialCache.set(kind, p);
+  }
+  return p;
 }

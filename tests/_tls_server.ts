@@ -7,7 +7,12 @@
  * @module
  */
 
-import type { ConnectionCounters, SslContext } from "../mod.ts";
+import {
+  type ConnectionCounters,
+  DecryptTicketReturn,
+  type SslContext,
+  TicketStatus,
+} from "../mod.ts";
 import {
   type HandshakeInfo,
   listenTls,
@@ -121,4 +126,21 @@ export async function startTlsServer(options: TestTlsServerOptions): Promise<Tes
       await Promise.allSettled(done);
     },
   };
+}
+
+/**
+ * dec_cb's "don't change the default" answer (OpenSSL's `test/helpers/handshake.c`): use a
+ * SUCCESS ticket, renew a SUCCESS_RENEW one, and otherwise make a full handshake with a new
+ * ticket.
+ *
+ * @example
+ * ```ts
+ * import { defaultDecision } from "./_tls_server.ts";
+ * console.log(defaultDecision(5)); // 3 (USE)
+ * ```
+ */
+export function defaultDecision(status: number): number {
+  if (status === TicketStatus.SUCCESS) return DecryptTicketReturn.USE;
+  if (status === TicketStatus.SUCCESS_RENEW) return DecryptTicketReturn.USE_RENEW;
+  return DecryptTicketReturn.IGNORE_RENEW;
 }

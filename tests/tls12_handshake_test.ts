@@ -6,35 +6,21 @@ import assert from "node:assert/strict";
 import { DecryptTicketReturn } from "../src/server/callbacks.ts";
 import { SslContext, type SslContextOptions } from "../src/server/ssl_context.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
-import { ServerCredentials } from "../src/tls/certificate.ts";
 import type { TlsConnectionOptions } from "../src/tls/connection.ts";
 import { handshakeMessage } from "../src/tls/messages.ts";
 import { MAX_WARNING_ALERTS } from "../src/tls/record_stream.ts";
 import { connectPair12, type Pair12, ServerAlertError, Suite12 } from "./_tls12_client.ts";
 import { serverOutcome } from "./_tls13_client.ts";
-import { testCredentials, type TestKeyKind } from "./_tls_certs.ts";
+import { serverCredentials } from "./_tls_certs.ts";
+import { defaultDecision } from "./_tls_server.ts";
 
-const { SUCCESS, SUCCESS_RENEW, EMPTY } = TicketStatus;
+const { SUCCESS, EMPTY } = TicketStatus;
 const DOWNGRD = "444f574e47524401";
 
-const credentialCache = new Map<TestKeyKind, Promise<ServerCredentials>>();
-function credentials(kind: TestKeyKind = "P-256"): Promise<ServerCredentials> {
-  let p = credentialCache.get(kind);
-  if (!p) {
-    p = testCredentials(kind).then(({ certPem, keyPem }) =>
-      ServerCredentials.fromPem(certPem, keyPem)
-    );
-    credentialCache.set(kind, p);
-  }
-  return p;
-}
+const credentials = serverCredentials;
 
 const defaultDec = (_c: unknown, _s: unknown, _k: unknown, status: number) =>
-  status === SUCCESS
-    ? DecryptTicketReturn.USE
-    : status === SUCCESS_RENEW
-    ? DecryptTicketReturn.USE_RENEW
-    : DecryptTicketReturn.IGNORE_RENEW;
+  defaultDecision(status);
 
 function context(options: SslContextOptions = {}): Promise<SslContext> {
   return SslContext.create({ decCb: defaultDec, ...options });

@@ -3,10 +3,8 @@
 // RFC 8446 rule it checks and asserts the alert number, the HandshakeInfo fields or the ticket
 // engine's counters.
 import assert from "node:assert/strict";
-import { DecryptTicketReturn } from "../src/server/callbacks.ts";
 import { SslContext, type SslContextOptions } from "../src/server/ssl_context.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
-import { ServerCredentials } from "../src/tls/certificate.ts";
 import type { TlsConnection, TlsConnectionOptions } from "../src/tls/connection.ts";
 import { TlsConnectionError } from "../src/tls/errors.ts";
 import type { HandshakeInfo } from "../src/tls/handshake.ts";
@@ -25,31 +23,17 @@ import {
   ticketIdentity,
   type Tls13Client,
 } from "./_tls13_client.ts";
-import { testCredentials, type TestKeyKind } from "./_tls_certs.ts";
+import { serverCredentials } from "./_tls_certs.ts";
+import { defaultDecision } from "./_tls_server.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const { SUCCESS, SUCCESS_RENEW, NO_DECRYPT } = TicketStatus;
+const { SUCCESS_RENEW, NO_DECRYPT } = TicketStatus;
 
-const credentialCache = new Map<TestKeyKind, Promise<ServerCredentials>>();
-function credentials(kind: TestKeyKind = "P-256"): Promise<ServerCredentials> {
-  let p = credentialCache.get(kind);
-  if (!p) {
-    p = testCredentials(kind).then(({ certPem, keyPem }) =>
-      ServerCredentials.fromPem(certPem, keyPem)
-    );
-    credentialCache.set(kind, p);
-  }
-  return p;
-}
+const credentials = serverCredentials;
 
-/** dec_cb as "don't change the default" (test/helpers/handshake.c). */
 const defaultDec = (_c: unknown, _s: unknown, _k: unknown, status: number) =>
-  status === SUCCESS
-    ? DecryptTicketReturn.USE
-    : status === SUCCESS_RENEW
-    ? DecryptTicketReturn.USE_RENEW
-    : DecryptTicketReturn.IGNORE_RENEW;
+  defaultDecision(status);
 
 let sharedContext: Promise<SslContext> | undefined;
 function context(options?: SslContextOptions): Promise<SslContext> {

@@ -11,9 +11,9 @@
  */
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
-import { DecryptTicketReturn, sessionFromPem, SslContext, TicketStatus } from "../../mod.ts";
+import { sessionFromPem, SslContext } from "../../mod.ts";
 import type { HandshakeInfo, TlsConnection } from "../../tls.ts";
-import { startTlsServer } from "../_tls_server.ts";
+import { defaultDecision, startTlsServer } from "../_tls_server.ts";
 import { testCredentials } from "../_tls_certs.ts";
 import { parseSessionText, runClient } from "./_openssl.ts";
 import {
@@ -70,11 +70,7 @@ Deno.test({
     genCb: (conn) => (conn.session!.setTicketAppData("from=deno"), 1),
     decCb: (_c, session, _k, status) => {
       decSaw.push(text(session?.getTicketAppData()));
-      return status === TicketStatus.SUCCESS
-        ? DecryptTicketReturn.USE
-        : status === TicketStatus.SUCCESS_RENEW
-        ? DecryptTicketReturn.USE_RENEW
-        : DecryptTicketReturn.IGNORE_RENEW;
+      return defaultDecision(status);
     },
   });
   const ours = await startTlsServer({

@@ -18,7 +18,12 @@ import {
   type SslContextOptions,
   TicketStatus,
 } from "../../mod.ts";
-import { type ServedConnection, startTlsServer, type TestTlsServer } from "../_tls_server.ts";
+import {
+  defaultDecision,
+  type ServedConnection,
+  startTlsServer,
+  type TestTlsServer,
+} from "../_tls_server.ts";
 import { testCredentials, type TestKeyKind } from "../_tls_certs.ts";
 import { missing } from "./_peers.ts";
 import { handshakeLine, sClient, startSClient } from "./_tls_clients.ts";
@@ -35,9 +40,7 @@ async function recordingContext(options: SslContextOptions = {}) {
     genCb: (conn) => (conn.session!.setTicketAppData("user=42"), 1),
     decCb: (_conn, session, _keyName, status) => {
       decSaw.push(text(session?.getTicketAppData()));
-      if (status === TicketStatus.SUCCESS_RENEW) return DecryptTicketReturn.USE_RENEW;
-      if (status === TicketStatus.SUCCESS) return DecryptTicketReturn.USE;
-      return DecryptTicketReturn.IGNORE_RENEW;
+      return defaultDecision(status);
     },
     ...options,
   });

@@ -21,7 +21,12 @@ import {
   TlsAlert,
 } from "../../mod.ts";
 import type { HandshakeInfo, TlsConnection } from "../../tls.ts";
-import { type ServedConnection, startTlsServer, type TestTlsServer } from "../_tls_server.ts";
+import {
+  defaultDecision,
+  type ServedConnection,
+  startTlsServer,
+  type TestTlsServer,
+} from "../_tls_server.ts";
 import { testChain, testCredentials, type TestKeyKind } from "../_tls_certs.ts";
 import { missing } from "./_peers.ts";
 import { countMatches, handshakeLine, sClient, startSClient } from "./_tls_clients.ts";
@@ -39,11 +44,7 @@ async function recordingContext(options: SslContextOptions = {}) {
     genCb: (conn) => (conn.session!.setTicketAppData("user=42"), 1),
     decCb: (_conn, session, _keyName, status) => {
       decSaw.push(text(session?.getTicketAppData()));
-      // OpenSSL's default decisions: renew a SUCCESS_RENEW ticket, use a SUCCESS one, else a
-      // full handshake with a new ticket.
-      if (status === TicketStatus.SUCCESS_RENEW) return DecryptTicketReturn.USE_RENEW;
-      if (status === TicketStatus.SUCCESS) return DecryptTicketReturn.USE;
-      return DecryptTicketReturn.IGNORE_RENEW;
+      return defaultDecision(status);
     },
     ...options,
   });
