@@ -1,6 +1,6 @@
 /**
- * A mixed fleet: OpenSSL servers and this module's TLS server holding the same 80-byte ticket
- * keys share sessions, as an operator who puts a
+ * A mixed fleet in TLS 1.3 (`tls12_fleet_test.ts` is its TLS 1.2 counterpart): OpenSSL servers
+ * and this module's TLS server holding the same 80-byte ticket keys share sessions, as an operator who puts a
  * Deno server beside existing OpenSSL or nginx servers expects.
  *
  * - libssl's own server (the tests' C peer in `listen` mode: `SSL_CTX_set_tlsext_ticket_keys`
