@@ -213,6 +213,43 @@ export class EtcdKeyStore implements KeyStore {
     return res.existing !== null && equalBytes(res.existing.value, value);
   }
 
+  /**
+   * {@inheritDoc KeyStore.replaceIf}
+   *
+   * One transaction: `compare MOD(key) == version` then `put`. A retry after a lost answer
+   * finds the record at a new revision; it counts as this call's own when its bytes equal
+   * `value`.
+   */
+  async replaceIf(
+    key: string,
+    version: string,
+    value: Uint8Array,
+    options: { ttlSeconds?: number } = {},
+  ): Promise<boolean> {
+    const k = keyBytes(key);
+    checkValue(value);
+    const ttl = checkTtl(options?.ttlSeconds);
+    if (typeof version !== "string" || !/^[1-9][0-9]{0,18}$/.test(version)) {
+      throw new KeyStoreError(`etcd: a record version is a positive decimal revision`);
+    }
+    const put: Record<string, string> = { key: b64(k), value: b64(value) };
+    if (ttl !== undefined) {
+      put.lease = await this.#call("lease/grant", { TTL: String(ttl) }, leaseOf);
+    }
+    const body = {
+      compare: [{ key: b64(k), target: "MOD", result: "EQUAL", mod_revision: version }],
+      success: [{ request_put: put }],
+      failure: [{ request_range: { key: b64(k) } }],
+    };
+    let ambiguous = false;
+    const res = await this.#call("kv/txn", body, (res) => txnOf(res, k), (maybeApplied) => {
+      ambiguous ||= maybeApplied;
+    });
+    if (res.succeeded) return true;
+    if (!ambiguous) return false;
+    return res.existing !== null && equalBytes(res.existing.value, value);
+  }
+
   /** {@inheritDoc KeyStore.delete} */
   async delete(key: string): Promise<void> {
     await this.#call("kv/deleterange", { key: b64(keyBytes(key)) }, checkHeader);

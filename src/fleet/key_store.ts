@@ -40,6 +40,19 @@ export interface KeyStore {
     value: Uint8Array,
     options?: { ttlSeconds?: number },
   ): Promise<boolean>;
+  /**
+   * Replaces the record at `key` with `value` only if it is still at `version` (an atomic
+   * compare-and-swap on the version a read gave). Resolves true when this call replaced it,
+   * false when the record changed or vanished meanwhile. Of any number of concurrent calls for
+   * one version, at most one resolves true. `ttlSeconds` as for
+   * {@link KeyStore.createIfAbsent}.
+   */
+  replaceIf(
+    key: string,
+    version: string,
+    value: Uint8Array,
+    options?: { ttlSeconds?: number },
+  ): Promise<boolean>;
   /** Deletes a record (no error when it is already gone). */
   delete(key: string): Promise<void>;
   /**

@@ -179,6 +179,30 @@ export class MemoryKeyStore implements KeyStore {
     });
   }
 
+  /** {@inheritDoc KeyStore.replaceIf} */
+  replaceIf(
+    key: string,
+    version: string,
+    value: Uint8Array,
+    options: { ttlSeconds?: number } = {},
+  ): Promise<boolean> {
+    return this.#run(() => {
+      keyBytes(key);
+      checkValue(value);
+      const ttl = checkTtl(options?.ttlSeconds);
+      const entry = this.#backend.live(key);
+      if (entry === null || String(entry.version) !== version) return false;
+      const backend = this.#backend;
+      backend.records.set(key, {
+        value: value.slice(),
+        version: ++backend.revision,
+        expiresAt: ttl === undefined ? null : backend.now() + ttl * 1000,
+      });
+      backend.changed(key);
+      return true;
+    });
+  }
+
   /** {@inheritDoc KeyStore.delete} */
   delete(key: string): Promise<void> {
     return this.#run(() => {
