@@ -156,6 +156,8 @@ interface Entry {
   activatedAt: number | null;
   explicitRetireAt: number;
   retireAt: number;
+  /** When it stopped sealing (became decrypt-only), or null. */
+  stoppedAt: number | null;
   sealed: number;
   counters: OpenCounters;
 }
@@ -364,6 +366,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
       activatedAt: null,
       explicitRetireAt,
       retireAt: explicitRetireAt,
+      stoppedAt: null,
       sealed: 0,
       counters: {
         opened: 0,
@@ -375,6 +378,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
     if (state === "active") this.#promote(e, now);
     else if (state === "decrypt-only") {
       e.state = "decrypt-only";
+      e.stoppedAt = now;
       e.retireAt = Math.min(explicitRetireAt, now + this.#decryptOnlyPeriod);
     }
     this.#advance(now);
@@ -453,6 +457,39 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
     const e = this.#find(key);
     if (e === undefined) return false;
     this.#remove(e);
+    this.#advance(this.#now());
+    return true;
+  }
+
+  /**
+   * Moves a held key's explicit retirement time (as `add`'s `retireAt`): later, to keep it
+   * opening tickets longer, or earlier. A decrypt-only key is still retired
+   * `decryptOnlyPeriod` after it stopped sealing, if that comes first.
+   *
+   * @example
+   * ```ts
+   * import { TicketKeyRing } from "@seed/session-tickets";
+   * let t = 0;
+   * const ring = await TicketKeyRing.create({ now: () => t, rotationInterval: Infinity, decryptOnlyPeriod: Infinity });
+   * const key = ring.activeKey!;
+   * ring.setRetireAt(key, 1000);
+   * t = 1000;
+   * console.log(ring.stateOf(key)); // null
+   * ```
+   *
+   * @param key The key, or its 16-byte name.
+   * @param retireAt Clock time (ms); `Infinity` for none.
+   * @returns Whether the ring held it.
+   * @throws {TicketKeyError} For a retireAt that is not a number.
+   */
+  setRetireAt(key: TicketKey | Uint8Array, retireAt: number): boolean {
+    checkTime("retireAt", retireAt);
+    const e = this.#find(key);
+    if (e === undefined) return false;
+    e.explicitRetireAt = retireAt;
+    e.retireAt = e.state === "decrypt-only" && e.stoppedAt !== null
+      ? Math.min(retireAt, e.stoppedAt + this.#decryptOnlyPeriod)
+      : retireAt;
     this.#advance(this.#now());
     return true;
   }
@@ -862,6 +899,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
     const prev = this.#active;
     if (prev !== null && prev !== e) {
       prev.state = "decrypt-only";
+      prev.stoppedAt = t;
       prev.retireAt = Math.min(prev.explicitRetireAt, t + this.#decryptOnlyPeriod);
     }
     e.state = "active";
