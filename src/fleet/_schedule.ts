@@ -225,3 +225,27 @@ export function parseKeyRecordName(prefix: string, key: string): number | null {
   const n = Number(tail);
   return Number.isSafeInteger(n) ? n : null;
 }
+
+/**
+ * When key `n` is erased, given when the fleet could last have sealed under it: the actual start
+ * of its successor (the first later key that seals; `null` while there is none, so the key may
+ * still be sealing and is kept). Never before its scheduled {@link eraseAt}. Every process
+ * computes it from the same records, so they agree; a key that kept sealing through a long
+ * store outage opens every ticket for `decryptPeriod` after it was sealed.
+ *
+ * @example
+ * ```ts
+ * import { checkSchedule, eraseAfter } from "./_schedule.ts";
+ * const s = checkSchedule({ rotationInterval: 1000, decryptPeriod: 5000 });
+ * console.log(eraseAfter(3, 4000, s), eraseAfter(3, 7300, s), eraseAfter(3, null, s)); // 9000 12300 Infinity
+ * ```
+ *
+ * @param n Interval number.
+ * @param successorStart When the next key that seals started (or starts) sealing, or null.
+ * @param s Schedule.
+ * @returns The erase time (ms), `Infinity` while there is no successor.
+ */
+export function eraseAfter(n: number, successorStart: number | null, s: Schedule): number {
+  if (successorStart === null) return Infinity;
+  return Math.max(eraseAt(n, s), successorStart + s.decryptPeriod);
+}

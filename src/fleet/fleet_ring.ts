@@ -53,8 +53,10 @@ import {
 } from "../ticket/ticket_key.ts";
 import { type KeyStore, KeyStoreUnavailableError, type StoredRecord } from "./key_store.ts";
 import { importKek, unwrapRecord, wrapRecord } from "./key_wrap.ts";
+import { idleWindow, judgeClock, type RecordTime } from "./_clock.ts";
 import {
   checkSchedule,
+  eraseAfter,
   eraseAt,
   intervalAt,
   keyRecordName,
@@ -143,8 +145,26 @@ export interface FleetKeyStatus {
   sealFrom: number | null;
   /** Scheduled end of sealing: (N+1)·I. */
   deactivateAt: number;
-  /** When it is erased from memory: (N+1)·I + decryptPeriod. */
-  eraseAt: number;
+  /**
+   * When it is erased from memory: (N+1)·I + decryptPeriod, or `decryptPeriod` after its
+   * successor's actual start if that is later (a long store outage); null while no later key
+   * seals (it may still be sealing).
+   */
+  eraseAt: number | null;
+}
+
+/** Why this process doubts its clock, as {@link FleetStatus.clockSkew} reports it. */
+export interface FleetClockSkew {
+  /**
+   * About how far this clock is ahead of the fleet's records (ms; negative: behind), or null
+   * when only suspected: at start the fleet's newest record was older than a running fleet's
+   * would be (an idle fleet, or a clock far ahead).
+   */
+  offset: number | null;
+  /** Since when (this clock). */
+  since: number;
+  /** One line: the evidence, and that nothing is written meanwhile. */
+  message: string;
 }
 
 /** What {@link FleetRing.status} returns: the schedule and the store's reachability. */
@@ -181,6 +201,19 @@ export interface FleetStatus {
   lastSync: number | null;
   /** The keys held, by interval. */
   keys: FleetKeyStatus[];
+  /**
+   * Keys held whose interval's record changed to another key in the store: they still open
+   * their tickets until their `eraseAt`.
+   */
+  superseded: FleetKeyStatus[];
+  /**
+   * Non-null when this clock disagrees with the fleet's records by more than `maxClockSkew`:
+   * the process then opens and seals with the keys it holds but neither creates nor deletes
+   * key records.
+   */
+  clockSkew: FleetClockSkew | null;
+  /** Key records in the store that failed their checks at the last read, by name. */
+  badRecords: { record: string; problem: string }[];
 }
 
 /** Counters of a {@link FleetRing}: the ring's per-key counters plus the fleet's own. */
@@ -209,8 +242,16 @@ export interface FleetMetrics {
   erased: number;
   /** Expired key records this process deleted from the store. */
   storeDeletes: number;
-  /** Key records that did not open under the KEK (never used). */
+  /** Key records that failed their checks (never used), counted once per version. */
   badRecords: number;
+  /** Records of held keys found missing from the store. */
+  recordsVanished: number;
+  /** Vanished records this process wrote back (the same bytes). */
+  recordsRestored: number;
+  /** Held keys whose record changed to another valid key (the store's wins). */
+  recordsChanged: number;
+  /** Bad records this process replaced by compare-and-swap (a held key's bytes, or a new key). */
+  recordsRepaired: number;
   /**
    * Seals refused because no fleet key could seal in this process (`NoSealingKeyError`; a
    * server sends no ticket), by reason.
@@ -236,10 +277,15 @@ interface Held {
   key: TicketKey;
   name: string;
   createdAt: number;
+  /** The creating process's id (from the record), "" when the record does not say. */
+  by: string;
   sealFrom: number | null;
+  /** When it is erased (Infinity while it has no successor that seals). */
   eraseAt: number;
   recordKey: string;
   wrapped: Uint8Array;
+  /** Its record was missing from the last list. */
+  vanished: boolean;
 }
 
 /**
@@ -337,6 +383,23 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   /** Records that failed their checks (`key@version`), with what was wrong with them. */
   readonly #bad = new Map<string, string>();
   readonly #uncertain = new Map<string, Uint8Array>();
+  /** This process's id in the records it creates (so it never takes its own as evidence). */
+  readonly #id = crypto.getRandomValues(new Uint8Array(8)).toHex();
+  /** The fleet's settings, as its check record holds them. */
+  readonly #config: Record<string, unknown>;
+  /** Keys whose interval's record changed to another key: they open until their erase time. */
+  readonly #superseded: Held[] = [];
+  /** Records that failed their checks in the last list. */
+  #badNow: { record: string; problem: string; n: number; version: string }[] = [];
+  /** Erase time of each key record listed (held, expired or bad), for deletion. */
+  readonly #recordErase = new Map<string, number>();
+  /** Valid records (`key@version`) already past their erase time when read. */
+  readonly #expired = new Set<string>();
+  /** Key names in the previous list, and this clock before it (null before the first). */
+  #prevNames: Set<string> | null = null;
+  #prevListAt: number | null = null;
+  /** Doubt about this clock (see `_clock.ts`); while set, nothing is written to the store. */
+  #skew: { offset: number | null; since: number; message: string } | null = null;
   readonly #abort = new AbortController();
   #timer: ReturnType<typeof setTimeout> | null = null;
   #chain: Promise<void> = Promise.resolve();
@@ -357,6 +420,10 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     erased: 0,
     storeDeletes: 0,
     badRecords: 0,
+    recordsVanished: 0,
+    recordsRestored: 0,
+    recordsChanged: 0,
+    recordsRepaired: 0,
   };
   readonly #refused = noSealingKeyCounts();
 
@@ -368,7 +435,9 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     format: TicketFormat,
     aesBits: 128 | 256,
     maxProcesses: number,
+    config: Record<string, unknown>,
   ) {
+    this.#config = config;
     this.#store = o.store;
     this.#sealBudget = format === "aes-256-gcm"
       ? Math.floor(GCM_FLEET_SEAL_LIMIT / maxProcesses)
@@ -524,7 +593,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
         );
       }
     }
-    const ring = new FleetRing(options, kek, s, prefix, format, aesBits, maxProcesses);
+    const ring = new FleetRing(options, kek, s, prefix, format, aesBits, maxProcesses, config);
     await ring.#syncOnce(true);
     ring.#started = true;
     if (ring.#background) {
@@ -622,6 +691,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   async rotateNow(): Promise<{ interval: number; created: boolean; name: string | null }> {
     if (this.#readOnly) throw new FleetConfigError("this FleetRing is read-only; it cannot rotate");
     await this.sync();
+    if (this.#skew !== null) throw new TicketKeyError(this.#skew.message);
     const n = intervalAt(this.#now(), this.#s.rotationInterval) + 1;
     let created = false;
     if (!this.#held.has(n)) {
@@ -634,7 +704,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
 
   /**
    * The lifetime hint (seconds) to send with a ticket: `sessionTimeout`, but never past the
-   * sealing key's erase time (its remaining sealing time plus `decryptPeriod`).
+   * sealing key's erase time (its remaining sealing time plus `decryptPeriod`; for a key that
+   * seals past its interval because no successor exists yet, `decryptPeriod`).
    *
    * @example
    * ```ts
@@ -649,7 +720,21 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * @returns The hint in whole seconds (0 when nothing seals).
    */
   lifetimeHint(sessionTimeout: number): number {
-    return this.#ring.lifetimeHint(sessionTimeout);
+    const a = this.#ring.activeKey;
+    if (a === null) return 0;
+    let h: Held | undefined;
+    for (const x of [...this.#held.values(), ...this.#superseded]) if (x.key === a) h = x;
+    if (h === undefined) return this.#ring.lifetimeHint(sessionTimeout);
+    const timeout = typeof sessionTimeout === "number" && sessionTimeout > 0
+      ? Math.floor(sessionTimeout)
+      : 0;
+    const now = this.#now();
+    // With no successor yet, the key is erased decryptPeriod after one starts, which is later
+    // than now: a ticket sealed now opens for decryptPeriod at least.
+    const end = Number.isFinite(h.eraseAt)
+      ? h.eraseAt
+      : Math.max(eraseAt(h.n, this.#s), now + this.#s.decryptPeriod);
+    return Math.max(0, Math.min(timeout, Math.floor((end - now) / 1000)));
   }
 
   /**
@@ -764,29 +849,35 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     this.#prune(now);
     const active = this.#ring.activeKey;
     let sealing: FleetStatus["sealing"] = null;
-    const keys: FleetKeyStatus[] = [];
-    for (const h of [...this.#held.values()].sort((a, b) => a.n - b.n)) {
-      const state = this.#ring.stateOf(h.key);
-      if (state === null) continue;
-      if (h.key === active && !active.exhausted) sealing = { interval: h.n, name: h.name };
-      keys.push({
-        interval: h.n,
-        name: h.name,
-        state,
-        createdAt: h.createdAt,
-        activateAt: h.n * this.#s.rotationInterval,
-        sealFrom: h.sealFrom,
-        deactivateAt: sealUntil(h.n, this.#s.rotationInterval),
-        eraseAt: h.eraseAt,
-      });
-    }
+    const describe = (list: Held[]): FleetKeyStatus[] => {
+      const out: FleetKeyStatus[] = [];
+      for (const h of [...list].sort((a, b) => a.n - b.n)) {
+        const state = this.#ring.stateOf(h.key);
+        if (state === null) continue;
+        if (h.key === active && !active.exhausted) sealing = { interval: h.n, name: h.name };
+        out.push({
+          interval: h.n,
+          name: h.name,
+          state,
+          createdAt: h.createdAt,
+          activateAt: h.n * this.#s.rotationInterval,
+          sealFrom: h.sealFrom,
+          deactivateAt: sealUntil(h.n, this.#s.rotationInterval),
+          eraseAt: Number.isFinite(h.eraseAt) ? h.eraseAt : null,
+        });
+      }
+      return out;
+    };
+    const keys = describe([...this.#held.values()]);
+    const superseded = describe(this.#superseded);
     const currentInterval = intervalAt(now, this.#s.rotationInterval);
     return {
       prefix: this.#prefix,
       now,
       currentInterval,
       sealing,
-      onSchedule: sealing !== null && sealing.interval === currentInterval,
+      onSchedule: sealing !== null &&
+        (sealing as { interval: number }).interval === currentInterval,
       notSealing: this.#whyNotSealing(now),
       schedule: { ...this.#s },
       format: this.#format,
@@ -796,6 +887,9 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       unreachableSince: this.#unreachableSince,
       lastSync: this.#lastSync,
       keys,
+      superseded,
+      clockSkew: this.#skew === null ? null : { ...this.#skew },
+      badRecords: this.#badNow.map((b) => ({ record: b.record, problem: b.problem })),
     };
   }
 
@@ -993,6 +1087,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   /** The interval of a held key (-Infinity when not held). */
   #intervalOf(key: TicketKey): number {
     for (const h of this.#held.values()) if (h.key === key) return h.n;
+    for (const h of this.#superseded) if (h.key === key) return h.n;
     return -Infinity;
   }
 
@@ -1037,43 +1132,55 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     this.#unreachableSince = null;
   }
 
+  /** Whether this process may write to the store: not read-only, and its clock not in doubt. */
+  #mayWrite(): boolean {
+    return !this.#readOnly && this.#skew === null;
+  }
+
   /** One round with the store. With `strict`, store errors reject instead of being reported. */
   async #syncOnce(strict: boolean): Promise<void> {
     this.#m.syncs++;
     try {
       const prefix = `${this.#prefix}/keys/`;
+      let listAt = this.#now();
       let records = await this.#store.list(prefix);
       this.#up();
       // A round that reads the store starts with a clean slate: what is still wrong is reported
       // again below (a bad record still present, a failure later in this round).
       this.#lastError = null;
       const now = this.#now();
-      await this.#adopt(records, now);
-      const [first, last] = wantedIntervals(now, this.#s);
-      const present = new Set<number>();
+      await this.#reconcile(records, now, listAt);
+      if (this.#mayWrite()) {
+        let wrote = await this.#restoreAndRepair(now);
+        const [first, last] = wantedIntervals(now, this.#s);
+        const present = new Set<number>();
+        for (const r of records) {
+          const n = parseKeyRecordName(this.#prefix, r.key);
+          if (n !== null) present.add(n);
+        }
+        for (let n = first; n <= last; n++) {
+          // A held key whose record vanished was written back above, not replaced.
+          if (present.has(n) || this.#held.has(n)) continue;
+          if (sealFrom(n, now, this.#s) === null) continue; // too late to ever seal: skip it
+          await this.#propose(n, now);
+          wrote = true;
+        }
+        if (wrote) {
+          listAt = this.#now();
+          records = await this.#store.list(prefix);
+          await this.#reconcile(records, this.#now(), listAt);
+        }
+      }
       for (const r of records) {
-        const n = parseKeyRecordName(this.#prefix, r.key);
-        if (n !== null) present.add(n);
-      }
-      let proposed = false;
-      for (let n = first; n <= last && !this.#readOnly; n++) {
-        if (present.has(n) || this.#held.has(n)) continue;
-        if (sealFrom(n, now, this.#s) === null) continue; // too late to ever seal: skip it
-        await this.#propose(n, now);
-        proposed = true;
-      }
-      if (proposed) {
-        records = await this.#store.list(prefix);
-        await this.#adopt(records, this.#now());
-      }
-      for (const r of records) {
-        const n = parseKeyRecordName(this.#prefix, r.key);
-        if (n === null || this.#readOnly) continue;
-        if (this.#now() >= eraseAt(n, this.#s) + this.#s.maxClockSkew) {
+        const erase = this.#recordErase.get(r.key);
+        if (erase === undefined || !this.#mayWrite()) continue;
+        // Only past its erase time by more than the allowed skew, as every process computes it.
+        if (this.#now() > erase + this.#s.maxClockSkew) {
           await this.#store.delete(r.key);
           this.#m.storeDeletes++;
         }
       }
+      if (this.#skew !== null) this.#lastError ??= this.#skew.message;
       this.#lastSync = this.#now();
     } catch (e) {
       if (e instanceof TicketKeyError) this.#lastError = message(e);
@@ -1085,28 +1192,42 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     }
   }
 
-  async #propose(n: number, now: number): Promise<boolean> {
-    const recordKey = keyRecordName(this.#prefix, n);
+  /** A new key for interval `n`, wrapped for the store. */
+  async #wrapNew(n: number, now: number, recordKey: string): Promise<Uint8Array> {
     const spec = TICKET_KEY_LAYOUTS[this.#layout];
     const raw = crypto.getRandomValues(new Uint8Array(spec.bytes));
-    let value: Uint8Array;
     try {
-      value = await wrapRecord(this.#kek, recordKey, raw, {
+      return await wrapRecord(this.#kek, recordKey, raw, {
         kind: "ticket-key",
         interval: n,
         createdAt: now,
         format: this.#format,
         aesBits: this.#aesBits,
+        by: this.#id,
       });
     } finally {
       raw.fill(0);
     }
+  }
+
+  /** Seconds a record of interval `n` lives in the store (past its erase time, with margin). */
+  #ttl(n: number, now: number, erase = eraseAt(n, this.#s)): number {
+    const end = Number.isFinite(erase)
+      ? erase
+      : Math.max(eraseAt(n, this.#s), now + this.#s.rotationInterval + this.#s.decryptPeriod);
+    return Math.max(1, Math.ceil((end + this.#s.maxClockSkew - now) / 1000) + 60);
+  }
+
+  async #propose(n: number, now: number): Promise<boolean> {
+    const recordKey = keyRecordName(this.#prefix, n);
+    const value = await this.#wrapNew(n, now, recordKey);
     this.#m.proposals++;
-    const ttl = Math.ceil((eraseAt(n, this.#s) + this.#s.maxClockSkew - now) / 1000) + 60;
     // A write whose answer was lost (a member died, a retry hit another member) may have
     // landed: remember it, and recognise it by its bytes when the record is read back.
     this.#uncertain.set(recordKey, value);
-    const won = await this.#store.createIfAbsent(recordKey, value, { ttlSeconds: ttl });
+    const won = await this.#store.createIfAbsent(recordKey, value, {
+      ttlSeconds: this.#ttl(n, now),
+    });
     this.#uncertain.delete(recordKey);
     if (won) this.#m.proposalsWon++;
     else {
@@ -1120,29 +1241,113 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     return won;
   }
 
-  async #adopt(records: StoredRecord[], now: number): Promise<void> {
-    const found: { n: number; r: StoredRecord }[] = [];
+  /**
+   * The store is the truth: writes back the records of held keys that vanished (the same bytes,
+   * so every holder agrees on them), and replaces records that fail their checks, when the
+   * fleet's check record opens under this KEK (then a failed record is corruption, not another
+   * fleet's), by compare-and-swap on the version read: a held key's own bytes, else a new key.
+   * Returns whether anything was written.
+   */
+  async #restoreAndRepair(now: number): Promise<boolean> {
+    let wrote = false;
+    const vanished = [...this.#held.values()].filter((h) => h.vanished && h.eraseAt > now);
+    if (vanished.length > 0 || this.#badNow.length > 0) {
+      if (!(await this.#checkRecordMatches())) {
+        this.#lastError = `${
+          this.#lastError ?? "key records are missing or bad"
+        }; not repaired: the fleet's check record ${this.#prefix}/kek-check does not open under this key-encryption key`;
+        return false;
+      }
+    }
+    for (const h of vanished) {
+      const won = await this.#store.createIfAbsent(h.recordKey, h.wrapped, {
+        ttlSeconds: this.#ttl(h.n, now, h.eraseAt),
+      });
+      if (won) this.#m.recordsRestored++;
+      wrote = true;
+    }
+    const last = wantedIntervals(now, this.#s)[1];
+    for (const b of this.#badNow) {
+      const h = this.#held.get(b.n);
+      let value: Uint8Array;
+      if (h !== undefined) value = h.wrapped;
+      else if (b.n >= intervalAt(now, this.#s.rotationInterval) && b.n <= last) {
+        if (sealFrom(b.n, now, this.#s) === null) continue;
+        value = await this.#wrapNew(b.n, now, b.record);
+      } else continue; // a past slot: nothing needs its key; deleted on schedule
+      if (
+        await this.#store.replaceIf(b.record, b.version, value, { ttlSeconds: this.#ttl(b.n, now) })
+      ) {
+        this.#m.recordsRepaired++;
+      }
+      wrote = true;
+    }
+    return wrote;
+  }
+
+  /** Whether the fleet's check record opens under this KEK; recreates it if it vanished. */
+  async #checkRecordMatches(): Promise<boolean> {
+    const checkKey = `${this.#prefix}/kek-check`;
+    try {
+      if ((await readCheck(this.#store, checkKey, this.#kek)) !== null) return true;
+    } catch (e) {
+      if (e instanceof FleetConfigError) return false;
+      throw e;
+    }
+    const value = await wrapRecord(this.#kek, checkKey, enc.encode(CHECK_PAYLOAD), this.#config);
+    if (await this.#store.createIfAbsent(checkKey, value)) return true;
+    try {
+      return (await readCheck(this.#store, checkKey, this.#kek)) !== null;
+    } catch (e) {
+      if (e instanceof FleetConfigError) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Compares a list of the store's key records with the keys held: notes held records that
+   * vanished or changed, opens new and changed records (a record that fails its checks is
+   * reported by name and never used), judges this clock against the records' creation times,
+   * adopts the live keys, and computes every key's erase time.
+   */
+  async #reconcile(records: StoredRecord[], now: number, listAt: number): Promise<void> {
+    const byN = new Map<number, StoredRecord>();
     for (const r of records) {
       const n = parseKeyRecordName(this.#prefix, r.key);
-      if (n === null || this.#held.has(n)) continue;
-      const bad = this.#bad.get(`${r.key}@${r.version}`);
+      if (n !== null) byN.set(n, r);
+    }
+    this.#badNow = [];
+    for (const h of this.#held.values()) {
+      const r = byN.get(h.n);
+      if (r === undefined) {
+        if (!h.vanished) this.#m.recordsVanished++;
+        h.vanished = true;
+        this.#lastError ??= `store record ${h.recordKey} (key ${h.name}, held here) vanished`;
+      } else if (sameBytes(r.value, h.wrapped)) h.vanished = false;
+    }
+    const candidates: { n: number; r: StoredRecord }[] = [];
+    for (const [n, r] of byN) {
+      const h = this.#held.get(n);
+      if (h !== undefined && sameBytes(r.value, h.wrapped)) continue;
+      const id = `${r.key}@${r.version}`;
+      const bad = this.#bad.get(id);
       if (bad !== undefined) {
+        this.#badNow.push({ record: r.key, problem: bad, n, version: r.version });
         this.#lastError ??= bad; // still in the store: still reported
         continue;
       }
-      if (eraseAt(n, this.#s) <= now) continue;
-      found.push({ n, r });
+      if (this.#expired.has(id)) continue;
+      candidates.push({ n, r });
     }
-    found.sort((a, b) => a.n - b.n);
-    for (const { n, r } of found) {
+    const valid: { n: number; r: StoredRecord; key: TicketKey; createdAt: number; by: string }[] =
+      [];
+    for (const { n, r } of candidates) {
       const mine = this.#uncertain.get(r.key);
       if (mine !== undefined) {
         this.#uncertain.delete(r.key);
         if (sameBytes(mine, r.value)) this.#m.proposalsWon++;
         else this.#m.proposalsLost++;
       }
-      let key: TicketKey;
-      let createdAt: number;
       try {
         const { header, payload } = await unwrapRecord(this.#kek, r.key, r.value);
         try {
@@ -1153,42 +1358,168 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
           ) {
             throw new TicketKeyError(`store record ${r.key} is not a ${this.#format} fleet key`);
           }
-          createdAt = header.createdAt;
-          key = await TicketKey.import(payload, this.#layout, { sealBudget: this.#sealBudget });
+          const key = await TicketKey.import(payload, this.#layout, {
+            sealBudget: this.#sealBudget,
+          });
+          const by = typeof header.by === "string" ? header.by : "";
+          valid.push({ n, r, key, createdAt: header.createdAt, by });
         } finally {
           payload.fill(0);
         }
       } catch (e) {
         this.#bad.set(`${r.key}@${r.version}`, message(e));
+        this.#badNow.push({ record: r.key, problem: message(e), n, version: r.version });
         this.#m.badRecords++;
         this.#lastError = message(e);
+      }
+    }
+    // The clock, judged from the other processes' records.
+    const known = new Set<string>([...this.#held.values(), ...this.#superseded].map((h) => h.name));
+    const times: RecordTime[] = [];
+    for (const h of this.#held.values()) {
+      if (h.by !== this.#id && !h.vanished) times.push({ createdAt: h.createdAt, fresh: false });
+    }
+    for (const v of valid) {
+      if (v.by === this.#id) continue;
+      const fresh = this.#prevNames !== null && !this.#prevNames.has(v.key.nameHex) &&
+        !known.has(v.key.nameHex);
+      times.push({ createdAt: v.createdAt, fresh });
+    }
+    this.#judgeClock(now, times);
+    this.#prevNames = new Set([
+      ...[...this.#held.values()].filter((h) => !h.vanished).map((h) => h.name),
+      ...valid.map((v) => v.key.nameHex),
+    ]);
+    this.#prevListAt = listAt;
+    // Adopt, oldest first, with erase times from the successors known.
+    const starts = new Map<number, number | null>();
+    for (const h of this.#held.values()) starts.set(h.n, h.sealFrom);
+    for (const v of valid) starts.set(v.n, sealFrom(v.n, v.createdAt, this.#s));
+    valid.sort((a, b) => a.n - b.n);
+    for (const v of valid) {
+      const from = sealFrom(v.n, v.createdAt, this.#s);
+      const erase = eraseAfter(v.n, this.#successorStart(v.n, starts), this.#s);
+      if (erase <= now) {
+        this.#expired.add(`${v.r.key}@${v.r.version}`);
+        this.#recordErase.set(v.r.key, erase);
         continue;
       }
-      if (this.#held.has(n)) continue;
-      const from = sealFrom(n, createdAt, this.#s);
-      const erase = eraseAt(n, this.#s);
       const t = this.#now();
+      const old = this.#held.get(v.n);
+      if (old !== undefined) this.#supersede(old, from, t);
       let newer = false;
       for (const h of this.#held.values()) {
-        if (h.n > n && h.sealFrom !== null && h.sealFrom <= t) newer = true;
+        if (h.n > v.n && h.sealFrom !== null && h.sealFrom <= t) newer = true;
       }
-      const late = sealUntil(n, this.#s.rotationInterval) <= t && newer;
+      const late = sealUntil(v.n, this.#s.rotationInterval) <= t && newer;
       if (from === null || late) {
-        this.#ring.add(key, { state: "decrypt-only", retireAt: erase });
+        this.#ring.add(v.key, { state: "decrypt-only", retireAt: erase });
       } else {
-        this.#ring.add(key, { state: "pending", activateAt: from, retireAt: erase });
+        this.#ring.add(v.key, { state: "pending", activateAt: from, retireAt: erase });
       }
-      this.#held.set(n, {
-        n,
-        key,
-        name: key.nameHex,
-        createdAt,
+      this.#held.set(v.n, {
+        n: v.n,
+        key: v.key,
+        name: v.key.nameHex,
+        createdAt: v.createdAt,
+        by: v.by,
         sealFrom: from,
         eraseAt: erase,
-        recordKey: r.key,
-        wrapped: r.value.slice(),
+        recordKey: v.r.key,
+        wrapped: v.r.value.slice(),
+        vanished: false,
       });
       this.#m.adopted++;
+    }
+    this.#updateEraseTimes();
+    for (const h of this.#held.values()) this.#recordErase.set(h.recordKey, h.eraseAt);
+    for (const b of this.#badNow) {
+      if (!this.#held.has(b.n)) this.#recordErase.set(b.record, eraseAt(b.n, this.#s));
+    }
+  }
+
+  /** When the first key after `n` that seals starts sealing, among `starts`, or null. */
+  #successorStart(n: number, starts: Map<number, number | null>): number | null {
+    let best: number | null = null;
+    let bestN = Infinity;
+    for (const [m, from] of starts) {
+      if (m > n && from !== null && m < bestN) {
+        bestN = m;
+        best = from;
+      }
+    }
+    return best;
+  }
+
+  /** Recomputes each held key's erase time from its successor's actual start (one rule). */
+  #updateEraseTimes(): void {
+    const starts = new Map<number, number | null>();
+    for (const h of this.#held.values()) starts.set(h.n, h.sealFrom);
+    for (const h of this.#held.values()) {
+      const erase = eraseAfter(h.n, this.#successorStart(h.n, starts), this.#s);
+      if (erase !== h.eraseAt) {
+        h.eraseAt = erase;
+        this.#ring.setRetireAt(h.key, erase);
+      }
+    }
+  }
+
+  /**
+   * The record of a held key changed to another valid key: the store is the truth, so the new
+   * key takes the interval; the old one keeps sealing (if it does) until the new one seals,
+   * then opens its tickets for `decryptPeriod` more (with margin for the other processes, which
+   * notice the change up to a poll later).
+   */
+  #supersede(old: Held, newFrom: number | null, now: number): void {
+    this.#held.delete(old.n);
+    const margin = this.#s.propagationDelay + this.#s.maxClockSkew + this.#pollInterval;
+    const erase = Math.min(
+      old.eraseAt,
+      Math.max(now, newFrom ?? now) + this.#s.decryptPeriod + margin,
+    );
+    old.eraseAt = erase;
+    this.#ring.setRetireAt(old.key, erase);
+    this.#superseded.push(old);
+    this.#m.recordsChanged++;
+    this.#lastError = `store record ${old.recordKey} changed: key ${old.name} held here was ` +
+      `replaced in the store; it opens its tickets until ${clockTime(erase)}`;
+  }
+
+  /** Updates the clock verdict from this round's evidence (rules in `_clock.ts`). */
+  #judgeClock(now: number, times: RecordTime[]): void {
+    const first = this.#prevListAt === null;
+    const j = judgeClock(now, this.#prevListAt, times, this.#s);
+    const window = idleWindow(this.#s, this.#pollInterval);
+    const hold = "; it opens tickets but neither creates nor deletes key records";
+    if (j.kind === "disagree") {
+      const ahead = j.offset >= 0;
+      this.#skew = {
+        offset: j.offset,
+        since: this.#skew?.since ?? now,
+        message:
+          `this process's clock is ${ahead ? "ahead of" : "behind"} the fleet's by about ${
+            (Math.abs(j.offset) / 1000).toFixed(1)
+          } s, more than ` +
+          `maxClockSkew (${this.#s.maxClockSkew} ms): ${j.detail}${hold}`,
+      };
+    } else if (j.kind === "agree") this.#skew = null;
+    else if (first && times.length > 0) {
+      const newest = Math.max(...times.map((t) => t.createdAt));
+      if (now - newest > window) {
+        this.#skew = {
+          offset: null,
+          since: now,
+          message:
+            `the fleet's newest key record was created ${
+              ((now - newest) / 1000).toFixed(1)
+            } s before this clock's present: the fleet was idle, or this clock is ahead; ` +
+            `waiting up to ${(window / 1000).toFixed(1)} s for a new record${hold}`,
+        };
+      }
+    } else if (
+      this.#skew !== null && this.#skew.offset === null && now >= this.#skew.since + window
+    ) {
+      this.#skew = null; // no process wrote meanwhile: the fleet was idle
     }
   }
 
@@ -1197,6 +1528,15 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     for (const [n, h] of this.#held) {
       if (h.eraseAt <= now) {
         this.#held.delete(n);
+        this.#ring.retire(h.key);
+        h.wrapped.fill(0);
+        this.#m.erased++;
+      }
+    }
+    for (let i = this.#superseded.length - 1; i >= 0; i--) {
+      const h = this.#superseded[i];
+      if (h.eraseAt <= now) {
+        this.#superseded.splice(i, 1);
         this.#ring.retire(h.key);
         h.wrapped.fill(0);
         this.#m.erased++;
