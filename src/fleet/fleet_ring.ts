@@ -1192,8 +1192,9 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     }
   }
 
-  /** A new key for interval `n`, wrapped for the store. */
-  async #wrapNew(n: number, now: number, recordKey: string): Promise<Uint8Array> {
+  /** A new key for interval `n`, wrapped for the store, created now (this clock). */
+  async #wrapNew(n: number, recordKey: string): Promise<Uint8Array> {
+    const now = this.#now();
     const spec = TICKET_KEY_LAYOUTS[this.#layout];
     const raw = crypto.getRandomValues(new Uint8Array(spec.bytes));
     try {
@@ -1220,7 +1221,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
 
   async #propose(n: number, now: number): Promise<boolean> {
     const recordKey = keyRecordName(this.#prefix, n);
-    const value = await this.#wrapNew(n, now, recordKey);
+    const value = await this.#wrapNew(n, recordKey);
     this.#m.proposals++;
     // A write whose answer was lost (a member died, a retry hit another member) may have
     // landed: remember it, and recognise it by its bytes when the record is read back.
@@ -1273,7 +1274,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       if (h !== undefined) value = h.wrapped;
       else if (b.n >= intervalAt(now, this.#s.rotationInterval) && b.n <= last) {
         if (sealFrom(b.n, now, this.#s) === null) continue;
-        value = await this.#wrapNew(b.n, now, b.record);
+        value = await this.#wrapNew(b.n, b.record);
       } else continue; // a past slot: nothing needs its key; deleted on schedule
       if (
         await this.#store.replaceIf(b.record, b.version, value, { ttlSeconds: this.#ttl(b.n, now) })
