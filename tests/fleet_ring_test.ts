@@ -1182,3 +1182,28 @@ Deno.test("issue 13, bad records: garbage, a record copied from another slot and
   assert.equal(st.keys.find((k) => k.interval === 605)!.eraseAt, 606 * I + D);
   for (const r of [...rings, observer]) await r.stop();
 });
+
+Deno.test("issue 13, clocks: a record written back after a wipe is no evidence about the clock, even for a process that already erased its key", async () => {
+  const c = clock(1500 * I + 1000);
+  const first = new MemoryKeyStore({ now: c.now });
+  const a = await fleet(first, c.now);
+  const b = await fleet(first.connect(), () => c.t + 1); // 1 ms ahead: within maxClockSkew
+  c.t = 1501 * I + 5;
+  await a.sync();
+  await b.sync();
+  c.t = 1501 * I + D - 1; // key 1500 is erased at 1501·I + D: still held by a, not by b
+  for (let i = 0; i < 2; i++) {
+    await a.sync();
+    await b.sync();
+  }
+  assert.ok(a.status().keys.some((k) => k.interval === 1500));
+  assert.ok(!b.status().keys.some((k) => k.interval === 1500));
+  for (const r of await first.list("")) await first.delete(r.key);
+  await a.sync(); // writes back what it holds, key 1500 included, with its old createdAt
+  assert.ok(a.metrics().recordsRestored >= 4);
+  await b.sync();
+  assert.equal(b.status().clockSkew, null, b.status().clockSkew?.message);
+  assert.equal(a.status().clockSkew, null);
+  await a.stop();
+  await b.stop();
+});

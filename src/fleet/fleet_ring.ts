@@ -246,11 +246,11 @@ export interface FleetMetrics {
   badRecords: number;
   /** Records of held keys found missing from the store. */
   recordsVanished: number;
-  /** Vanished records this process wrote back (the same bytes). */
+  /** Vanished or bad records of held keys this process wrote back (the held bytes). */
   recordsRestored: number;
   /** Held keys whose record changed to another valid key (the store's wins). */
   recordsChanged: number;
-  /** Bad records this process replaced by compare-and-swap (a held key's bytes, or a new key). */
+  /** Bad records of keys not held here this process replaced with a new key (compare-and-swap). */
   recordsRepaired: number;
   /**
    * Seals refused because no fleet key could seal in this process (`NoSealingKeyError`; a
@@ -395,8 +395,13 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   readonly #recordErase = new Map<string, number>();
   /** Valid records (`key@version`) already past their erase time when read. */
   readonly #expired = new Set<string>();
-  /** Key names in the previous list, and this clock before it (null before the first). */
-  #prevNames: Set<string> | null = null;
+  /**
+   * Key names seen in the store (or held), with when they were last seen: a record whose key was
+   * seen before (written back after a wipe, say) is no evidence about the clock. Forgotten a
+   * key's lifetime after they were last seen.
+   */
+  readonly #seenNames = new Map<string, number>();
+  /** This clock before the previous list (null before the first). */
   #prevListAt: number | null = null;
   /** Doubt about this clock (see `_clock.ts`); while set, nothing is written to the store. */
   #skew: { offset: number | null; since: number; message: string } | null = null;
@@ -1279,7 +1284,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       if (
         await this.#store.replaceIf(b.record, b.version, value, { ttlSeconds: this.#ttl(b.n, now) })
       ) {
-        this.#m.recordsRepaired++;
+        if (h !== undefined) this.#m.recordsRestored++;
+        else this.#m.recordsRepaired++;
       }
       wrote = true;
     }
@@ -1375,22 +1381,21 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       }
     }
     // The clock, judged from the other processes' records.
-    const known = new Set<string>([...this.#held.values(), ...this.#superseded].map((h) => h.name));
     const times: RecordTime[] = [];
     for (const h of this.#held.values()) {
       if (h.by !== this.#id && !h.vanished) times.push({ createdAt: h.createdAt, fresh: false });
     }
     for (const v of valid) {
       if (v.by === this.#id) continue;
-      const fresh = this.#prevNames !== null && !this.#prevNames.has(v.key.nameHex) &&
-        !known.has(v.key.nameHex);
+      const fresh = this.#prevListAt !== null && !this.#seenNames.has(v.key.nameHex);
       times.push({ createdAt: v.createdAt, fresh });
     }
     this.#judgeClock(now, times);
-    this.#prevNames = new Set([
-      ...[...this.#held.values()].filter((h) => !h.vanished).map((h) => h.name),
-      ...valid.map((v) => v.key.nameHex),
-    ]);
+    for (const h of [...this.#held.values(), ...this.#superseded]) this.#seenNames.set(h.name, now);
+    for (const v of valid) this.#seenNames.set(v.key.nameHex, now);
+    const life = this.#s.publishLead + this.#s.rotationInterval + this.#s.decryptPeriod +
+      this.#s.maxClockSkew;
+    for (const [name, at] of this.#seenNames) if (at + life < now) this.#seenNames.delete(name);
     this.#prevListAt = listAt;
     // Adopt, oldest first, with erase times from the successors known.
     const starts = new Map<number, number | null>();
