@@ -1207,3 +1207,36 @@ Deno.test("issue 13, clocks: a record written back after a wipe is no evidence a
   await a.stop();
   await b.stop();
 });
+
+Deno.test("issue 13, clocks: where the store gives its clock (etcd's Date header), it is the fleet's: a process 3 days ahead knows at its first read, and a writer's bad clock does not make the on-time processes doubt theirs", async () => {
+  const c = clock(3000 * I + 1000);
+  const first = new MemoryKeyStore({ now: c.now, reportTime: true });
+  const a = await fleet(first, c.now);
+  const ahead = await fleet(first.connect(), () => c.t + DAYS3);
+  const st = ahead.status().clockSkew!;
+  assert.equal(st.offset, DAYS3);
+  assert.match(
+    st.message,
+    /^this process's clock is ahead of the fleet's by about 259200\.0 s, .*the store's clock reads -259200\.0 s from this one/,
+  );
+  assert.deepEqual([ahead.metrics().proposals, ahead.metrics().storeDeletes], [0, 0]);
+  // Within maxClockSkew + 1 s of the store's clock: agreement.
+  const close = await fleet(first.connect(), () => c.t + S + 900);
+  assert.equal(close.status().clockSkew, null);
+  // A record from a writer whose clock is a day ahead: the store's clock says a is right.
+  const kek = await importKek(KEK_BYTES);
+  const key = keyRecordName(PREFIX, 3005);
+  await first.createIfAbsent(
+    key,
+    await wrapRecord(kek, key, crypto.getRandomValues(new Uint8Array(48)), {
+      kind: "ticket-key",
+      interval: 3005,
+      createdAt: c.t + 86_400_000,
+      format: "aes-256-gcm",
+      aesBits: 256,
+    }),
+  );
+  await a.sync();
+  assert.equal(a.status().clockSkew, null);
+  for (const r of [a, ahead, close]) await r.stop();
+});

@@ -180,6 +180,18 @@ async function contract(t: Deno.TestContext, label: string, a: KeyStore, b: KeyS
     },
   );
 
+  await t.step(
+    "time(): the store's own clock where it gives one (etcd's Date header)",
+    async () => {
+      await a.list(`${ns}/`);
+      const time = a.time?.() ?? null;
+      if (label === "etcd") {
+        assert.notEqual(time, null);
+        assert.ok(Math.abs(time! - Date.now()) < 2000, `${time} vs ${Date.now()}`);
+      } else assert.equal(time, null);
+    },
+  );
+
   await t.step("watch fires after a write by another client; stops on abort", async () => {
     const all = counter(a, "");
     const w = counter(a, `${ns}/w/`);

@@ -7,6 +7,9 @@
  * - A record that appeared since the previous read (absent from the list read at `prevListAt`)
  *   yet was created more than `propagationDelay + maxClockSkew` before that read: this clock is
  *   ahead of its writer's by more than allowed. One created within the bounds is agreement.
+ * - Where the store gives its own clock (etcd's `Date` header), that clock is the fleet's: this
+ *   clock agrees when within `maxClockSkew` (plus {@link STORE_TIME_SLACK}) of it, and the
+ *   records' creation times are not consulted.
  * - At a process's first read the fleet may look idle: the newest record older than one
  *   {@link idleWindow} (a running fleet creates one each interval). That is a dead fleet or a
  *   clock far ahead; the process waits one window for a fresh record before it writes.
@@ -23,6 +26,18 @@ export interface RecordTime {
   /** True when the previous read did not list it. */
   fresh: boolean;
 }
+
+/**
+ * Slack (ms) for a store's clock: etcd's `Date` header has whole seconds, and the answer takes
+ * time to arrive.
+ *
+ * @example
+ * ```ts
+ * import { STORE_TIME_SLACK } from "./_clock.ts";
+ * console.log(STORE_TIME_SLACK); // 1000
+ * ```
+ */
+export const STORE_TIME_SLACK = 1000;
 
 /** What the records say about this clock. */
 export type ClockJudgement =
@@ -46,6 +61,7 @@ export type ClockJudgement =
  * @param prevListAt This clock before the previous read, or null for the first.
  * @param records Other processes' records (not this process's own).
  * @param s Schedule.
+ * @param storeTime The store's clock now, or null when it gives none.
  * @returns The judgement; `offset` is how far this clock is ahead (negative: behind).
  */
 export function judgeClock(
@@ -53,7 +69,17 @@ export function judgeClock(
   prevListAt: number | null,
   records: RecordTime[],
   s: Schedule,
+  storeTime: number | null = null,
 ): ClockJudgement {
+  if (storeTime !== null) {
+    const offset = now - storeTime;
+    if (Math.abs(offset) <= s.maxClockSkew + STORE_TIME_SLACK) return { kind: "agree" };
+    return {
+      kind: "disagree",
+      offset,
+      detail: `the store's clock reads ${seconds(-offset)} s from this one`,
+    };
+  }
   let worst: { offset: number; detail: string } | null = null;
   let agree = false;
   const note = (offset: number, detail: string) => {

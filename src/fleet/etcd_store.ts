@@ -114,6 +114,7 @@ export class EtcdKeyStore implements KeyStore {
   readonly #loops = new Set<Promise<void>>();
   #current = 0;
   #closed = false;
+  #serverDate: { date: number; at: number } | null = null;
 
   /**
    * Creates a client; no connection is made until the first call.
@@ -265,6 +266,25 @@ export class EtcdKeyStore implements KeyStore {
     loop.finally(() => this.#loops.delete(loop));
   }
 
+  /**
+   * {@inheritDoc KeyStore.time}
+   *
+   * From the `Date` header of etcd's last answer (whole seconds, so the middle of that second),
+   * advanced by the time since it arrived.
+   *
+   * @example
+   * ```ts
+   * import { EtcdKeyStore } from "@seed/session-tickets/fleet";
+   * const store = new EtcdKeyStore({ endpoints: ["http://127.0.0.1:1"] });
+   * console.log(store.time()); // null (no answer yet)
+   * await store.close();
+   * ```
+   */
+  time(): number | null {
+    const d = this.#serverDate;
+    return d === null ? null : d.date + 500 + (Date.now() - d.at);
+  }
+
   /** {@inheritDoc KeyStore.close} */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -333,6 +353,8 @@ export class EtcdKeyStore implements KeyStore {
         signal: AbortSignal.any([timeout.signal, stop, done.signal]),
       });
       sent = true;
+      const date = Date.parse(res.headers.get("date") ?? "");
+      if (Number.isFinite(date)) this.#serverDate = { date, at: Date.now() };
       const bytes = await readCapped(res.body, this.#maxBytes, res.headers.get("content-length"));
       const json = parseJson(bytes);
       if (res.ok) {

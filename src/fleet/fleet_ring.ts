@@ -1390,7 +1390,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       const fresh = this.#prevListAt !== null && !this.#seenNames.has(v.key.nameHex);
       times.push({ createdAt: v.createdAt, fresh });
     }
-    this.#judgeClock(now, times);
+    this.#judgeClock(now, times, this.#store.time?.() ?? null);
     for (const h of [...this.#held.values(), ...this.#superseded]) this.#seenNames.set(h.name, now);
     for (const v of valid) this.#seenNames.set(v.key.nameHex, now);
     const life = this.#s.publishLead + this.#s.rotationInterval + this.#s.decryptPeriod +
@@ -1492,9 +1492,9 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   }
 
   /** Updates the clock verdict from this round's evidence (rules in `_clock.ts`). */
-  #judgeClock(now: number, times: RecordTime[]): void {
+  #judgeClock(now: number, times: RecordTime[], storeTime: number | null): void {
     const first = this.#prevListAt === null;
-    const j = judgeClock(now, this.#prevListAt, times, this.#s);
+    const j = judgeClock(now, this.#prevListAt, times, this.#s, storeTime);
     const window = idleWindow(this.#s, this.#pollInterval);
     const hold = "; it opens tickets but neither creates nor deletes key records";
     if (j.kind === "disagree") {

@@ -64,6 +64,12 @@ export interface KeyStore {
    * after an outage. Expiry of a TTL record is reported by etcd, not by Deno KV or memory.
    */
   watch(prefix: string, onChange: () => void, signal: AbortSignal): void;
+  /**
+   * The store's own clock now (ms), estimated from its last answer, or null when it gives none
+   * (etcd: its HTTP `Date` header, to the second; Deno KV gives none). A fleet compares it with
+   * its own clock to notice a clock that is wrong. Optional.
+   */
+  time?(): number | null;
   /** Releases connections and watches. */
   close(): Promise<void>;
 }
