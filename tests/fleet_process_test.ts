@@ -443,10 +443,9 @@ Deno.test({
         assert.equal(r.clockSkew, null, `${r.id}: ${r.clockSkew}`);
         assert.ok(r.handshakes > 20, `${r.id} ran ${r.handshakes} handshakes`);
       }
-      // The wipe: noticed by every process running through it, written back from the keys held.
-      for (const id of ["k0", "k1", "k2"]) {
-        assert.ok(byId.get(id)!.recordsVanished > 0, `${id} never noticed the wipe`);
-      }
+      // The wipe: noticed (the first to poll writes the records back, so the others may find
+      // them back before they look) and written back from the keys held.
+      assert.ok(onTime.some((r) => r.recordsVanished > 0), "nobody noticed the wipe");
       assert.ok(onTime.reduce((n, r) => n + r.recordsRestored, 0) >= 3);
       // Bad records: reported by name, each replaced by exactly one process.
       const named = new Set(reports.flatMap((r) => r.badRecordNames));

@@ -1318,10 +1318,20 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * adopts the live keys, and computes every key's erase time.
    */
   async #reconcile(records: StoredRecord[], now: number, listAt: number): Promise<void> {
+    // Keys past their erase time first: their records may rightly be gone.
+    this.#prune(now);
     const byN = new Map<number, StoredRecord>();
+    const ids = new Set<string>();
     for (const r of records) {
       const n = parseKeyRecordName(this.#prefix, r.key);
       if (n !== null) byN.set(n, r);
+      ids.add(`${r.key}@${r.version}`);
+    }
+    // What is remembered about records is kept only while they are in the store.
+    for (const id of this.#expired) if (!ids.has(id)) this.#expired.delete(id);
+    for (const id of this.#bad.keys()) if (!ids.has(id)) this.#bad.delete(id);
+    for (const key of this.#recordErase.keys()) {
+      if (!byN.has(parseKeyRecordName(this.#prefix, key) ?? NaN)) this.#recordErase.delete(key);
     }
     this.#badNow = [];
     for (const h of this.#held.values()) {
