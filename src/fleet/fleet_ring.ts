@@ -4,7 +4,8 @@
  *
  * The schedule is a function of the clock. Time is cut into intervals of `rotationInterval` (I)
  * aligned to the Unix epoch; key N seals during [N·I, (N+1)·I), then opens as decrypt-only until
- * (N+1)·I + `decryptPeriod`, then is erased from memory (and, `maxClockSkew` later, from the
+ * (N+1)·I + `decryptPeriod` (or `decryptPeriod` after its successor's actual start, if that is
+ * later: see below), then is erased from memory (and, more than `maxClockSkew` later, from the
  * store). Key N is published `publishLead` before its interval, so it sits in every process,
  * pending (opening tickets, sealing none), for longer than `propagationDelay + maxClockSkew`.
  * Whoever finds a due key missing proposes one with `createIfAbsent`: exactly one proposal per
@@ -17,9 +18,20 @@
  *
  * When the store is unreachable the ring keeps sealing and opening with the keys it holds,
  * reports the outage in {@link FleetRing.status}, creates nothing, and catches up when the store
- * returns. Keys are still erased on time. If the store stays away through a boundary and the new
- * interval's key was never published, the newest key held keeps sealing (its lifetime hint
- * shrinks, since its erase time does not move) and `status().onSchedule` turns false.
+ * returns. If the store stays away through a boundary and the new interval's key was never
+ * published, the newest key held keeps sealing and `status().onSchedule` turns false; a key is
+ * erased only `decryptPeriod` after the first later key that seals starts sealing (kept while
+ * there is none), so every ticket opens for `decryptPeriod` after it was sealed.
+ *
+ * The store is the truth: every poll compares the records with the keys held. A record that
+ * vanished is reported and written back from the held bytes; one changed to another valid key
+ * takes its interval (the old key keeps opening, `status().superseded`); one that fails its checks
+ * is reported by name (`status().badRecords`) and, when the fleet's check record opens under this
+ * KEK, replaced by compare-and-swap (`KeyStore.replaceIf`).
+ *
+ * Clocks: a process whose clock disagrees with the fleet's by more than `maxClockSkew` (the
+ * store's clock where it gives one, else the records' creation times; see `_clock.ts`) opens and
+ * seals with what it holds but writes nothing to the store; `status().clockSkew` says why.
  *
  * When no key seals in this process (a new fleet before its first key's time, a spent seal
  * budget, every key erased), sealing rejects with a `NoSealingKeyError`: a server on the ring
@@ -101,7 +113,11 @@ export interface FleetRingOptions {
   publishLead?: number;
   /** Longest time a new store record takes to reach every process. Default 10 s. */
   propagationDelay?: number;
-  /** Largest clock difference allowed between two processes. Default 60 s. */
+  /**
+   * Largest clock difference allowed between two processes. Default 60 s. A process whose
+   * clock is further than this from the fleet's neither creates nor deletes records (see
+   * {@link FleetStatus.clockSkew}); a record is deleted only more than this after its erase time.
+   */
   maxClockSkew?: number;
   /** The clock (default `Date.now`). */
   now?: () => number;
@@ -193,7 +209,10 @@ export interface FleetStatus {
   aesBits: 128 | 256;
   /** Whether the last store operation succeeded. */
   storeReachable: boolean;
-  /** The last error (store unreachable, or a key record that does not open), or null. */
+  /**
+   * The last problem of the last round, one line, or null: the store unreachable, a key record
+   * that failed its checks, vanished or changed, or this clock in doubt.
+   */
   lastError: string | null;
   /** Since when (this clock) the store has been unreachable, or null. */
   unreachableSince: number | null;
