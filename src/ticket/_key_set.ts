@@ -23,12 +23,16 @@ import {
 import { TicketKey } from "./ticket_key.ts";
 import { nameKey } from "./_bytes.ts";
 import {
+  asIs,
+  encodeToSeal,
   type KeyInternals,
   keyInternals,
   notTicketBytes,
   type OpenCounters,
   type OpenFinish,
 } from "./_open.ts";
+import { decodeOpenedTicket, type TicketOpenResult } from "./sealer.ts";
+import type { SslSession } from "../session/ssl_session.ts";
 import type { TicketKeyMetrics, TicketKeyRingMetrics, TicketKeyState } from "./key_ring.ts";
 
 /** One key of a {@link TicketKeySet}, with the policy's data. */
@@ -194,6 +198,28 @@ export class TicketKeySet<M> {
     );
   }
 
+  /** Opens a ticket to its plaintext bytes (see {@link TicketKeySet.open}). */
+  openBytes(ticket: Uint8Array): Promise<OpenedTicketBytes> {
+    return this.open(ticket, () => asIs);
+  }
+
+  /**
+   * Opens a ticket to a session: the bytes, then `decodeSession` (a plaintext libssl would
+   * reject is `NO_DECRYPT`, counted as the key's `badSession`). A missing session time is
+   * `nowSeconds`.
+   */
+  openSession(ticket: Uint8Array, nowSeconds: number): Promise<TicketOpenResult> {
+    return this.open(ticket, (e) => (bytes) => {
+      const r = decodeOpenedTicket(bytes, nowSeconds);
+      if (e !== undefined && r.failure === "badSession") {
+        e.counters.opened--;
+        if (bytes.status === TicketStatus.SUCCESS_RENEW) e.counters.renewed--;
+        e.counters.failures.badSession++;
+      }
+      return r;
+    });
+  }
+
   /** The counters, as `TicketKeyRing.metrics` reports them. */
   metrics(generationErrors: number): TicketKeyRingMetrics {
     return {
@@ -236,5 +262,42 @@ export class TicketKeySet<M> {
     else if (r.failure === "tooLong") this.#tooLong++;
     else this.#tooShort++;
     return r;
+  }
+}
+
+/**
+ * Seals a session with `sealBytes`: `encodeSession`, then the bytes, which hold the master key
+ * and are wiped as soon as Web Crypto has taken its copy.
+ *
+ * @example
+ * ```ts
+ * import { sealSession } from "./_key_set.ts";
+ * import { TicketKey } from "./ticket_key.ts";
+ * import { SslSession } from "../session/ssl_session.ts";
+ * const key = await TicketKey.generate();
+ * const t = await sealSession(new SslSession({ cipherId: 0x1301, time: 1, timeout: 60 }), (b) => key.sealBytes(b));
+ * console.log(t.length > 32); // true
+ * ```
+ *
+ * @param session The session.
+ * @param sealBytes Seals plaintext bytes.
+ * @returns The ticket (a rejected promise for a session that does not encode).
+ */
+export function sealSession(
+  session: SslSession,
+  sealBytes: (plaintext: Uint8Array) => Promise<Uint8Array>,
+): Promise<Uint8Array> {
+  let der: Uint8Array;
+  try {
+    der = encodeToSeal(session);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  try {
+    return sealBytes(der);
+  } catch (e) {
+    return Promise.reject(e);
+  } finally {
+    der.fill(0); // the master key leaves the shared buffer once Web Crypto has its copy
   }
 }

@@ -11,17 +11,11 @@
 
 import { NoSealingKeyError, type NoSealingKeyReason, TicketKeyError } from "./errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
-import { TicketStatus } from "./status.ts";
-import {
-  decodeOpenedTicket,
-  type TicketByteSealer,
-  type TicketOpenResult,
-  type TicketSealer,
-} from "./sealer.ts";
+import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "./sealer.ts";
 import type { OpenedTicketBytes, TicketFormat } from "./ticket_format.ts";
 import { type GenerateTicketKeyOptions, TicketKey } from "./ticket_key.ts";
-import { asIs, encodeToSeal, type OpenFinish, typeOf } from "./_open.ts";
-import { type KeySetEntry, TicketKeySet } from "./_key_set.ts";
+import { typeOf } from "./_open.ts";
+import { type KeySetEntry, sealSession, TicketKeySet } from "./_key_set.ts";
 
 /** The state of a key in a {@link TicketKeyRing}. */
 export type TicketKeyState = "pending" | "active" | "decrypt-only";
@@ -585,20 +579,8 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    * `TicketKeyError` when `ticket` is not a `Uint8Array`.
    */
   openBytes(ticket: Uint8Array): Promise<OpenedTicketBytes> {
-    return this.#open(ticket, () => asIs);
-  }
-
-  /**
-   * {@link TicketKeyRing.openBytes}, resolving to `finish(result)`, where `finish` is made by
-   * `makeFinish` once the key (or its absence) and the time are known.
-   */
-  #open<R>(
-    ticket: Uint8Array,
-    makeFinish: (e: Entry | undefined, nowMs: number) => OpenFinish<R>,
-  ): Promise<R> {
-    const now = this.#now();
-    if (now >= this.#nextCheck) this.#advance(now);
-    return this.#set.open(ticket, (e) => makeFinish(e, now));
+    this.#tick();
+    return this.#set.openBytes(ticket);
   }
 
   /**
@@ -619,19 +601,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    * `SslSession`; `DerError` for a session OpenSSL could not encode (as a rejected promise).
    */
   seal(session: SslSession): Promise<Uint8Array> {
-    let der: Uint8Array;
-    try {
-      der = encodeToSeal(session);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    try {
-      return this.sealBytes(der);
-    } catch (e) {
-      return Promise.reject(e);
-    } finally {
-      der.fill(0); // the master key leaves the shared buffer once Web Crypto has its copy
-    }
+    return sealSession(session, (der) => this.sealBytes(der));
   }
 
   /**
@@ -657,15 +627,8 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    * `ticket` is not a `Uint8Array`.
    */
   open(ticket: Uint8Array): Promise<TicketOpenResult> {
-    return this.#open(ticket, (e, now) => (bytes) => {
-      const r = decodeOpenedTicket(bytes, Math.floor(now / 1000));
-      if (e !== undefined && r.failure === "badSession") {
-        e.counters.opened--;
-        if (bytes.status === TicketStatus.SUCCESS_RENEW) e.counters.renewed--;
-        e.counters.failures.badSession++;
-      }
-      return r;
-    });
+    this.#tick();
+    return this.#set.openSession(ticket, Math.floor(this.#now() / 1000));
   }
 
   /**
