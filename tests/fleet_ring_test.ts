@@ -20,6 +20,7 @@ import { importKek, loadKek, parseKek, unwrapRecord, wrapRecord } from "../src/f
 import {
   checkSchedule,
   eraseAt,
+  fleetKeyStates,
   keyRecordName,
   parseKeyRecordName,
   sealFrom,
@@ -1239,4 +1240,35 @@ Deno.test("issue 13, clocks: where the store gives its clock (etcd's Date header
   await a.sync();
   assert.equal(a.status().clockSkew, null);
   for (const r of [a, ahead, close]) await r.stop();
+});
+
+Deno.test("issue 13, one state machine for a key: the fleet's state rule: the newest key whose sealing time has come seals, a superseded key only until its replacement's has come, later keys are pending, the rest decrypt-only, each erased at its erase time", () => {
+  const k = (n: number, sealFrom: number | null, eraseAt: number, superseded = false) => ({
+    n,
+    sealFrom,
+    eraseAt,
+    superseded,
+  });
+  const keys = [
+    k(9, 9 * I, 10 * I + D),
+    k(10, 10 * I, 11 * I + D),
+    k(11, 11 * I, Infinity), // no successor yet
+    k(12, null, Infinity), // created too late to seal
+  ];
+  assert.deepEqual(fleetKeyStates(keys, 10 * I + 5), {
+    states: ["decrypt-only", "active", "pending", "decrypt-only"],
+    nextChange: 11 * I,
+  });
+  // Past its interval with no successor that seals: key 11 seals on.
+  assert.deepEqual(fleetKeyStates(keys, 14 * I).states, [
+    "erased",
+    "erased",
+    "active",
+    "decrypt-only",
+  ]);
+  // Interval 11's record changed to a key that seals later: the old one seals until then.
+  const swap = [k(11, 11 * I, 20 * I, true), k(11, 11 * I + 500, Infinity)];
+  assert.deepEqual(fleetKeyStates(swap, 11 * I + 100).states, ["active", "pending"]);
+  assert.deepEqual(fleetKeyStates(swap, 11 * I + 500).states, ["decrypt-only", "active"]);
+  assert.equal(fleetKeyStates([], 0).nextChange, Infinity);
 });

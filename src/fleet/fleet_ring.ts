@@ -41,21 +41,13 @@
  * @module
  */
 
-import {
-  noSealingKeyCounts,
-  NoSealingKeyError,
-  type NoSealingKeyReason,
-  TicketKeyError,
-} from "../ticket/errors.ts";
+import { NoSealingKeyError, type NoSealingKeyReason, TicketKeyError } from "../ticket/errors.ts";
 import { FleetConfigError } from "./errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "../ticket/sealer.ts";
 import type { OpenedTicketBytes, TicketFormat } from "../ticket/ticket_format.ts";
-import {
-  TicketKeyRing,
-  type TicketKeyRingMetrics,
-  type TicketKeyState,
-} from "../ticket/key_ring.ts";
+import type { TicketKeyRingMetrics, TicketKeyState } from "../ticket/key_ring.ts";
+import { type KeySetEntry, sealSession, TicketKeySet } from "../ticket/key_set.ts";
 import {
   checkFormatAesBits,
   parseTicketKeyLayout,
@@ -70,6 +62,7 @@ import {
   checkSchedule,
   eraseAfter,
   eraseAt,
+  fleetKeyStates,
   intervalAt,
   keyRecordName,
   parseKeyRecordName,
@@ -305,6 +298,10 @@ interface Held {
   wrapped: Uint8Array;
   /** Its record was missing from the last list. */
   vanished: boolean;
+  /** Its interval's record changed to another key. */
+  superseded: boolean;
+  /** Its entry in the key set (the set holds its state and counters). */
+  entry: KeySetEntry<Held>;
 }
 
 /**
@@ -395,7 +392,10 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   readonly #pollInterval: number;
   readonly #background: boolean;
   readonly #readOnly: boolean;
-  readonly #ring: TicketKeyRing;
+  /** The keys, states and counters; the fleet schedule below decides the states. */
+  readonly #set = new TicketKeySet<Held>();
+  /** When a key's state next changes (this clock). */
+  #nextChange = -Infinity;
   readonly #held = new Map<number, Held>();
   /** Each key's seal budget in this process (its share of the fleet-wide GCM limit). */
   readonly #sealBudget: number | undefined;
@@ -449,7 +449,6 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     recordsChanged: 0,
     recordsRepaired: 0,
   };
-  readonly #refused = noSealingKeyCounts();
 
   private constructor(
     o: FleetRingOptions,
@@ -476,11 +475,6 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     this.#pollInterval = o.pollInterval ?? Math.max(50, Math.floor(s.propagationDelay / 2));
     this.#background = o.background !== false;
     this.#readOnly = o.readOnly === true;
-    this.#ring = new TicketKeyRing({
-      now: this.#now,
-      rotationInterval: Infinity,
-      decryptOnlyPeriod: Infinity,
-    });
   }
 
   /**
@@ -639,7 +633,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
 
   /** The key that seals now, or null. */
   get activeKey(): TicketKey | null {
-    return this.#ring.activeKey;
+    this.#tick();
+    return this.#set.active?.key ?? null;
   }
 
   /**
@@ -660,7 +655,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    */
   async ready(timeoutMs = 300_000): Promise<void> {
     const end = Date.now() + timeoutMs;
-    while (this.#ring.activeKey === null) {
+    while (this.activeKey === null) {
       if (Date.now() >= end || this.#stopped) {
         throw new TicketKeyError(
           `the fleet has no key to seal with after ${timeoutMs} ms; see status()`,
@@ -744,11 +739,9 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * @returns The hint in whole seconds (0 when nothing seals).
    */
   lifetimeHint(sessionTimeout: number): number {
-    const a = this.#ring.activeKey;
-    if (a === null) return 0;
-    let h: Held | undefined;
-    for (const x of [...this.#held.values(), ...this.#superseded]) if (x.key === a) h = x;
-    if (h === undefined) return this.#ring.lifetimeHint(sessionTimeout);
+    this.#tick();
+    const h = this.#set.active?.meta;
+    if (h === undefined) return 0;
     const timeout = typeof sessionTimeout === "number" && sessionTimeout > 0
       ? Math.floor(sessionTimeout)
       : 0;
@@ -782,9 +775,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * `metrics().sealsRefused` counts it.
    */
   seal(session: SslSession): Promise<Uint8Array> {
-    const a = this.#ring.activeKey;
-    if (a === null || a.exhausted) return Promise.reject(this.#noKey());
-    return this.#ring.seal(session);
+    return sealSession(session, (der) => this.sealBytes(der));
   }
 
   /**
@@ -804,9 +795,14 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * @throws {NoSealingKeyError} When no fleet key seals in this process (as {@link FleetRing.seal}).
    */
   sealBytes(plaintext: Uint8Array): Promise<Uint8Array> {
-    const a = this.#ring.activeKey;
-    if (a === null || a.exhausted) return Promise.reject(this.#noKey());
-    return this.#ring.sealBytes(plaintext);
+    this.#tick();
+    const a = this.#set.active;
+    if (a === null || a.key.exhausted) return Promise.reject(this.#noKey());
+    try {
+      return this.#set.sealWith(a, plaintext);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
@@ -828,7 +824,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * `Uint8Array`.
    */
   open(ticket: Uint8Array): Promise<TicketOpenResult> {
-    return this.#ring.open(ticket);
+    const now = this.#tick();
+    return this.#set.openSession(ticket, Math.floor(now / 1000));
   }
 
   /**
@@ -850,7 +847,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * `Uint8Array`.
    */
   openBytes(ticket: Uint8Array): Promise<OpenedTicketBytes> {
-    return this.#ring.openBytes(ticket);
+    this.#tick();
+    return this.#set.openBytes(ticket);
   }
 
   /**
@@ -869,15 +867,13 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * @returns The status.
    */
   status(): FleetStatus {
-    const now = this.#now();
-    this.#prune(now);
-    const active = this.#ring.activeKey;
+    const now = this.#tick();
+    const active = this.#set.active?.key ?? null;
     let sealing: FleetStatus["sealing"] = null;
     const describe = (list: Held[]): FleetKeyStatus[] => {
       const out: FleetKeyStatus[] = [];
       for (const h of [...list].sort((a, b) => a.n - b.n)) {
-        const state = this.#ring.stateOf(h.key);
-        if (state === null) continue;
+        const state = h.entry.state;
         if (h.key === active && !active.exhausted) sealing = { interval: h.n, name: h.name };
         out.push({
           interval: h.n,
@@ -930,14 +926,14 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * @returns The metrics, a plain object.
    */
   metrics(): FleetMetrics {
-    this.#prune(this.#now());
+    this.#tick();
     return {
-      ring: this.#ring.metrics(),
+      ring: this.#set.metrics(0),
       storeReachable: this.#reachable,
       unreachableSince: this.#unreachableSince,
       lastError: this.#lastError,
       ...this.#m,
-      sealsRefused: { ...this.#refused },
+      sealsRefused: { ...this.#set.refused },
     };
   }
 
@@ -982,11 +978,10 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
           } to export ${layout}`,
       );
     }
-    this.#prune(this.#now());
-    const active = this.#ring.activeKey;
+    this.#tick();
+    const active = this.#set.active?.key ?? null;
     const live = [...this.#held.values()].sort((a, b) => a.n - b.n)
-      .map((h) => ({ h, state: this.#ring.stateOf(h.key) }))
-      .filter((x): x is { h: Held; state: TicketKeyState } => x.state !== null);
+      .map((h) => ({ h, state: h.entry.state }));
     const act = live.find((x) => x.h.key === active);
     if (act === undefined) {
       throw new TicketKeyError(
@@ -1045,27 +1040,26 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
 
   /** The refusal of a seal when no key seals here, counted by reason. */
   #noKey(): NoSealingKeyError {
-    const now = this.#now();
-    this.#prune(now);
+    const now = this.#tick();
     const why = this.#whyNotSealing(now) ?? {
       reason: "no-key" as const,
       message: `the fleet at ${this.#prefix} has no key that can seal`,
       sealsFrom: null,
     };
-    this.#refused[why.reason]++;
+    this.#set.refused[why.reason]++;
     return new NoSealingKeyError(why.reason, why.message, why.sealsFrom);
   }
 
   /** Why no key seals in this process at `now`, or null when one does. */
   #whyNotSealing(now: number): FleetStatus["notSealing"] {
-    const active = this.#ring.activeKey;
+    const active = this.#set.active?.key ?? null;
     if (active !== null && !active.exhausted) return null;
     const where = `the fleet at ${this.#prefix}`;
     const after = active === null ? -Infinity : this.#intervalOf(active);
     let next: Held | null = null;
     for (const h of this.#held.values()) {
       if (h.n <= after || h.sealFrom === null || h.sealFrom <= now) continue;
-      if (this.#ring.stateOf(h.key) !== "pending") continue;
+      if (h.entry.state !== "pending") continue;
       if (next === null || h.sealFrom < next.sealFrom!) next = h;
     }
     const due = next === null
@@ -1439,20 +1433,9 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
         this.#recordErase.set(v.r.key, erase);
         continue;
       }
-      const t = this.#now();
       const old = this.#held.get(v.n);
-      if (old !== undefined) this.#supersede(old, from, t);
-      let newer = false;
-      for (const h of this.#held.values()) {
-        if (h.n > v.n && h.sealFrom !== null && h.sealFrom <= t) newer = true;
-      }
-      const late = sealUntil(v.n, this.#s.rotationInterval) <= t && newer;
-      if (from === null || late) {
-        this.#ring.add(v.key, { state: "decrypt-only", retireAt: erase });
-      } else {
-        this.#ring.add(v.key, { state: "pending", activateAt: from, retireAt: erase });
-      }
-      this.#held.set(v.n, {
+      if (old !== undefined) this.#supersede(old, from, this.#now());
+      const h = {
         n: v.n,
         key: v.key,
         name: v.key.nameHex,
@@ -1463,7 +1446,11 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
         recordKey: v.r.key,
         wrapped: v.r.value.slice(),
         vanished: false,
-      });
+        superseded: false,
+      } as Held;
+      h.entry = this.#set.add(v.key, "pending", h);
+      this.#held.set(v.n, h);
+      this.#nextChange = -Infinity;
       this.#m.adopted++;
     }
     this.#updateEraseTimes();
@@ -1494,7 +1481,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       const erase = eraseAfter(h.n, this.#successorStart(h.n, starts), this.#s);
       if (erase !== h.eraseAt) {
         h.eraseAt = erase;
-        this.#ring.setRetireAt(h.key, erase);
+        this.#nextChange = -Infinity;
       }
     }
   }
@@ -1513,7 +1500,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       Math.max(now, newFrom ?? now) + this.#s.decryptPeriod + margin,
     );
     old.eraseAt = erase;
-    this.#ring.setRetireAt(old.key, erase);
+    old.superseded = true;
+    this.#nextChange = -Infinity;
     this.#superseded.push(old);
     this.#m.recordsChanged++;
     this.#lastError = `store record ${old.recordKey} changed: key ${old.name} held here was ` +
@@ -1558,24 +1546,36 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     }
   }
 
-  /** Forgets keys past their erase time (the ring retires them by the same clock). */
+  /** Applies the fleet's state rule (`fleetKeyStates`) now if a state is due to change. */
+  #tick(): number {
+    const now = this.#now();
+    if (now >= this.#nextChange) this.#prune(now);
+    return now;
+  }
+
+  /**
+   * Sets every key's state in the key set by the fleet's state rule at `now`, and forgets keys
+   * past their erase time (wiping their wrapped bytes).
+   */
   #prune(now: number): void {
-    for (const [n, h] of this.#held) {
-      if (h.eraseAt <= now) {
-        this.#held.delete(n);
-        this.#ring.retire(h.key);
+    const all = [...this.#held.values(), ...this.#superseded];
+    const { states, nextChange } = fleetKeyStates(all, now);
+    all.forEach((h, i) => {
+      const state = states[i];
+      if (state === "erased") {
+        if (this.#held.get(h.n) === h) this.#held.delete(h.n);
+        else this.#superseded.splice(this.#superseded.indexOf(h), 1);
+        this.#set.remove(h.entry);
         h.wrapped.fill(0);
         this.#m.erased++;
+      } else if (state === "active") this.#set.activate(h.entry);
+    });
+    all.forEach((h, i) => {
+      const state = states[i];
+      if ((state === "pending" || state === "decrypt-only") && h.entry.state !== state) {
+        this.#set.demote(h.entry, state);
       }
-    }
-    for (let i = this.#superseded.length - 1; i >= 0; i--) {
-      const h = this.#superseded[i];
-      if (h.eraseAt <= now) {
-        this.#superseded.splice(i, 1);
-        this.#ring.retire(h.key);
-        h.wrapped.fill(0);
-        this.#m.erased++;
-      }
-    }
+    });
+    this.#nextChange = nextChange;
   }
 }

@@ -15,7 +15,7 @@ import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "./sealer.
 import type { OpenedTicketBytes, TicketFormat } from "./ticket_format.ts";
 import { type GenerateTicketKeyOptions, TicketKey } from "./ticket_key.ts";
 import { typeOf } from "./_open.ts";
-import { type KeySetEntry, sealSession, TicketKeySet } from "./_key_set.ts";
+import { type KeySetEntry, sealSession, TicketKeySet } from "./key_set.ts";
 
 /** The state of a key in a {@link TicketKeyRing}. */
 export type TicketKeyState = "pending" | "active" | "decrypt-only";
@@ -126,8 +126,6 @@ interface RingMeta {
   activatedAt: number | null;
   explicitRetireAt: number;
   retireAt: number;
-  /** When it stopped sealing (became decrypt-only), or null. */
-  stoppedAt: number | null;
 }
 
 type Entry = KeySetEntry<RingMeta>;
@@ -320,12 +318,10 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
       activatedAt: null,
       explicitRetireAt,
       retireAt: explicitRetireAt,
-      stoppedAt: null,
     });
     if (state === "active") this.#promote(e, now);
     else if (state === "decrypt-only") {
       this.#set.demote(e, "decrypt-only");
-      e.meta.stoppedAt = now;
       e.meta.retireAt = Math.min(explicitRetireAt, now + this.#decryptOnlyPeriod);
     }
     this.#advance(now);
@@ -404,39 +400,6 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
     const e = this.#set.find(key);
     if (e === undefined) return false;
     this.#set.remove(e);
-    this.#advance(this.#now());
-    return true;
-  }
-
-  /**
-   * Moves a held key's explicit retirement time (as `add`'s `retireAt`): later, to keep it
-   * opening tickets longer, or earlier. A decrypt-only key is still retired
-   * `decryptOnlyPeriod` after it stopped sealing, if that comes first.
-   *
-   * @example
-   * ```ts
-   * import { TicketKeyRing } from "@seed/session-tickets";
-   * let t = 0;
-   * const ring = await TicketKeyRing.create({ now: () => t, rotationInterval: Infinity, decryptOnlyPeriod: Infinity });
-   * const key = ring.activeKey!;
-   * ring.setRetireAt(key, 1000);
-   * t = 1000;
-   * console.log(ring.stateOf(key)); // null
-   * ```
-   *
-   * @param key The key, or its 16-byte name.
-   * @param retireAt Clock time (ms); `Infinity` for none.
-   * @returns Whether the ring held it.
-   * @throws {TicketKeyError} For a retireAt that is not a number.
-   */
-  setRetireAt(key: TicketKey | Uint8Array, retireAt: number): boolean {
-    checkTime("retireAt", retireAt);
-    const e = this.#set.find(key);
-    if (e === undefined) return false;
-    e.meta.explicitRetireAt = retireAt;
-    e.meta.retireAt = e.state === "decrypt-only" && e.meta.stoppedAt !== null
-      ? Math.min(retireAt, e.meta.stoppedAt + this.#decryptOnlyPeriod)
-      : retireAt;
     this.#advance(this.#now());
     return true;
   }
@@ -750,7 +713,6 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
   #promote(e: Entry, t: number): void {
     const prev = this.#set.activate(e);
     if (prev !== null) {
-      prev.meta.stoppedAt = t;
       prev.meta.retireAt = Math.min(prev.meta.explicitRetireAt, t + this.#decryptOnlyPeriod);
     }
     e.meta.activateAt = null;

@@ -1,5 +1,5 @@
 /**
- * Private: the key set that `TicketKeyRing` and `FleetRing` share. It holds keys by name with
+ * The key set that `TicketKeyRing` and `FleetRing` share. It holds keys by name with
  * their state and counters, seals with the one active key and opens with any key held; it knows
  * nothing of time. Which key is in which state, and when, is the policy's: the interval
  * rotation of `TicketKeyRing`, or the fleet schedule of `FleetRing`. Each entry carries the
@@ -60,7 +60,7 @@ export interface KeySetEntry<M> {
  *
  * @example
  * ```ts
- * import { TicketKeySet } from "./_key_set.ts";
+ * import { TicketKeySet } from "./key_set.ts";
  * import { TicketKey } from "./ticket_key.ts";
  * const set = new TicketKeySet<null>();
  * const e = set.add(await TicketKey.generate(), "pending", null);
@@ -165,7 +165,10 @@ export class TicketKeySet<M> {
     return this.#byId.get(nameKey(key));
   }
 
-  /** Seals with `e` (the fast path: may return synchronously-created promise). */
+  /**
+   * Seals with `e` and counts it (the policy has checked that `e` may seal). Throws at once for
+   * a plaintext that is not 1 to 65280 bytes.
+   */
   sealWith(e: KeySetEntry<M>, plaintext: Uint8Array): Promise<Uint8Array> {
     const ticket = e.ops.seal(plaintext, undefined);
     e.sealed++;
@@ -173,8 +176,9 @@ export class TicketKeySet<M> {
   }
 
   /**
-   * Opens a ticket: early checks, the key-name lookup, then the key's format, resolving to
-   * `makeFinish(entry, now)(result)`.
+   * Opens a ticket: `tls_decrypt_ticket`'s early checks, the key-name lookup, then the key's
+   * format (`SUCCESS` for a pending or the active key, `SUCCESS_RENEW` for a decrypt-only one),
+   * resolving to `makeFinish(entry)(result)` (entry undefined when no key was used).
    */
   open<R>(
     ticket: Uint8Array,
@@ -271,7 +275,7 @@ export class TicketKeySet<M> {
  *
  * @example
  * ```ts
- * import { sealSession } from "./_key_set.ts";
+ * import { sealSession } from "./key_set.ts";
  * import { TicketKey } from "./ticket_key.ts";
  * import { SslSession } from "../session/ssl_session.ts";
  * const key = await TicketKey.generate();
