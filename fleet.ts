@@ -33,6 +33,7 @@ export { DenoKvKeyStore, type DenoKvKeyStoreOptions } from "./src/fleet/deno_kv_
 export { EtcdKeyStore, type EtcdKeyStoreOptions } from "./src/fleet/etcd_store.ts";
 export {
   DEFAULT_MAX_PROCESSES,
+  type FleetClockSkew,
   type FleetExport,
   type FleetKeyStatus,
   type FleetMetrics,

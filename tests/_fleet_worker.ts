@@ -17,6 +17,8 @@ import { DenoKvKeyStore } from "../src/fleet/deno_kv_store.ts";
 import { EtcdKeyStore } from "../src/fleet/etcd_store.ts";
 import { loadKek } from "../src/fleet/key_wrap.ts";
 import { SslSession } from "../src/session/ssl_session.ts";
+import { SslContext } from "../src/server/ssl_context.ts";
+import { handshake, TestClient } from "../testing.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
 
 /**
@@ -54,6 +56,12 @@ export interface WorkerConfig {
   publishLead: number;
   /** Seal period (ms). */
   sealEveryMs: number;
+  /** Serve `POST /ticket` and open the peers' tickets (default true). */
+  receive?: boolean;
+  /** The fleet's maxProcesses (default: the fleet's). */
+  maxProcesses?: number;
+  /** Also run one in-memory TLS 1.3 handshake per seal through an SslContext on the ring. */
+  handshakes?: boolean;
 }
 
 /**
@@ -113,6 +121,26 @@ export interface WorkerReport {
   openedDuringOutage: number;
   /** Seals under a key other than the current interval's. */
   offSchedule: number;
+  /** The last status().clockSkew message seen, or null. */
+  clockSkew: string | null;
+  /** Final fleet metrics. */
+  proposals: number;
+  /** Final fleet metrics. */
+  storeDeletes: number;
+  /** Final fleet metrics. */
+  recordsVanished: number;
+  /** Final fleet metrics. */
+  recordsRestored: number;
+  /** Final fleet metrics. */
+  recordsRepaired: number;
+  /** Every record named in status().badRecords. */
+  badRecordNames: string[];
+  /** Handshakes through the SslContext, and tickets they did not get (by reason). */
+  handshakes: number;
+  /** Tickets not sealed in those handshakes, by reason. */
+  ticketsNotSealed: Record<string, number>;
+  /** Seals refused, by reason. */
+  sealRefusedReasons: Record<string, number>;
 }
 
 async function openStore(spec: string): Promise<KeyStore> {
@@ -152,6 +180,16 @@ async function main(cfg: WorkerConfig): Promise<void> {
     sealedDuringOutage: 0,
     openedDuringOutage: 0,
     offSchedule: 0,
+    clockSkew: null,
+    proposals: 0,
+    storeDeletes: 0,
+    recordsVanished: 0,
+    recordsRestored: 0,
+    recordsRepaired: 0,
+    badRecordNames: [],
+    handshakes: 0,
+    ticketsNotSealed: {},
+    sealRefusedReasons: {},
   };
   const fail = (m: string) => {
     if (report.failures.length < 50) report.failures.push(`${cfg.id} @${now()}: ${m}`);
@@ -168,6 +206,7 @@ async function main(cfg: WorkerConfig): Promise<void> {
         propagationDelay: cfg.propagationDelay,
         maxClockSkew: cfg.maxClockSkew,
         publishLead: cfg.publishLead,
+        maxProcesses: cfg.maxProcesses,
         now,
       });
       break;
@@ -178,9 +217,16 @@ async function main(cfg: WorkerConfig): Promise<void> {
   }
   report.joinedAt = Date.now();
   const nameToInterval = new Map<string, number>();
+  /** Each key's erase time as last reported (Infinity while it has no successor). */
+  const nameToErase = new Map<string, number>();
   const observe = () => {
     const st = ring.status();
     if (!st.storeReachable) report.outageSeen = true;
+    if (st.clockSkew !== null) report.clockSkew = st.clockSkew.message;
+    for (const b of st.badRecords) {
+      if (!report.badRecordNames.includes(b.record)) report.badRecordNames.push(b.record);
+    }
+    for (const k of [...st.keys, ...st.superseded]) nameToErase.set(k.name, k.eraseAt ?? Infinity);
     for (const k of st.keys) {
       const n = String(k.interval);
       if (report.keys[n] === undefined) {
@@ -197,12 +243,16 @@ async function main(cfg: WorkerConfig): Promise<void> {
   };
   for (const k of observe().keys) report.initialKeys[String(k.interval)] = k.name;
 
+  /** When a ticket stops opening: its key's erase time, or the schedule's if not reported. */
+  const endOf = (name: string, n: number) => Math.max((n + 1) * I + D, nameToErase.get(name) ?? 0);
   const held: { ticket: Uint8Array; name: string }[] = [];
+  const receive = cfg.receive !== false;
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     async (req) => {
       const ticket = new Uint8Array(await req.arrayBuffer());
       const from = req.headers.get("x-from") ?? "?";
+      const sealedAt = Number(req.headers.get("x-sealed-at"));
       report.received++;
       const st = observe();
       const name = ticket.subarray(0, 16).toHex();
@@ -217,7 +267,15 @@ async function main(cfg: WorkerConfig): Promise<void> {
         }
       } else {
         const n = nameToInterval.get(name);
-        if (n === undefined) {
+        if (Date.now() < sealedAt + D - 500) {
+          // Every ticket opens everywhere for decryptPeriod after it was sealed.
+          fail(
+            `ticket from ${from} under ${name} (interval ${n ?? "never seen here"}) sealed ` +
+              `${Date.now() - sealedAt} ms ago did not open: ${r.status}; held here: ` +
+              st.keys.map((k) => `${k.interval}:${k.name.slice(0, 8)}:${k.state}`).join(" ") +
+              `; lastError ${st.lastError}`,
+          );
+        } else if (n === undefined) {
           fail(`ticket from ${from} under unknown key ${name}: status ${r.status}`);
         } else if (now() < (n + 1) * I + D) {
           fail(
@@ -229,8 +287,10 @@ async function main(cfg: WorkerConfig): Promise<void> {
     },
   );
   const port = server.addr.port;
-  await Deno.writeTextFile(`${cfg.dir}/${cfg.id}.port.tmp`, String(port));
-  await Deno.rename(`${cfg.dir}/${cfg.id}.port.tmp`, `${cfg.dir}/${cfg.id}.port`);
+  if (receive) {
+    await Deno.writeTextFile(`${cfg.dir}/${cfg.id}.port.tmp`, String(port));
+    await Deno.rename(`${cfg.dir}/${cfg.id}.port.tmp`, `${cfg.dir}/${cfg.id}.port`);
+  }
 
   let peers: { id: string; port: number }[] = [];
   let peersAt = 0;
@@ -255,7 +315,7 @@ async function main(cfg: WorkerConfig): Promise<void> {
       const h = held[i];
       const n = nameToInterval.get(h.name);
       if (n === undefined) continue;
-      const end = (n + 1) * I + D;
+      const end = endOf(h.name, n);
       const t = now();
       if (t < end - 300) {
         const r = await ring.open(h.ticket);
@@ -265,7 +325,7 @@ async function main(cfg: WorkerConfig): Promise<void> {
         } else if (now() < end - 100) {
           fail(`held ticket under ${h.name} (interval ${n}) stopped opening ${end - t} ms early`);
         }
-      } else if (t > end + 300) {
+      } else if (t > end + 300 && Number.isFinite(end)) {
         const r = await ring.open(h.ticket);
         if (r.status !== TicketStatus.NO_DECRYPT) {
           fail(`ticket under ${h.name} (interval ${n}) still opens ${t - end} ms after its end`);
@@ -277,15 +337,29 @@ async function main(cfg: WorkerConfig): Promise<void> {
   }, 700);
 
   const session = new SslSession({ sslVersion: 0x0304, cipherId: 0x1301, time: 1, timeout: 7200 });
+  const ctx = cfg.handshakes === true ? await SslContext.create({ ticketKeys: ring, now }) : null;
   while (Date.now() < cfg.endAt) {
     const tick = Date.now();
     const st = observe();
+    if (ctx !== null) {
+      // No handshake through a context on the ring fails for lack of a key.
+      const h = await handshake(ctx, new TestClient({ version: "1.3" }));
+      report.handshakes++;
+      if (h.alert !== null) fail(`handshake alert ${h.alert}: ${h.error}`);
+      for (const x of h.connection.ticketsNotSealed) {
+        report.ticketsNotSealed[x.reason] = (report.ticketsNotSealed[x.reason] ?? 0) + 1;
+      }
+    }
     let ticket: Uint8Array | null = null;
+    let sealedAt = 0;
     try {
       session.time = Math.floor(now() / 1000);
+      sealedAt = Date.now();
       ticket = await ring.seal(session);
-    } catch {
+    } catch (e) {
       report.sealRefused++;
+      const why = (e as { reason?: string }).reason ?? "error";
+      report.sealRefusedReasons[why] = (report.sealRefusedReasons[why] ?? 0) + 1;
     }
     if (ticket !== null) {
       report.sealed++;
@@ -298,7 +372,7 @@ async function main(cfg: WorkerConfig): Promise<void> {
           const res = await fetch(`http://127.0.0.1:${p.port}/ticket`, {
             method: "POST",
             body: ticket as Uint8Array<ArrayBuffer>,
-            headers: { "x-from": cfg.id },
+            headers: { "x-from": cfg.id, "x-sealed-at": String(sealedAt) },
           });
           await res.text();
           report.sent++;
@@ -316,6 +390,11 @@ async function main(cfg: WorkerConfig): Promise<void> {
   observe();
   const m = ring.metrics();
   report.proposalsWon = m.proposalsWon;
+  report.proposals = m.proposals;
+  report.storeDeletes = m.storeDeletes;
+  report.recordsVanished = m.recordsVanished;
+  report.recordsRestored = m.recordsRestored;
+  report.recordsRepaired = m.recordsRepaired;
   report.proposalStats = `proposals ${m.proposals} won ${m.proposalsWon} lost ${m.proposalsLost} ` +
     `syncFailures ${m.syncFailures} badRecords ${m.badRecords}`;
   await Deno.remove(`${cfg.dir}/${cfg.id}.port`).catch(() => {});

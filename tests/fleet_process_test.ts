@@ -11,7 +11,11 @@ import assert from "node:assert/strict";
 import type { WorkerConfig, WorkerReport } from "./_fleet_worker.ts";
 import { findEtcd, startEtcdCluster } from "./_etcd.ts";
 import { EtcdKeyStore } from "../src/fleet/etcd_store.ts";
-import { parseKeyRecordName } from "../src/fleet/_schedule.ts";
+import { keyRecordName, parseKeyRecordName } from "../src/fleet/_schedule.ts";
+import { DenoKvKeyStore } from "../src/fleet/deno_kv_store.ts";
+import { importKek, wrapRecord } from "../src/fleet/key_wrap.ts";
+
+const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
 
 const WORKER = new URL("./_fleet_worker.ts", import.meta.url).pathname;
 const SECONDS = Number(Deno.env.get("FLEET_TEST_SECONDS") ?? "60");
@@ -20,8 +24,12 @@ interface Scenario {
   store: string;
   prefix: string;
   dir: string;
-  workers: { id: string; skewMs: number; startAt: number }[];
+  workers: { id: string; skewMs: number; startAt: number; endAt?: number; receive?: boolean }[];
   endAt: number;
+  /** Every worker also runs in-memory TLS 1.3 handshakes through an SslContext on its ring. */
+  handshakes?: boolean;
+  /** The fleet's maxProcesses. */
+  maxProcesses?: number;
   schedule: Pick<
     WorkerConfig,
     "rotationInterval" | "decryptPeriod" | "propagationDelay" | "maxClockSkew" | "publishLead"
@@ -34,9 +42,12 @@ function spawnWorker(sc: Scenario, w: Scenario["workers"][number], kek: string) 
     store: sc.store,
     prefix: sc.prefix,
     dir: sc.dir,
-    endAt: sc.endAt,
+    endAt: w.endAt ?? sc.endAt,
     skewMs: w.skewMs,
     sealEveryMs: 150,
+    receive: w.receive,
+    handshakes: sc.handshakes,
+    maxProcesses: sc.maxProcesses,
     ...sc.schedule,
   };
   return new Deno.Command(Deno.execPath(), {
@@ -88,7 +99,8 @@ function checkAgreement(
   }
   for (const n of storeIntervals) if (!union.has(n)) union.set(n, "(only in store)");
   const intervals = [...union.keys()].sort((a, b) => a - b);
-  const created = reports.reduce((s, r) => s + r.proposalsWon, 0);
+  // Keys are created by proposals, and by repairs of bad records in unpublished slots.
+  const created = reports.reduce((s, r) => s + r.proposalsWon + r.recordsRepaired, 0);
   // One key per interval: as many keys created as intervals, and no interval skipped.
   assert.equal(
     created,
@@ -312,6 +324,261 @@ Deno.test({
         `skew: ${union.size} intervals, ${
           reports.map((r) => `${r.id} sealed ${r.sealed} opened ${r.opened}`).join(", ")
         }, ${Math.round(performance.now() - t0)} ms`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 13: wrong clocks, a wiped store, bad records, an outage longer than decryptPeriod, a
+// spent budget. In each: every ticket opens everywhere for decryptPeriod after it was sealed
+// (the workers check it against the sender's seal time), no handshake through an SslContext on
+// a ring fails, and each interval has exactly one key fleet-wide.
+
+Deno.test({
+  name:
+    "issue 13 (Deno KV): a process 3 days ahead joins and leaves, the store is wiped mid-run and a joiner arrives, garbage, copied and foreign-KEK records land in future slots",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fleet_i13_" });
+    const path = `${dir}/keys.kv`;
+    const prefix = "test/i13";
+    try {
+      const I = 2000;
+      const lead = 2000;
+      const t = Date.now() + 1500;
+      const sc: Scenario = {
+        store: `kv:${path}`,
+        prefix,
+        dir,
+        endAt: t + 36_000,
+        handshakes: true,
+        workers: [
+          { id: "k0", skewMs: 0, startAt: 0 },
+          { id: "k1", skewMs: 0, startAt: 0 },
+          { id: "k2", skewMs: 0, startAt: 0 },
+          // Its tickets go to the others; theirs would not open on it (by its clock their keys
+          // are 3 days old), so it receives none.
+          {
+            id: "ahead",
+            skewMs: 3 * 86_400_000,
+            startAt: t + 6000,
+            endAt: t + 20_000,
+            receive: false,
+          },
+          { id: "joiner", skewMs: 0, startAt: t + 17_000 },
+        ],
+        schedule: {
+          rotationInterval: I,
+          decryptPeriod: 6000,
+          propagationDelay: 1000,
+          maxClockSkew: 500,
+          publishLead: lead,
+        },
+      };
+      const rk = (n: number) => keyRecordName(prefix, n);
+      let badSlots: number[] = [];
+      const faults = (async () => {
+        const store = await DenoKvKeyStore.open(path, { pollIntervalMs: 200 });
+        try {
+          await sleepUntil(t + 14_000);
+          const wiped = await store.list(`${prefix}/`);
+          for (const r of wiped) await store.delete(r.key);
+          assert.ok(wiped.length >= 4, `wiped ${wiped.length} records`);
+          await sleepUntil(t + 24_000);
+          // Slots two to four intervals past the last published one: nobody has proposed them.
+          const h = Math.floor((Date.now() + lead) / I);
+          badSlots = [h + 2, h + 3, h + 4];
+          const copied = (await store.list(`${prefix}/keys/`))[0].value;
+          const foreign = await wrapRecord(
+            await importKek(new Uint8Array(32).fill(7)),
+            rk(h + 4),
+            new Uint8Array(48),
+            {
+              kind: "ticket-key",
+              interval: h + 4,
+              createdAt: Date.now(),
+              format: "aes-256-gcm",
+              aesBits: 256,
+            },
+          );
+          assert.equal(await store.createIfAbsent(rk(h + 2), Uint8Array.of(1, 2, 3)), true);
+          assert.equal(await store.createIfAbsent(rk(h + 3), copied), true);
+          assert.equal(await store.createIfAbsent(rk(h + 4), foreign), true);
+        } finally {
+          await store.close();
+        }
+      })();
+      const t0 = performance.now();
+      const [reports] = await Promise.all([runWorkers(sc), faults]);
+      const byId = new Map(reports.map((r) => [r.id, r]));
+      const ahead = byId.get("ahead")!;
+      const onTime = reports.filter((r) => r !== ahead);
+      // Every ticket (the ahead process's included) opened everywhere for D after it was sealed;
+      // no handshake failed; one key per interval, no gap.
+      const union = checkAgreement(
+        onTime,
+        [],
+        Math.floor((sc.endAt + lead) / I) - 1,
+      );
+      assert.deepEqual(ahead.failures, []);
+      for (const [n, name] of Object.entries(ahead.keys)) {
+        assert.equal(
+          union.get(Number(n)) ?? name,
+          name,
+          `the process ahead held another key for ${n}`,
+        );
+      }
+      // Clocks: the process ahead said so, and wrote nothing; the others saw nothing wrong.
+      assert.match(
+        ahead.clockSkew ?? "",
+        /^this process's clock is ahead of the fleet's by about 259\d{3}\.\d s/,
+      );
+      assert.deepEqual([ahead.proposals, ahead.storeDeletes, ahead.recordsRestored], [0, 0, 0]);
+      assert.ok(ahead.sealed > 10, `the process ahead sealed ${ahead.sealed}`);
+      for (const r of onTime) {
+        assert.equal(r.clockSkew, null, `${r.id}: ${r.clockSkew}`);
+        assert.ok(r.handshakes > 20, `${r.id} ran ${r.handshakes} handshakes`);
+      }
+      // The wipe: noticed (the first to poll writes the records back, so the others may find
+      // them back before they look) and written back from the keys held.
+      assert.ok(onTime.some((r) => r.recordsVanished > 0), "nobody noticed the wipe");
+      assert.ok(onTime.reduce((n, r) => n + r.recordsRestored, 0) >= 3);
+      // Bad records: reported by name, each replaced by exactly one process.
+      const named = new Set(reports.flatMap((r) => r.badRecordNames));
+      for (const n of badSlots) assert.ok(named.has(rk(n)), `${rk(n)} never reported`);
+      assert.equal(reports.reduce((n, r) => n + r.recordsRepaired, 0), 3);
+      for (const n of badSlots) assert.ok(union.has(n), `no key for bad slot ${n}`);
+      console.log(
+        `issue 13 kv: ${union.size} intervals, ${
+          reports.map((r) => `${r.id} sealed ${r.sealed} opened ${r.opened}`).join(", ")
+        }, ${Math.round(performance.now() - t0)} ms`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "issue 13 (etcd): the store down 8 s, longer than decryptPeriod (6 s): the overdue key seals on and opens every ticket for decryptPeriod after it was sealed",
+  ignore: etcd.bin === null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const cluster = await startEtcdCluster(etcd.bin!, 1);
+    const dir = await Deno.makeTempDir({ prefix: "fleet_i13_etcd_" });
+    try {
+      const t = Date.now() + 1500;
+      const sc: Scenario = {
+        store: `etcd:${cluster.endpoints.join(",")}`,
+        prefix: "test/i13-outage",
+        dir,
+        endAt: t + 30_000,
+        handshakes: true,
+        workers: ["o0", "o1", "o2"].map((id) => ({ id, skewMs: 0, startAt: 0 })),
+        schedule: {
+          rotationInterval: 2000,
+          decryptPeriod: 6000,
+          propagationDelay: 500,
+          maxClockSkew: 500,
+          publishLead: 1500, // one key staged: an 8 s outage outlasts it
+        },
+      };
+      let downAt = 0;
+      let upAt = 0;
+      const faults = (async () => {
+        await sleepUntil(t + 10_000);
+        await cluster.stopMember(0);
+        downAt = Date.now();
+        await new Promise((r) => setTimeout(r, 8000));
+        await cluster.restartMember(0);
+        upAt = Date.now();
+      })();
+      const t0 = performance.now();
+      const [reports] = await Promise.all([runWorkers(sc), faults]);
+      // Gaps are expected (no key was created while etcd was down); nothing else.
+      const union = checkAgreement(reports, [], -Infinity);
+      for (const r of reports) {
+        assert.ok(r.outageSeen, `${r.id} never saw the store down`);
+        assert.ok(
+          r.sealedDuringOutage > 10,
+          `${r.id} sealed ${r.sealedDuringOutage} during the outage`,
+        );
+        assert.ok(r.offSchedule > 10, `${r.id} never sealed under the overdue key`);
+        assert.ok(r.handshakes > 20, `${r.id} ran ${r.handshakes} handshakes`);
+      }
+      const creations = reports.flatMap((r) => r.creations);
+      assert.deepEqual(creations.filter((c) => c > downAt + 1500 && c < upAt), []);
+      console.log(
+        `issue 13 etcd outage: ${union.size} intervals, down ${upAt - downAt} ms, ${
+          reports.map((r) => `${r.id} sealed ${r.sealed} (${r.sealedDuringOutage} down)`).join(", ")
+        }, ${Math.round(performance.now() - t0)} ms`,
+      );
+    } finally {
+      await cluster.stopAll();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "issue 13 (Deno KV): a fleet with a tiny per-key budget rotates through it: no handshake fails, seals refused as budget-spent until the next key",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fleet_i13_budget_" });
+    try {
+      const t = Date.now() + 1500;
+      const sc: Scenario = {
+        store: `kv:${dir}/keys.kv`,
+        prefix: "test/i13-budget",
+        dir,
+        endAt: t + 16_000,
+        handshakes: true,
+        maxProcesses: 2 ** 30, // 4 tickets per key per process: one handshake (2) and a seal or two
+        workers: ["b0", "b1", "b2"].map((id) => ({ id, skewMs: 0, startAt: 0 })),
+        schedule: {
+          rotationInterval: 2000,
+          decryptPeriod: 4000,
+          propagationDelay: 1000,
+          maxClockSkew: 500,
+          publishLead: 2000,
+        },
+      };
+      const reports = await runWorkers(sc);
+      const failures = reports.flatMap((r) => r.failures);
+      assert.deepEqual(failures.slice(0, 10), [], `${failures.length} failures`);
+      const union = new Map<number, string>();
+      for (const r of reports) {
+        for (const [n, name] of Object.entries(r.keys)) {
+          assert.equal(union.get(Number(n)) ?? name, name, `interval ${n}: two keys`);
+          union.set(Number(n), name);
+        }
+      }
+      assert.equal(reports.reduce((s, r) => s + r.proposalsWon, 0), union.size);
+      for (const r of reports) {
+        assert.ok(r.sealed >= 3, `${r.id} sealed ${r.sealed}`);
+        assert.ok(
+          (r.sealRefusedReasons["budget-spent"] ?? 0) > 0,
+          `${r.id}: ${JSON.stringify(r.sealRefusedReasons)}`,
+        );
+        assert.ok(
+          (r.ticketsNotSealed["budget-spent"] ?? 0) > 0,
+          `${r.id}: ${JSON.stringify(r.ticketsNotSealed)}`,
+        );
+        assert.ok(r.handshakes > 20, `${r.id} ran ${r.handshakes} handshakes`);
+        assert.ok(r.opened > 0, `${r.id} opened ${r.opened}`);
+      }
+      console.log(
+        `issue 13 budget: ${union.size} intervals, ${
+          reports.map((r) => `${r.id} sealed ${r.sealed} refused ${r.sealRefused}`).join(", ")
+        }`,
       );
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -20,6 +20,7 @@ import { importKek, loadKek, parseKek, unwrapRecord, wrapRecord } from "../src/f
 import {
   checkSchedule,
   eraseAt,
+  fleetKeyStates,
   keyRecordName,
   parseKeyRecordName,
   sealFrom,
@@ -204,6 +205,9 @@ Deno.test("schedule in one ring: pending, active, decrypt-only (SUCCESS_RENEW), 
   assert.ok((await storedIntervals(store)).includes(100)); // the store keeps it S longer
   c.t += S;
   await ring.sync();
+  assert.ok((await storedIntervals(store)).includes(100)); // deleted only *more* than S after
+  c.t += 1;
+  await ring.sync();
   assert.ok(!(await storedIntervals(store)).includes(100));
   const m = ring.metrics();
   assert.equal(m.erased, 1);
@@ -341,8 +345,10 @@ Deno.test("store outage: keeps sealing and opening, reports it, creates nothing,
   assert.equal(st.unreachableSince, 200 * I + 5000);
   const t201 = await ring.sealBytes(PT);
   assert.equal((await ring.openBytes(t201)).status, TicketStatus.SUCCESS);
-  // The hint never outlives key 201: it ends at 202·I + D whatever happens.
-  assert.equal(ring.lifetimeHint(1_000_000), Math.floor((202 * I + D - c.t) / 1000));
+  // Key 201 seals past its interval (no successor): it is erased only decryptPeriod after a
+  // successor starts, so a ticket sealed now opens for D at least, and the hint says D.
+  assert.equal(ring.status().keys.find((k) => k.interval === 201)!.eraseAt, null);
+  assert.equal(ring.lifetimeHint(1_000_000), D / 1000);
   assert.equal(ring.metrics().proposals, proposals); // nothing created during the outage
   // Key 200's decrypt life ends during the outage: erased from memory all the same.
   c.t = 201 * I + D;
@@ -374,6 +380,13 @@ Deno.test("store outage: keeps sealing and opening, reports it, creates nothing,
   c.t += P + S;
   assert.equal(ring.status().sealing!.interval, 203);
   assert.equal((await ring.openBytes(t201)).status, TicketStatus.SUCCESS_RENEW);
+  // Long outages rule: key 201 sealed until 203 started (now): it opens D more, not to 202·I + D.
+  assert.equal(ring.status().keys[0].eraseAt, now + P + S + D);
+  c.t = now + P + S + D - 1;
+  await ring.sync();
+  assert.equal((await ring.openBytes(t201)).status, TicketStatus.SUCCESS_RENEW);
+  c.t += 1;
+  assert.equal((await ring.openBytes(t201)).status, TicketStatus.NO_DECRYPT);
   await ring.stop();
 });
 
@@ -710,38 +723,6 @@ Deno.test("cli fleet: rotate founds a fleet, status/metrics/export read it, erro
   }
 });
 
-Deno.test("a key record that does not open under the KEK is never used, and not replaced", async () => {
-  const c = clock(600 * I + 1000);
-  const store = new MemoryKeyStore({ now: c.now });
-  const ring = await fleet(store, c.now);
-  const other = await importKek(new Uint8Array(32).fill(5));
-  const forged = await wrapRecord(other, keyRecordName(PREFIX, 602), new Uint8Array(48), {
-    kind: "ticket-key",
-    interval: 602,
-    createdAt: c.t,
-    format: "aes-256-gcm",
-    aesBits: 256,
-  });
-  assert.equal(await store.createIfAbsent(keyRecordName(PREFIX, 602), forged), true);
-  c.t = 601 * I + 10;
-  await ring.sync();
-  const m = ring.metrics();
-  assert.equal(m.badRecords, 1);
-  assert.equal(
-    ring.status().lastError,
-    `store record ${keyRecordName(PREFIX, 602)} does not open under this key-encryption key`,
-  );
-  assert.deepEqual(ring.status().keys.map((k) => k.interval), [600, 601]);
-  c.t = 602 * I + 10;
-  await ring.sync();
-  const st = ring.status();
-  assert.equal(st.sealing!.interval, 601); // the newest key it could read keeps sealing
-  assert.equal(st.onSchedule, false);
-  assert.equal(ring.metrics().badRecords, 1); // not retried every sync
-  assert.deepEqual(await storedIntervals(store), [600, 601, 602, 603]);
-  await ring.stop();
-});
-
 // ---------------------------------------------------------------------------------------------
 // Issue 11: safe by default, one place per rule
 
@@ -874,35 +855,6 @@ Deno.test("issue 13: README's example on a new fleet: SslContext.create({ ticket
   await ring.stop();
 });
 
-Deno.test("issue 13: every key erased during a long store outage: handshakes complete without tickets, status says retired and the store is unreachable", async () => {
-  const c = clock(200 * I + 1000);
-  const store = new MemoryKeyStore({ now: c.now });
-  const ring = await fleet(store, c.now); // keys 200 (late) and 201
-  const ctx = await SslContext.create({ ticketKeys: ring, now: c.now });
-  c.t = 201 * I;
-  await ring.sync();
-  store.down = true;
-  assert.deepEqual(ring.status().keys.map((k) => k.interval), [200, 201, 202]);
-  c.t = 203 * I + D; // the outage outlasts key 202, the newest held: it is erased on time
-  await ring.sync();
-  const st = ring.status();
-  assert.deepEqual(st.keys, []);
-  assert.equal(st.sealing, null);
-  assert.deepEqual(st.notSealing, {
-    reason: "retired",
-    message:
-      `the fleet at ${PREFIX} holds no live key and its store is unreachable; no ticket can be sealed`,
-    sealsFrom: null,
-  });
-  const r = await handshake(ctx, new TestClient({ version: "1.3" }));
-  assert.equal(r.alert, null, r.error ?? "");
-  assert.deepEqual(r.ticketLengths, []);
-  assert.deepEqual(r.connection.ticketsNotSealed.map((x) => x.reason), ["retired", "retired"]);
-  assert.equal(ring.metrics().sealsRefused.retired, 2);
-  assert.equal(ctx.metrics.ticketsNotSealedByReason.retired, 2);
-  await ring.stop();
-});
-
 Deno.test("issue 13, budgets: maxProcesses divides the 2^32 GCM limit (NIST SP 800-38D §8.3); a process that spends its share sends no ticket until the next key seals", async () => {
   // The default: 16 processes, 2^28 tickets each per key, as a lone TicketKey.
   const c = clock(300 * I + 10_000);
@@ -945,4 +897,378 @@ Deno.test("issue 13, budgets: maxProcesses divides the 2^32 GCM limit (NIST SP 8
   assert.equal(joiner.activeKey!.sealBudget, 2);
   await joiner.stop();
   await ring.stop();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 13: wrong clocks, bad records, long outages, a store that changes under the fleet
+
+const DAYS3 = 3 * 86_400_000;
+const live = (r: FleetRing) => r.status().keys.map((k) => `${k.interval}:${k.name}`).join();
+const opens = (s: number) => s === TicketStatus.SUCCESS || s === TicketStatus.SUCCESS_RENEW;
+
+Deno.test("issue 13, clocks: a process 3 days ahead joins a running fleet: it neither proposes nor deletes, status().clockSkew says so, the on-time processes are undisturbed", async () => {
+  const c = clock(1000 * I + 1000);
+  const first = new MemoryKeyStore({ now: c.now });
+  const a = await fleet(first, c.now);
+  const b = await fleet(first.connect(), c.now);
+  c.t = 1001 * I + 5;
+  await a.sync();
+  await b.sync();
+  const before = await storedIntervals(first);
+  assert.deepEqual(before, [1000, 1001, 1002]);
+  const ahead = await fleet(first.connect(), () => c.t + DAYS3);
+  // At its first read the fleet's newest record is 3 days old by its clock: idle fleet or a
+  // clock ahead. It writes nothing until a new record settles it.
+  let st = ahead.status();
+  assert.equal(st.clockSkew!.offset, null);
+  assert.match(st.clockSkew!.message, /the fleet was idle, or this clock is ahead/);
+  assert.deepEqual(await storedIntervals(first), before); // nothing deleted, nothing proposed
+  // The on-time processes publish the next key: fresh evidence, 3 days old by its clock.
+  c.t = 1002 * I + 5;
+  await a.sync();
+  await b.sync();
+  await ahead.sync();
+  st = ahead.status();
+  assert.ok(
+    st.clockSkew!.offset! >= DAYS3 - I && st.clockSkew!.offset! <= DAYS3 + I,
+    `${st.clockSkew!.offset}`,
+  );
+  assert.match(
+    st.clockSkew!.message,
+    /^this process's clock is ahead of the fleet's by about 259\d{3}\.\d s/,
+  );
+  assert.equal(st.lastError, st.clockSkew!.message);
+  await assert.rejects(
+    () => ahead.rotateNow(),
+    (e) => e instanceof TicketKeyError && e.message === ahead.status().clockSkew!.message,
+  );
+  // A process 3 days behind finds records created in its future at once.
+  const behind = await fleet(first.connect(), () => c.t - DAYS3);
+  assert.ok(behind.status().clockSkew!.offset! <= -DAYS3 + I);
+  // The fleet runs on: one key per interval, every ticket opens on both on-time processes.
+  for (let i = 1; i <= 5; i++) {
+    c.t = (1002 + i) * I + 5;
+    for (const r of [ahead, behind, a, b]) await r.sync();
+    assert.equal(live(a), live(b));
+    for (const r of [a, b]) {
+      assert.equal(r.status().clockSkew, null);
+      assert.equal(r.status().lastError, null);
+      assert.equal(r.status().onSchedule, true);
+    }
+    const t = await a.sealBytes(PT);
+    assert.ok(opens((await b.openBytes(t)).status));
+  }
+  // 1004 is erased at 1007·I and deleted only more than S after: still there at 1007·I + 5.
+  assert.deepEqual(await storedIntervals(first), [1004, 1005, 1006, 1007, 1008]);
+  for (const r of [ahead, behind]) {
+    assert.equal(r.metrics().proposals, 0);
+    assert.equal(r.metrics().storeDeletes, 0);
+    assert.notEqual(r.status().clockSkew, null);
+  }
+  assert.equal(a.metrics().proposalsWon + b.metrics().proposalsWon, 9); // 1000..1008
+  for (const r of [ahead, behind, a, b]) await r.stop();
+});
+
+Deno.test("issue 13, clocks: a fleet idle for two intervals: the first process back waits one idle window for a new record, sealing with the newest key meanwhile, then proposes", async () => {
+  const c = clock(2000 * I + 1000);
+  const store = new MemoryKeyStore({ now: c.now });
+  const a = await fleet(store, c.now);
+  await a.stop();
+  c.t += 2 * I; // longer than a running fleet goes without a new record; records still live
+  const back = await fleet(store.connect(), c.now);
+  const st = back.status();
+  assert.equal(st.clockSkew!.offset, null);
+  assert.equal(back.metrics().proposals, 0);
+  assert.deepEqual(st.keys.map((k) => [k.interval, k.eraseAt]), [
+    [2000, 2001 * I + D],
+    [2001, null], // no successor yet: kept, and sealing
+  ]);
+  assert.equal(st.sealing!.interval, 2001); // sealing never stops while a valid key is held
+  c.t += I + 2 * S + P + 500; // the idle window (I + 2S + P + poll) passes with no new record
+  await back.sync();
+  assert.equal(back.status().clockSkew, null);
+  assert.ok(back.metrics().proposalsWon >= 1);
+  await back.stop();
+});
+
+Deno.test("issue 13, long outages: the store down longer than decryptPeriod: the newest key seals on, handshakes get tickets, and it is erased decryptPeriod after its successor's actual start, the same on every process", async () => {
+  const c = clock(200 * I + 1000);
+  const first = new MemoryKeyStore({ now: c.now });
+  const stores = [first, first.connect()];
+  const [a, b] = [await fleet(stores[0], c.now), await fleet(stores[1], c.now)];
+  const ctx = await SslContext.create({ ticketKeys: a, now: c.now });
+  c.t = 201 * I;
+  await a.sync();
+  await b.sync(); // keys 200..202 held by both
+  for (const s of stores) s.down = true;
+  const sealed: { t: Uint8Array; at: number }[] = [];
+  for (c.t = 202 * I + 10; c.t <= 205 * I; c.t += I / 2) { // 3 intervals down: D = 2 I
+    await a.sync();
+    await b.sync();
+    const r = await handshake(ctx, new TestClient({ version: "1.3" }));
+    assert.equal(r.alert, null, r.error ?? "");
+    assert.equal(r.ticketLengths.length, 2); // sealing never stops: key 202, past its interval
+    sealed.push({ t: await a.sealBytes(PT), at: c.t });
+    for (const x of sealed) {
+      if (c.t < x.at + D) assert.ok(opens((await b.openBytes(x.t)).status), `t=${c.t}`);
+    }
+  }
+  for (const r of [a, b]) {
+    const st = r.status();
+    assert.deepEqual([st.sealing!.interval, st.onSchedule, st.storeReachable], [202, false, false]);
+    assert.equal(st.keys.find((k) => k.interval === 202)!.eraseAt, null);
+  }
+  for (const s of stores) s.down = false;
+  const back = c.t;
+  await a.sync(); // proposes 205 (late: seals from back + P + S) and 206
+  await b.sync();
+  const successorStart = back + P + S;
+  for (const r of [a, b]) {
+    assert.equal(r.status().keys.find((k) => k.interval === 202)!.eraseAt, successorStart + D);
+  }
+  const lastSealed = sealed[sealed.length - 1]; // sealed at `back`, before 205 started
+  c.t = successorStart + D - 1;
+  for (const r of [a, b]) {
+    await r.sync();
+    assert.ok(opens((await r.openBytes(lastSealed.t)).status));
+  }
+  c.t += 1;
+  for (const r of [a, b]) {
+    assert.equal((await r.openBytes(lastSealed.t)).status, TicketStatus.NO_DECRYPT);
+  }
+  await a.stop();
+  await b.stop();
+});
+
+Deno.test("issue 13, the store is the truth: wiped records are written back from the keys held (the same bytes), a joiner adopts them, a changed record is noticed and the store's key wins", async () => {
+  const c = clock(1500 * I + 1000);
+  const first = new MemoryKeyStore({ now: c.now });
+  const a = await fleet(first, c.now);
+  const b = await fleet(first.connect(), c.now);
+  c.t = 1501 * I + 5;
+  await a.sync();
+  await b.sync();
+  const names = live(a);
+  const tA = await a.sealBytes(PT);
+  for (const r of await first.list("")) await first.delete(r.key); // the store is wiped
+  await a.sync();
+  let m = a.metrics();
+  assert.deepEqual([m.recordsVanished, m.recordsRestored], [3, 3]);
+  await b.sync(); // finds them back: same bytes, nothing to do
+  m = b.metrics();
+  assert.deepEqual([m.recordsVanished, m.recordsRestored], [0, 0]);
+  assert.deepEqual(await storedIntervals(first), [1500, 1501, 1502]);
+  assert.notEqual(await first.get(`${PREFIX}/kek-check`), null); // the check record too
+  const joiner = await fleet(first.connect(), c.now);
+  for (const r of [a, b, joiner]) assert.equal(live(r), names);
+  assert.ok(opens((await joiner.openBytes(tA)).status));
+  assert.ok(opens((await a.openBytes(await joiner.sealBytes(PT))).status));
+  // Wiped between two polls of b: b notices and reports it, a writes it back.
+  const rec = (await first.get(keyRecordName(PREFIX, 1502)))!;
+  await first.delete(rec.key);
+  await b.sync();
+  assert.equal(b.metrics().recordsVanished, 1);
+  assert.equal(b.metrics().recordsRestored, 1);
+  assert.deepEqual((await first.get(rec.key))!.value, rec.value);
+  // A record changed to another valid key: the store's key takes the interval everywhere; the
+  // old one stays to open its tickets.
+  const kek = await importKek(KEK_BYTES);
+  const raw = crypto.getRandomValues(new Uint8Array(48));
+  const newName = raw.subarray(0, 16).toHex();
+  const oldName = a.status().keys.find((k) => k.interval === 1502)!.name;
+  const other = await wrapRecord(kek, rec.key, raw, {
+    kind: "ticket-key",
+    interval: 1502,
+    createdAt: c.t,
+    format: "aes-256-gcm",
+    aesBits: 256,
+  });
+  const now = (await first.get(rec.key))!;
+  assert.equal(await first.replaceIf(rec.key, now.version, other), true);
+  for (const r of [a, b, joiner]) await r.sync();
+  for (const r of [a, b, joiner]) {
+    const st = r.status();
+    assert.equal(r.metrics().recordsChanged, 1);
+    assert.match(st.lastError!, /^store record test\/fleet\/keys\/0000000000001502 changed: key /);
+    assert.deepEqual(st.superseded.map((k) => [k.interval, k.name]), [[1502, oldName]]);
+    assert.equal(st.keys.find((k) => k.interval === 1502)!.name, newName);
+  }
+  assert.equal(live(a), live(b));
+  assert.equal(live(a), live(joiner));
+  c.t = 1502 * I + 5;
+  for (const r of [a, b, joiner]) await r.sync();
+  const t1502 = await b.sealBytes(PT);
+  assert.equal(name(t1502), newName);
+  for (const r of [a, joiner]) {
+    assert.equal((await r.openBytes(t1502)).status, TicketStatus.SUCCESS);
+  }
+  for (const r of [a, b, joiner]) await r.stop();
+});
+
+Deno.test("issue 13, bad records: garbage, a record copied from another slot and one wrapped under another KEK in future slots are reported by name and replaced by compare-and-swap, one winner each; sealing never stops", async () => {
+  const c = clock(600 * I + 1000);
+  const first = new MemoryKeyStore({ now: c.now });
+  const rings = [
+    await fleet(first, c.now),
+    await fleet(first.connect(), c.now),
+    await fleet(first.connect(), c.now),
+  ];
+  const observer = await fleet(first.connect(), c.now, { readOnly: true });
+  const rk = (n: number) => keyRecordName(PREFIX, n);
+  const foreign = await wrapRecord(
+    await importKek(new Uint8Array(32).fill(5)),
+    rk(603),
+    new Uint8Array(48),
+    {
+      kind: "ticket-key",
+      interval: 603,
+      createdAt: c.t,
+      format: "aes-256-gcm",
+      aesBits: 256,
+    },
+  );
+  const copied = (await first.get(rk(601)))!.value;
+  await first.createIfAbsent(rk(602), Uint8Array.of(1, 2, 3)); // garbage
+  await first.createIfAbsent(rk(603), copied); // record 601's bytes in slot 603
+  await first.createIfAbsent(rk(604), foreign);
+  await observer.sync();
+  assert.deepEqual(observer.status().badRecords, [
+    { record: rk(602), problem: `store record ${rk(602)} is not a wrapped fleet record` },
+    {
+      record: rk(603),
+      problem: `store record ${rk(603)} does not open under this key-encryption key`,
+    },
+    {
+      record: rk(604),
+      problem: `store record ${rk(604)} does not open under this key-encryption key`,
+    },
+  ]);
+  c.t = 602 * I + 10; // 602 and 603 are due: both repaired, one winner each
+  await Promise.all(rings.map((r) => r.sync()));
+  // Sealing never stopped: 602's repaired key was created late, so 601 seals on meanwhile.
+  assert.ok(rings.every((r) => r.status().sealing?.interval === 601));
+  c.t = 603 * I + 10; // then 604
+  await Promise.all(rings.map((r) => r.sync()));
+  assert.equal(rings.reduce((n, r) => n + r.metrics().recordsRepaired, 0), 3);
+  for (const r of rings) {
+    assert.deepEqual(r.status().badRecords, []);
+    assert.equal(live(r), live(rings[0]));
+  }
+  assert.deepEqual(rings[0].status().keys.map((k) => k.interval), [601, 602, 603, 604]);
+  await observer.sync();
+  assert.deepEqual(observer.status().badRecords, []);
+  assert.ok(rings.every((r) => r.status().sealing?.interval === 603));
+  c.t = 604 * I + 10;
+  await Promise.all(rings.map((r) => r.sync())); // 605 published
+  // When the check record does not open under this KEK, a bad record is another fleet's or a
+  // misconfiguration: reported, not repaired; the newest valid key seals on.
+  const check = (await first.get(`${PREFIX}/kek-check`))!;
+  const alien = await wrapRecord(await importKek(new Uint8Array(32).fill(5)), check.key, PT, {
+    kind: "kek-check",
+  });
+  assert.equal(await first.replaceIf(check.key, check.version, alien), true);
+  const r605 = (await first.list(`${PREFIX}/keys/`)).find((r) => r.key === rk(605))!;
+  assert.equal(await first.replaceIf(r605.key, r605.version, Uint8Array.of(9)), true);
+  c.t = 605 * I + 10;
+  await rings[0].sync();
+  const st = rings[0].status();
+  assert.deepEqual(st.badRecords.map((b) => b.record), [rk(605)]);
+  assert.match(
+    st.lastError!,
+    /not repaired: the fleet's check record test\/fleet\/kek-check does not open/,
+  );
+  // The bad record does not displace the key held for 605: it seals on, erased D after 606
+  // (proposed: the KEK is the fleet's) starts.
+  assert.equal(st.sealing!.interval, 605);
+  assert.equal(st.keys.find((k) => k.interval === 605)!.eraseAt, 606 * I + D);
+  for (const r of [...rings, observer]) await r.stop();
+});
+
+Deno.test("issue 13, clocks: a record written back after a wipe is no evidence about the clock, even for a process that already erased its key", async () => {
+  const c = clock(1500 * I + 1000);
+  const first = new MemoryKeyStore({ now: c.now });
+  const a = await fleet(first, c.now);
+  const b = await fleet(first.connect(), () => c.t + 1); // 1 ms ahead: within maxClockSkew
+  c.t = 1501 * I + 5;
+  await a.sync();
+  await b.sync();
+  c.t = 1501 * I + D - 1; // key 1500 is erased at 1501·I + D: still held by a, not by b
+  for (let i = 0; i < 2; i++) {
+    await a.sync();
+    await b.sync();
+  }
+  assert.ok(a.status().keys.some((k) => k.interval === 1500));
+  assert.ok(!b.status().keys.some((k) => k.interval === 1500));
+  for (const r of await first.list("")) await first.delete(r.key);
+  await a.sync(); // writes back what it holds, key 1500 included, with its old createdAt
+  assert.ok(a.metrics().recordsRestored >= 4);
+  await b.sync();
+  assert.equal(b.status().clockSkew, null, b.status().clockSkew?.message);
+  assert.equal(a.status().clockSkew, null);
+  await a.stop();
+  await b.stop();
+});
+
+Deno.test("issue 13, clocks: where the store gives its clock (etcd's Date header), it is the fleet's: a process 3 days ahead knows at its first read, and a writer's bad clock does not make the on-time processes doubt theirs", async () => {
+  const c = clock(3000 * I + 1000);
+  const first = new MemoryKeyStore({ now: c.now, reportTime: true });
+  const a = await fleet(first, c.now);
+  const ahead = await fleet(first.connect(), () => c.t + DAYS3);
+  const st = ahead.status().clockSkew!;
+  assert.equal(st.offset, DAYS3);
+  assert.match(
+    st.message,
+    /^this process's clock is ahead of the fleet's by about 259200\.0 s, .*the store's clock reads -259200\.0 s from this one/,
+  );
+  assert.deepEqual([ahead.metrics().proposals, ahead.metrics().storeDeletes], [0, 0]);
+  // Within maxClockSkew + 1 s of the store's clock: agreement.
+  const close = await fleet(first.connect(), () => c.t + S + 900);
+  assert.equal(close.status().clockSkew, null);
+  // A record from a writer whose clock is a day ahead: the store's clock says a is right.
+  const kek = await importKek(KEK_BYTES);
+  const key = keyRecordName(PREFIX, 3005);
+  await first.createIfAbsent(
+    key,
+    await wrapRecord(kek, key, crypto.getRandomValues(new Uint8Array(48)), {
+      kind: "ticket-key",
+      interval: 3005,
+      createdAt: c.t + 86_400_000,
+      format: "aes-256-gcm",
+      aesBits: 256,
+    }),
+  );
+  await a.sync();
+  assert.equal(a.status().clockSkew, null);
+  for (const r of [a, ahead, close]) await r.stop();
+});
+
+Deno.test("issue 13, one state machine for a key: the fleet's state rule: the newest key whose sealing time has come seals, a superseded key only until its replacement's has come, later keys are pending, the rest decrypt-only, each erased at its erase time", () => {
+  const k = (n: number, sealFrom: number | null, eraseAt: number, superseded = false) => ({
+    n,
+    sealFrom,
+    eraseAt,
+    superseded,
+  });
+  const keys = [
+    k(9, 9 * I, 10 * I + D),
+    k(10, 10 * I, 11 * I + D),
+    k(11, 11 * I, Infinity), // no successor yet
+    k(12, null, Infinity), // created too late to seal
+  ];
+  assert.deepEqual(fleetKeyStates(keys, 10 * I + 5), {
+    states: ["decrypt-only", "active", "pending", "decrypt-only"],
+    nextChange: 11 * I,
+  });
+  // Past its interval with no successor that seals: key 11 seals on.
+  assert.deepEqual(fleetKeyStates(keys, 14 * I).states, [
+    "erased",
+    "erased",
+    "active",
+    "decrypt-only",
+  ]);
+  // Interval 11's record changed to a key that seals later: the old one seals until then.
+  const swap = [k(11, 11 * I, 20 * I, true), k(11, 11 * I + 500, Infinity)];
+  assert.deepEqual(fleetKeyStates(swap, 11 * I + 100).states, ["active", "pending"]);
+  assert.deepEqual(fleetKeyStates(swap, 11 * I + 500).states, ["decrypt-only", "active"]);
+  assert.equal(fleetKeyStates([], 0).nextChange, Infinity);
 });

@@ -154,6 +154,44 @@ async function contract(t: Deno.TestContext, label: string, a: KeyStore, b: KeyS
     assert.deepEqual(stored && [...stored.value], [winners[0] >> 8, winners[0] & 0xff, 7]);
   });
 
+  await t.step(
+    "replaceIf: compare-and-swap on the version read; 20 racers, exactly one wins",
+    async () => {
+      assert.equal(await a.createIfAbsent(`${ns}/cas`, bytes(1)), true);
+      const v1 = (await b.get(`${ns}/cas`))!.version;
+      assert.equal(await b.replaceIf(`${ns}/cas`, v1, bytes(2)), true);
+      const v2 = (await a.get(`${ns}/cas`))!;
+      assert.deepEqual([...v2.value], [2]);
+      assert.notEqual(v2.version, v1);
+      assert.equal(await a.replaceIf(`${ns}/cas`, v1, bytes(3)), false); // stale version
+      assert.deepEqual([...(await a.get(`${ns}/cas`))!.value], [2]);
+      const results = await Promise.all(
+        Array.from(
+          { length: 20 },
+          (_, i) => (i % 2 === 0 ? a : b).replaceIf(`${ns}/cas`, v2.version, bytes(10 + i)),
+        ),
+      );
+      const winners = results.flatMap((won, i) => (won ? [i] : []));
+      assert.equal(winners.length, 1, `winners: ${winners}`);
+      assert.deepEqual([...(await b.get(`${ns}/cas`))!.value], [10 + winners[0]]);
+      await a.delete(`${ns}/cas`);
+      assert.equal(await a.replaceIf(`${ns}/cas`, v2.version, bytes(4)), false); // vanished
+      assert.equal(await a.get(`${ns}/cas`), null);
+    },
+  );
+
+  await t.step(
+    "time(): the store's own clock where it gives one (etcd's Date header)",
+    async () => {
+      await a.list(`${ns}/`);
+      const time = a.time?.() ?? null;
+      if (label === "etcd") {
+        assert.notEqual(time, null);
+        assert.ok(Math.abs(time! - Date.now()) < 2000, `${time} vs ${Date.now()}`);
+      } else assert.equal(time, null);
+    },
+  );
+
   await t.step("watch fires after a write by another client; stops on abort", async () => {
     const all = counter(a, "");
     const w = counter(a, `${ns}/w/`);

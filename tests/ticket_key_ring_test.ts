@@ -10,6 +10,7 @@ import { SslSession } from "../src/session/ssl_session.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
 import { TicketKey } from "../src/ticket/ticket_key.ts";
 import { TicketKeyRing } from "../src/ticket/key_ring.ts";
+import { TicketKeySet } from "../src/ticket/key_set.ts";
 import { KEYS_00_4F, TLS12_DER, TLS12_TICKET, TLS13_DER } from "./_vectors.ts";
 
 const HOUR = 3600_000;
@@ -573,4 +574,35 @@ Deno.test("issue 13: a spent budget with no pending key to take over is NoSealin
   assert.equal(ring.metrics().sealsRefused["budget-spent"], 1);
   c.t = 5_000;
   assert.ok(startsWith(await ring.sealBytes(PT), b));
+});
+
+Deno.test("issue 13, one state machine for a key: the key set holds states and counters and knows no time: one active key seals; pending and active open SUCCESS, decrypt-only SUCCESS_RENEW, a removed key NO_DECRYPT", async () => {
+  const set = new TicketKeySet<string>();
+  const [k1, k2, k3] = await Promise.all([1, 2, 3].map(() => TicketKey.generate()));
+  const e1 = set.add(k1, "active", "one");
+  const e2 = set.add(k2, "pending", "two");
+  const e3 = set.add(k3, "decrypt-only", "three");
+  assert.throws(() => set.add(k1, "pending", "again"), TicketKeyError);
+  assert.equal(set.active, e1);
+  const pt = Uint8Array.of(7);
+  const t1 = await set.sealWith(e1, pt);
+  const t3 = await k3.sealBytes(pt);
+  const t2 = await k2.sealBytes(pt);
+  const status = async (t: Uint8Array) => (await set.openBytes(t)).status;
+  assert.deepEqual(
+    [await status(t1), await status(t2), await status(t3)],
+    [TicketStatus.SUCCESS, TicketStatus.SUCCESS, TicketStatus.SUCCESS_RENEW],
+  );
+  assert.equal(set.activate(e2), e1); // the previous active key becomes decrypt-only
+  assert.deepEqual([e1.state, e2.state, set.active?.meta], ["decrypt-only", "active", "two"]);
+  assert.equal(await status(t1), TicketStatus.SUCCESS_RENEW);
+  set.demote(e2, "decrypt-only");
+  assert.equal(set.active, null);
+  set.remove(e3);
+  assert.equal(await status(t3), TicketStatus.NO_DECRYPT);
+  const m = set.metrics(0);
+  assert.deepEqual(
+    [m.rotations, m.retired, m.unknownKey, m.keys.map((k) => [k.state, k.sealed])],
+    [2, 1, 1, [["decrypt-only", 1], ["decrypt-only", 0]]],
+  );
 });

@@ -225,3 +225,81 @@ export function parseKeyRecordName(prefix: string, key: string): number | null {
   const n = Number(tail);
   return Number.isSafeInteger(n) ? n : null;
 }
+
+/**
+ * When key `n` is erased, given when the fleet could last have sealed under it: the actual start
+ * of its successor (the first later key that seals; `null` while there is none, so the key may
+ * still be sealing and is kept). Never before its scheduled {@link eraseAt}. Every process
+ * computes it from the same records, so they agree; a key that kept sealing through a long
+ * store outage opens every ticket for `decryptPeriod` after it was sealed.
+ *
+ * @example
+ * ```ts
+ * import { checkSchedule, eraseAfter } from "./_schedule.ts";
+ * const s = checkSchedule({ rotationInterval: 1000, decryptPeriod: 5000 });
+ * console.log(eraseAfter(3, 4000, s), eraseAfter(3, 7300, s), eraseAfter(3, null, s)); // 9000 12300 Infinity
+ * ```
+ *
+ * @param n Interval number.
+ * @param successorStart When the next key that seals started (or starts) sealing, or null.
+ * @param s Schedule.
+ * @returns The erase time (ms), `Infinity` while there is no successor.
+ */
+export function eraseAfter(n: number, successorStart: number | null, s: Schedule): number {
+  if (successorStart === null) return Infinity;
+  return Math.max(eraseAt(n, s), successorStart + s.decryptPeriod);
+}
+
+/** A key's times, as {@link fleetKeyStates} reads them. */
+export interface FleetKeyTimes {
+  /** Interval number. */
+  n: number;
+  /** When it may start sealing ({@link sealFrom}), null if never. */
+  sealFrom: number | null;
+  /** When it is erased ({@link eraseAfter}). */
+  eraseAt: number;
+  /** Its interval's record changed to another key since it was read. */
+  superseded: boolean;
+}
+
+/**
+ * The fleet's state rule: the state of each key at `now`. A key is erased from its erase time;
+ * the newest key whose sealing time has come seals (a superseded key only until its
+ * replacement's has come); keys whose sealing time is still to come are pending; the rest are
+ * decrypt-only. Also when the next state changes.
+ *
+ * @example
+ * ```ts
+ * import { fleetKeyStates } from "./_schedule.ts";
+ * const k = (n: number, sealFrom: number | null, eraseAt: number) => ({ n, sealFrom, eraseAt, superseded: false });
+ * const r = fleetKeyStates([k(9, 9000, 12_000), k(10, 10_000, 13_000), k(11, 11_000, Infinity)], 10_500);
+ * console.log(r.states, r.nextChange); // [ "decrypt-only", "active", "pending" ] 11000
+ * ```
+ *
+ * @param keys The keys held.
+ * @param now Clock time.
+ * @returns One state per key (`"erased"` past its erase time) and the next change's time.
+ */
+export function fleetKeyStates(
+  keys: FleetKeyTimes[],
+  now: number,
+): { states: ("pending" | "active" | "decrypt-only" | "erased")[]; nextChange: number } {
+  let sealer = -1;
+  keys.forEach((k, i) => {
+    if (k.eraseAt <= now || k.sealFrom === null || k.sealFrom > now) return;
+    const b = sealer < 0 ? null : keys[sealer];
+    if (b === null || k.n > b.n || (k.n === b.n && b.superseded && !k.superseded)) sealer = i;
+  });
+  let nextChange = Infinity;
+  const states = keys.map((k, i) => {
+    if (k.eraseAt <= now) return "erased" as const;
+    nextChange = Math.min(nextChange, k.eraseAt);
+    if (i === sealer) return "active" as const;
+    if (k.sealFrom !== null && k.sealFrom > now) {
+      nextChange = Math.min(nextChange, k.sealFrom);
+      return "pending" as const;
+    }
+    return "decrypt-only" as const;
+  });
+  return { states, nextChange };
+}

@@ -217,6 +217,35 @@ export class DenoKvKeyStore implements KeyStore {
     });
   }
 
+  /** {@inheritDoc KeyStore.replaceIf} */
+  replaceIf(
+    key: string,
+    version: string,
+    value: Uint8Array,
+    options: { ttlSeconds?: number } = {},
+  ): Promise<boolean> {
+    return this.#run("replaceIf", async () => {
+      const parts = keyParts(key);
+      checkValue(value);
+      const ttl = checkTtl(options?.ttlSeconds);
+      if (typeof version !== "string") throw new KeyStoreError("version must be a string");
+      const dataKey = this.#dataKey(parts);
+      const existing = await this.#kv.get(dataKey);
+      if (
+        existing.versionstamp !== version || !isLive(envelopeOf(key, existing.value), Date.now())
+      ) return false;
+      const envelope: Envelope = {
+        value: value.slice(),
+        expiresAt: ttl === undefined ? null : Date.now() + ttl * 1000,
+      };
+      const op = this.#kv.atomic()
+        .check({ key: dataKey, versionstamp: version })
+        .set(dataKey, envelope, ttl === undefined ? undefined : { expireIn: ttl * 1000 });
+      this.#bump(op, parts);
+      return (await op.commit()).ok;
+    });
+  }
+
   /** {@inheritDoc KeyStore.delete} */
   delete(key: string): Promise<void> {
     return this.#run("delete", async () => {

@@ -114,6 +114,7 @@ export class EtcdKeyStore implements KeyStore {
   readonly #loops = new Set<Promise<void>>();
   #current = 0;
   #closed = false;
+  #serverDate: { date: number; at: number } | null = null;
 
   /**
    * Creates a client; no connection is made until the first call.
@@ -213,6 +214,43 @@ export class EtcdKeyStore implements KeyStore {
     return res.existing !== null && equalBytes(res.existing.value, value);
   }
 
+  /**
+   * {@inheritDoc KeyStore.replaceIf}
+   *
+   * One transaction: `compare MOD(key) == version` then `put`. A retry after a lost answer
+   * finds the record at a new revision; it counts as this call's own when its bytes equal
+   * `value`.
+   */
+  async replaceIf(
+    key: string,
+    version: string,
+    value: Uint8Array,
+    options: { ttlSeconds?: number } = {},
+  ): Promise<boolean> {
+    const k = keyBytes(key);
+    checkValue(value);
+    const ttl = checkTtl(options?.ttlSeconds);
+    if (typeof version !== "string" || !/^[1-9][0-9]{0,18}$/.test(version)) {
+      throw new KeyStoreError(`etcd: a record version is a positive decimal revision`);
+    }
+    const put: Record<string, string> = { key: b64(k), value: b64(value) };
+    if (ttl !== undefined) {
+      put.lease = await this.#call("lease/grant", { TTL: String(ttl) }, leaseOf);
+    }
+    const body = {
+      compare: [{ key: b64(k), target: "MOD", result: "EQUAL", mod_revision: version }],
+      success: [{ request_put: put }],
+      failure: [{ request_range: { key: b64(k) } }],
+    };
+    let ambiguous = false;
+    const res = await this.#call("kv/txn", body, (res) => txnOf(res, k), (maybeApplied) => {
+      ambiguous ||= maybeApplied;
+    });
+    if (res.succeeded) return true;
+    if (!ambiguous) return false;
+    return res.existing !== null && equalBytes(res.existing.value, value);
+  }
+
   /** {@inheritDoc KeyStore.delete} */
   async delete(key: string): Promise<void> {
     await this.#call("kv/deleterange", { key: b64(keyBytes(key)) }, checkHeader);
@@ -226,6 +264,25 @@ export class EtcdKeyStore implements KeyStore {
     const loop = this.#watchLoop(p, onChange, stop);
     this.#loops.add(loop);
     loop.finally(() => this.#loops.delete(loop));
+  }
+
+  /**
+   * {@inheritDoc KeyStore.time}
+   *
+   * From the `Date` header of etcd's last answer (whole seconds, so the middle of that second),
+   * advanced by the time since it arrived.
+   *
+   * @example
+   * ```ts
+   * import { EtcdKeyStore } from "@seed/session-tickets/fleet";
+   * const store = new EtcdKeyStore({ endpoints: ["http://127.0.0.1:1"] });
+   * console.log(store.time()); // null (no answer yet)
+   * await store.close();
+   * ```
+   */
+  time(): number | null {
+    const d = this.#serverDate;
+    return d === null ? null : d.date + 500 + (Date.now() - d.at);
   }
 
   /** {@inheritDoc KeyStore.close} */
@@ -296,6 +353,8 @@ export class EtcdKeyStore implements KeyStore {
         signal: AbortSignal.any([timeout.signal, stop, done.signal]),
       });
       sent = true;
+      const date = Date.parse(res.headers.get("date") ?? "");
+      if (Number.isFinite(date)) this.#serverDate = { date, at: Date.now() };
       const bytes = await readCapped(res.body, this.#maxBytes, res.headers.get("content-length"));
       const json = parseJson(bytes);
       if (res.ok) {

@@ -4,7 +4,8 @@
  *
  * The schedule is a function of the clock. Time is cut into intervals of `rotationInterval` (I)
  * aligned to the Unix epoch; key N seals during [N·I, (N+1)·I), then opens as decrypt-only until
- * (N+1)·I + `decryptPeriod`, then is erased from memory (and, `maxClockSkew` later, from the
+ * (N+1)·I + `decryptPeriod` (or `decryptPeriod` after its successor's actual start, if that is
+ * later: see below), then is erased from memory (and, more than `maxClockSkew` later, from the
  * store). Key N is published `publishLead` before its interval, so it sits in every process,
  * pending (opening tickets, sealing none), for longer than `propagationDelay + maxClockSkew`.
  * Whoever finds a due key missing proposes one with `createIfAbsent`: exactly one proposal per
@@ -17,9 +18,20 @@
  *
  * When the store is unreachable the ring keeps sealing and opening with the keys it holds,
  * reports the outage in {@link FleetRing.status}, creates nothing, and catches up when the store
- * returns. Keys are still erased on time. If the store stays away through a boundary and the new
- * interval's key was never published, the newest key held keeps sealing (its lifetime hint
- * shrinks, since its erase time does not move) and `status().onSchedule` turns false.
+ * returns. If the store stays away through a boundary and the new interval's key was never
+ * published, the newest key held keeps sealing and `status().onSchedule` turns false; a key is
+ * erased only `decryptPeriod` after the first later key that seals starts sealing (kept while
+ * there is none), so every ticket opens for `decryptPeriod` after it was sealed.
+ *
+ * The store is the truth: every poll compares the records with the keys held. A record that
+ * vanished is reported and written back from the held bytes; one changed to another valid key
+ * takes its interval (the old key keeps opening, `status().superseded`); one that fails its checks
+ * is reported by name (`status().badRecords`) and, when the fleet's check record opens under this
+ * KEK, replaced by compare-and-swap (`KeyStore.replaceIf`).
+ *
+ * Clocks: a process whose clock disagrees with the fleet's by more than `maxClockSkew` (the
+ * store's clock where it gives one, else the records' creation times; see `_clock.ts`) opens and
+ * seals with what it holds but writes nothing to the store; `status().clockSkew` says why.
  *
  * When no key seals in this process (a new fleet before its first key's time, a spent seal
  * budget, every key erased), sealing rejects with a `NoSealingKeyError`: a server on the ring
@@ -29,21 +41,13 @@
  * @module
  */
 
-import {
-  noSealingKeyCounts,
-  NoSealingKeyError,
-  type NoSealingKeyReason,
-  TicketKeyError,
-} from "../ticket/errors.ts";
+import { NoSealingKeyError, type NoSealingKeyReason, TicketKeyError } from "../ticket/errors.ts";
 import { FleetConfigError } from "./errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "../ticket/sealer.ts";
 import type { OpenedTicketBytes, TicketFormat } from "../ticket/ticket_format.ts";
-import {
-  TicketKeyRing,
-  type TicketKeyRingMetrics,
-  type TicketKeyState,
-} from "../ticket/key_ring.ts";
+import type { TicketKeyRingMetrics, TicketKeyState } from "../ticket/key_ring.ts";
+import { type KeySetEntry, sealSession, TicketKeySet } from "../ticket/key_set.ts";
 import {
   checkFormatAesBits,
   parseTicketKeyLayout,
@@ -53,9 +57,12 @@ import {
 } from "../ticket/ticket_key.ts";
 import { type KeyStore, KeyStoreUnavailableError, type StoredRecord } from "./key_store.ts";
 import { importKek, unwrapRecord, wrapRecord } from "./key_wrap.ts";
+import { idleWindow, judgeClock, type RecordTime } from "./_clock.ts";
 import {
   checkSchedule,
+  eraseAfter,
   eraseAt,
+  fleetKeyStates,
   intervalAt,
   keyRecordName,
   parseKeyRecordName,
@@ -99,7 +106,11 @@ export interface FleetRingOptions {
   publishLead?: number;
   /** Longest time a new store record takes to reach every process. Default 10 s. */
   propagationDelay?: number;
-  /** Largest clock difference allowed between two processes. Default 60 s. */
+  /**
+   * Largest clock difference allowed between two processes. Default 60 s. A process whose
+   * clock is further than this from the fleet's neither creates nor deletes records (see
+   * {@link FleetStatus.clockSkew}); a record is deleted only more than this after its erase time.
+   */
   maxClockSkew?: number;
   /** The clock (default `Date.now`). */
   now?: () => number;
@@ -143,8 +154,26 @@ export interface FleetKeyStatus {
   sealFrom: number | null;
   /** Scheduled end of sealing: (N+1)·I. */
   deactivateAt: number;
-  /** When it is erased from memory: (N+1)·I + decryptPeriod. */
-  eraseAt: number;
+  /**
+   * When it is erased from memory: (N+1)·I + decryptPeriod, or `decryptPeriod` after its
+   * successor's actual start if that is later (a long store outage); null while no later key
+   * seals (it may still be sealing).
+   */
+  eraseAt: number | null;
+}
+
+/** Why this process doubts its clock, as {@link FleetStatus.clockSkew} reports it. */
+export interface FleetClockSkew {
+  /**
+   * About how far this clock is ahead of the fleet's records (ms; negative: behind), or null
+   * when only suspected: at start the fleet's newest record was older than a running fleet's
+   * would be (an idle fleet, or a clock far ahead).
+   */
+  offset: number | null;
+  /** Since when (this clock). */
+  since: number;
+  /** One line: the evidence, and that nothing is written meanwhile. */
+  message: string;
 }
 
 /** What {@link FleetRing.status} returns: the schedule and the store's reachability. */
@@ -173,7 +202,10 @@ export interface FleetStatus {
   aesBits: 128 | 256;
   /** Whether the last store operation succeeded. */
   storeReachable: boolean;
-  /** The last error (store unreachable, or a key record that does not open), or null. */
+  /**
+   * The last problem of the last round, one line, or null: the store unreachable, a key record
+   * that failed its checks, vanished or changed, or this clock in doubt.
+   */
   lastError: string | null;
   /** Since when (this clock) the store has been unreachable, or null. */
   unreachableSince: number | null;
@@ -181,6 +213,19 @@ export interface FleetStatus {
   lastSync: number | null;
   /** The keys held, by interval. */
   keys: FleetKeyStatus[];
+  /**
+   * Keys held whose interval's record changed to another key in the store: they still open
+   * their tickets until their `eraseAt`.
+   */
+  superseded: FleetKeyStatus[];
+  /**
+   * Non-null when this clock disagrees with the fleet's records by more than `maxClockSkew`:
+   * the process then opens and seals with the keys it holds but neither creates nor deletes
+   * key records.
+   */
+  clockSkew: FleetClockSkew | null;
+  /** Key records in the store that failed their checks at the last read, by name. */
+  badRecords: { record: string; problem: string }[];
 }
 
 /** Counters of a {@link FleetRing}: the ring's per-key counters plus the fleet's own. */
@@ -209,8 +254,16 @@ export interface FleetMetrics {
   erased: number;
   /** Expired key records this process deleted from the store. */
   storeDeletes: number;
-  /** Key records that did not open under the KEK (never used). */
+  /** Key records that failed their checks (never used), counted once per version. */
   badRecords: number;
+  /** Records of held keys found missing from the store. */
+  recordsVanished: number;
+  /** Vanished or bad records of held keys this process wrote back (the held bytes). */
+  recordsRestored: number;
+  /** Held keys whose record changed to another valid key (the store's wins). */
+  recordsChanged: number;
+  /** Bad records of keys not held here this process replaced with a new key (compare-and-swap). */
+  recordsRepaired: number;
   /**
    * Seals refused because no fleet key could seal in this process (`NoSealingKeyError`; a
    * server sends no ticket), by reason.
@@ -236,10 +289,19 @@ interface Held {
   key: TicketKey;
   name: string;
   createdAt: number;
+  /** The creating process's id (from the record), "" when the record does not say. */
+  by: string;
   sealFrom: number | null;
+  /** When it is erased (Infinity while it has no successor that seals). */
   eraseAt: number;
   recordKey: string;
   wrapped: Uint8Array;
+  /** Its record was missing from the last list. */
+  vanished: boolean;
+  /** Its interval's record changed to another key. */
+  superseded: boolean;
+  /** Its entry in the key set (the set holds its state and counters). */
+  entry: KeySetEntry<Held>;
 }
 
 /**
@@ -330,13 +392,38 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   readonly #pollInterval: number;
   readonly #background: boolean;
   readonly #readOnly: boolean;
-  readonly #ring: TicketKeyRing;
+  /** The keys, states and counters; the fleet schedule below decides the states. */
+  readonly #set = new TicketKeySet<Held>();
+  /** When a key's state next changes (this clock). */
+  #nextChange = -Infinity;
   readonly #held = new Map<number, Held>();
   /** Each key's seal budget in this process (its share of the fleet-wide GCM limit). */
   readonly #sealBudget: number | undefined;
   /** Records that failed their checks (`key@version`), with what was wrong with them. */
   readonly #bad = new Map<string, string>();
   readonly #uncertain = new Map<string, Uint8Array>();
+  /** This process's id in the records it creates (so it never takes its own as evidence). */
+  readonly #id = crypto.getRandomValues(new Uint8Array(8)).toHex();
+  /** The fleet's settings, as its check record holds them. */
+  readonly #config: Record<string, unknown>;
+  /** Keys whose interval's record changed to another key: they open until their erase time. */
+  readonly #superseded: Held[] = [];
+  /** Records that failed their checks in the last list. */
+  #badNow: { record: string; problem: string; n: number; version: string }[] = [];
+  /** Erase time of each key record listed (held, expired or bad), for deletion. */
+  readonly #recordErase = new Map<string, number>();
+  /** Valid records (`key@version`) already past their erase time when read. */
+  readonly #expired = new Set<string>();
+  /**
+   * Key names seen in the store (or held), with when they were last seen: a record whose key was
+   * seen before (written back after a wipe, say) is no evidence about the clock. Forgotten a
+   * key's lifetime after they were last seen.
+   */
+  readonly #seenNames = new Map<string, number>();
+  /** This clock before the previous list (null before the first). */
+  #prevListAt: number | null = null;
+  /** Doubt about this clock (see `_clock.ts`); while set, nothing is written to the store. */
+  #skew: { offset: number | null; since: number; message: string } | null = null;
   readonly #abort = new AbortController();
   #timer: ReturnType<typeof setTimeout> | null = null;
   #chain: Promise<void> = Promise.resolve();
@@ -357,8 +444,11 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     erased: 0,
     storeDeletes: 0,
     badRecords: 0,
+    recordsVanished: 0,
+    recordsRestored: 0,
+    recordsChanged: 0,
+    recordsRepaired: 0,
   };
-  readonly #refused = noSealingKeyCounts();
 
   private constructor(
     o: FleetRingOptions,
@@ -368,7 +458,9 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     format: TicketFormat,
     aesBits: 128 | 256,
     maxProcesses: number,
+    config: Record<string, unknown>,
   ) {
+    this.#config = config;
     this.#store = o.store;
     this.#sealBudget = format === "aes-256-gcm"
       ? Math.floor(GCM_FLEET_SEAL_LIMIT / maxProcesses)
@@ -383,11 +475,6 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     this.#pollInterval = o.pollInterval ?? Math.max(50, Math.floor(s.propagationDelay / 2));
     this.#background = o.background !== false;
     this.#readOnly = o.readOnly === true;
-    this.#ring = new TicketKeyRing({
-      now: this.#now,
-      rotationInterval: Infinity,
-      decryptOnlyPeriod: Infinity,
-    });
   }
 
   /**
@@ -524,7 +611,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
         );
       }
     }
-    const ring = new FleetRing(options, kek, s, prefix, format, aesBits, maxProcesses);
+    const ring = new FleetRing(options, kek, s, prefix, format, aesBits, maxProcesses, config);
     await ring.#syncOnce(true);
     ring.#started = true;
     if (ring.#background) {
@@ -546,7 +633,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
 
   /** The key that seals now, or null. */
   get activeKey(): TicketKey | null {
-    return this.#ring.activeKey;
+    this.#tick();
+    return this.#set.active?.key ?? null;
   }
 
   /**
@@ -567,7 +655,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    */
   async ready(timeoutMs = 300_000): Promise<void> {
     const end = Date.now() + timeoutMs;
-    while (this.#ring.activeKey === null) {
+    while (this.activeKey === null) {
       if (Date.now() >= end || this.#stopped) {
         throw new TicketKeyError(
           `the fleet has no key to seal with after ${timeoutMs} ms; see status()`,
@@ -622,6 +710,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   async rotateNow(): Promise<{ interval: number; created: boolean; name: string | null }> {
     if (this.#readOnly) throw new FleetConfigError("this FleetRing is read-only; it cannot rotate");
     await this.sync();
+    if (this.#skew !== null) throw new TicketKeyError(this.#skew.message);
     const n = intervalAt(this.#now(), this.#s.rotationInterval) + 1;
     let created = false;
     if (!this.#held.has(n)) {
@@ -634,7 +723,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
 
   /**
    * The lifetime hint (seconds) to send with a ticket: `sessionTimeout`, but never past the
-   * sealing key's erase time (its remaining sealing time plus `decryptPeriod`).
+   * sealing key's erase time (its remaining sealing time plus `decryptPeriod`; for a key that
+   * seals past its interval because no successor exists yet, `decryptPeriod`).
    *
    * @example
    * ```ts
@@ -649,7 +739,19 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * @returns The hint in whole seconds (0 when nothing seals).
    */
   lifetimeHint(sessionTimeout: number): number {
-    return this.#ring.lifetimeHint(sessionTimeout);
+    this.#tick();
+    const h = this.#set.active?.meta;
+    if (h === undefined) return 0;
+    const timeout = typeof sessionTimeout === "number" && sessionTimeout > 0
+      ? Math.floor(sessionTimeout)
+      : 0;
+    const now = this.#now();
+    // With no successor yet, the key is erased decryptPeriod after one starts, which is later
+    // than now: a ticket sealed now opens for decryptPeriod at least.
+    const end = Number.isFinite(h.eraseAt)
+      ? h.eraseAt
+      : Math.max(eraseAt(h.n, this.#s), now + this.#s.decryptPeriod);
+    return Math.max(0, Math.min(timeout, Math.floor((end - now) / 1000)));
   }
 
   /**
@@ -673,9 +775,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * `metrics().sealsRefused` counts it.
    */
   seal(session: SslSession): Promise<Uint8Array> {
-    const a = this.#ring.activeKey;
-    if (a === null || a.exhausted) return Promise.reject(this.#noKey());
-    return this.#ring.seal(session);
+    return sealSession(session, (der) => this.sealBytes(der));
   }
 
   /**
@@ -695,9 +795,14 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * @throws {NoSealingKeyError} When no fleet key seals in this process (as {@link FleetRing.seal}).
    */
   sealBytes(plaintext: Uint8Array): Promise<Uint8Array> {
-    const a = this.#ring.activeKey;
-    if (a === null || a.exhausted) return Promise.reject(this.#noKey());
-    return this.#ring.sealBytes(plaintext);
+    this.#tick();
+    const a = this.#set.active;
+    if (a === null || a.key.exhausted) return Promise.reject(this.#noKey());
+    try {
+      return this.#set.sealWith(a, plaintext);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
@@ -719,7 +824,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * `Uint8Array`.
    */
   open(ticket: Uint8Array): Promise<TicketOpenResult> {
-    return this.#ring.open(ticket);
+    const now = this.#tick();
+    return this.#set.openSession(ticket, Math.floor(now / 1000));
   }
 
   /**
@@ -741,7 +847,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * `Uint8Array`.
    */
   openBytes(ticket: Uint8Array): Promise<OpenedTicketBytes> {
-    return this.#ring.openBytes(ticket);
+    this.#tick();
+    return this.#set.openBytes(ticket);
   }
 
   /**
@@ -760,33 +867,37 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * @returns The status.
    */
   status(): FleetStatus {
-    const now = this.#now();
-    this.#prune(now);
-    const active = this.#ring.activeKey;
+    const now = this.#tick();
+    const active = this.#set.active?.key ?? null;
     let sealing: FleetStatus["sealing"] = null;
-    const keys: FleetKeyStatus[] = [];
-    for (const h of [...this.#held.values()].sort((a, b) => a.n - b.n)) {
-      const state = this.#ring.stateOf(h.key);
-      if (state === null) continue;
-      if (h.key === active && !active.exhausted) sealing = { interval: h.n, name: h.name };
-      keys.push({
-        interval: h.n,
-        name: h.name,
-        state,
-        createdAt: h.createdAt,
-        activateAt: h.n * this.#s.rotationInterval,
-        sealFrom: h.sealFrom,
-        deactivateAt: sealUntil(h.n, this.#s.rotationInterval),
-        eraseAt: h.eraseAt,
-      });
-    }
+    const describe = (list: Held[]): FleetKeyStatus[] => {
+      const out: FleetKeyStatus[] = [];
+      for (const h of [...list].sort((a, b) => a.n - b.n)) {
+        const state = h.entry.state;
+        if (h.key === active && !active.exhausted) sealing = { interval: h.n, name: h.name };
+        out.push({
+          interval: h.n,
+          name: h.name,
+          state,
+          createdAt: h.createdAt,
+          activateAt: h.n * this.#s.rotationInterval,
+          sealFrom: h.sealFrom,
+          deactivateAt: sealUntil(h.n, this.#s.rotationInterval),
+          eraseAt: Number.isFinite(h.eraseAt) ? h.eraseAt : null,
+        });
+      }
+      return out;
+    };
+    const keys = describe([...this.#held.values()]);
+    const superseded = describe(this.#superseded);
     const currentInterval = intervalAt(now, this.#s.rotationInterval);
     return {
       prefix: this.#prefix,
       now,
       currentInterval,
       sealing,
-      onSchedule: sealing !== null && sealing.interval === currentInterval,
+      onSchedule: sealing !== null &&
+        (sealing as { interval: number }).interval === currentInterval,
       notSealing: this.#whyNotSealing(now),
       schedule: { ...this.#s },
       format: this.#format,
@@ -796,6 +907,9 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       unreachableSince: this.#unreachableSince,
       lastSync: this.#lastSync,
       keys,
+      superseded,
+      clockSkew: this.#skew === null ? null : { ...this.#skew },
+      badRecords: this.#badNow.map((b) => ({ record: b.record, problem: b.problem })),
     };
   }
 
@@ -812,14 +926,14 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * @returns The metrics, a plain object.
    */
   metrics(): FleetMetrics {
-    this.#prune(this.#now());
+    this.#tick();
     return {
-      ring: this.#ring.metrics(),
+      ring: this.#set.metrics(0),
       storeReachable: this.#reachable,
       unreachableSince: this.#unreachableSince,
       lastError: this.#lastError,
       ...this.#m,
-      sealsRefused: { ...this.#refused },
+      sealsRefused: { ...this.#set.refused },
     };
   }
 
@@ -864,11 +978,10 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
           } to export ${layout}`,
       );
     }
-    this.#prune(this.#now());
-    const active = this.#ring.activeKey;
+    this.#tick();
+    const active = this.#set.active?.key ?? null;
     const live = [...this.#held.values()].sort((a, b) => a.n - b.n)
-      .map((h) => ({ h, state: this.#ring.stateOf(h.key) }))
-      .filter((x): x is { h: Held; state: TicketKeyState } => x.state !== null);
+      .map((h) => ({ h, state: h.entry.state }));
     const act = live.find((x) => x.h.key === active);
     if (act === undefined) {
       throw new TicketKeyError(
@@ -927,27 +1040,26 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
 
   /** The refusal of a seal when no key seals here, counted by reason. */
   #noKey(): NoSealingKeyError {
-    const now = this.#now();
-    this.#prune(now);
+    const now = this.#tick();
     const why = this.#whyNotSealing(now) ?? {
       reason: "no-key" as const,
       message: `the fleet at ${this.#prefix} has no key that can seal`,
       sealsFrom: null,
     };
-    this.#refused[why.reason]++;
+    this.#set.refused[why.reason]++;
     return new NoSealingKeyError(why.reason, why.message, why.sealsFrom);
   }
 
   /** Why no key seals in this process at `now`, or null when one does. */
   #whyNotSealing(now: number): FleetStatus["notSealing"] {
-    const active = this.#ring.activeKey;
+    const active = this.#set.active?.key ?? null;
     if (active !== null && !active.exhausted) return null;
     const where = `the fleet at ${this.#prefix}`;
     const after = active === null ? -Infinity : this.#intervalOf(active);
     let next: Held | null = null;
     for (const h of this.#held.values()) {
       if (h.n <= after || h.sealFrom === null || h.sealFrom <= now) continue;
-      if (this.#ring.stateOf(h.key) !== "pending") continue;
+      if (h.entry.state !== "pending") continue;
       if (next === null || h.sealFrom < next.sealFrom!) next = h;
     }
     const due = next === null
@@ -993,6 +1105,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   /** The interval of a held key (-Infinity when not held). */
   #intervalOf(key: TicketKey): number {
     for (const h of this.#held.values()) if (h.key === key) return h.n;
+    for (const h of this.#superseded) if (h.key === key) return h.n;
     return -Infinity;
   }
 
@@ -1037,43 +1150,55 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     this.#unreachableSince = null;
   }
 
+  /** Whether this process may write to the store: not read-only, and its clock not in doubt. */
+  #mayWrite(): boolean {
+    return !this.#readOnly && this.#skew === null;
+  }
+
   /** One round with the store. With `strict`, store errors reject instead of being reported. */
   async #syncOnce(strict: boolean): Promise<void> {
     this.#m.syncs++;
     try {
       const prefix = `${this.#prefix}/keys/`;
+      let listAt = this.#now();
       let records = await this.#store.list(prefix);
       this.#up();
       // A round that reads the store starts with a clean slate: what is still wrong is reported
       // again below (a bad record still present, a failure later in this round).
       this.#lastError = null;
       const now = this.#now();
-      await this.#adopt(records, now);
-      const [first, last] = wantedIntervals(now, this.#s);
-      const present = new Set<number>();
+      await this.#reconcile(records, now, listAt);
+      if (this.#mayWrite()) {
+        let wrote = await this.#restoreAndRepair(now);
+        const [first, last] = wantedIntervals(now, this.#s);
+        const present = new Set<number>();
+        for (const r of records) {
+          const n = parseKeyRecordName(this.#prefix, r.key);
+          if (n !== null) present.add(n);
+        }
+        for (let n = first; n <= last; n++) {
+          // A held key whose record vanished was written back above, not replaced.
+          if (present.has(n) || this.#held.has(n)) continue;
+          if (sealFrom(n, now, this.#s) === null) continue; // too late to ever seal: skip it
+          await this.#propose(n, now);
+          wrote = true;
+        }
+        if (wrote) {
+          listAt = this.#now();
+          records = await this.#store.list(prefix);
+          await this.#reconcile(records, this.#now(), listAt);
+        }
+      }
       for (const r of records) {
-        const n = parseKeyRecordName(this.#prefix, r.key);
-        if (n !== null) present.add(n);
-      }
-      let proposed = false;
-      for (let n = first; n <= last && !this.#readOnly; n++) {
-        if (present.has(n) || this.#held.has(n)) continue;
-        if (sealFrom(n, now, this.#s) === null) continue; // too late to ever seal: skip it
-        await this.#propose(n, now);
-        proposed = true;
-      }
-      if (proposed) {
-        records = await this.#store.list(prefix);
-        await this.#adopt(records, this.#now());
-      }
-      for (const r of records) {
-        const n = parseKeyRecordName(this.#prefix, r.key);
-        if (n === null || this.#readOnly) continue;
-        if (this.#now() >= eraseAt(n, this.#s) + this.#s.maxClockSkew) {
+        const erase = this.#recordErase.get(r.key);
+        if (erase === undefined || !this.#mayWrite()) continue;
+        // Only past its erase time by more than the allowed skew, as every process computes it.
+        if (this.#now() > erase + this.#s.maxClockSkew) {
           await this.#store.delete(r.key);
           this.#m.storeDeletes++;
         }
       }
+      if (this.#skew !== null) this.#lastError ??= this.#skew.message;
       this.#lastSync = this.#now();
     } catch (e) {
       if (e instanceof TicketKeyError) this.#lastError = message(e);
@@ -1085,28 +1210,43 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     }
   }
 
-  async #propose(n: number, now: number): Promise<boolean> {
-    const recordKey = keyRecordName(this.#prefix, n);
+  /** A new key for interval `n`, wrapped for the store, created now (this clock). */
+  async #wrapNew(n: number, recordKey: string): Promise<Uint8Array> {
+    const now = this.#now();
     const spec = TICKET_KEY_LAYOUTS[this.#layout];
     const raw = crypto.getRandomValues(new Uint8Array(spec.bytes));
-    let value: Uint8Array;
     try {
-      value = await wrapRecord(this.#kek, recordKey, raw, {
+      return await wrapRecord(this.#kek, recordKey, raw, {
         kind: "ticket-key",
         interval: n,
         createdAt: now,
         format: this.#format,
         aesBits: this.#aesBits,
+        by: this.#id,
       });
     } finally {
       raw.fill(0);
     }
+  }
+
+  /** Seconds a record of interval `n` lives in the store (past its erase time, with margin). */
+  #ttl(n: number, now: number, erase = eraseAt(n, this.#s)): number {
+    const end = Number.isFinite(erase)
+      ? erase
+      : Math.max(eraseAt(n, this.#s), now + this.#s.rotationInterval + this.#s.decryptPeriod);
+    return Math.max(1, Math.ceil((end + this.#s.maxClockSkew - now) / 1000) + 60);
+  }
+
+  async #propose(n: number, now: number): Promise<boolean> {
+    const recordKey = keyRecordName(this.#prefix, n);
+    const value = await this.#wrapNew(n, recordKey);
     this.#m.proposals++;
-    const ttl = Math.ceil((eraseAt(n, this.#s) + this.#s.maxClockSkew - now) / 1000) + 60;
     // A write whose answer was lost (a member died, a retry hit another member) may have
     // landed: remember it, and recognise it by its bytes when the record is read back.
     this.#uncertain.set(recordKey, value);
-    const won = await this.#store.createIfAbsent(recordKey, value, { ttlSeconds: ttl });
+    const won = await this.#store.createIfAbsent(recordKey, value, {
+      ttlSeconds: this.#ttl(n, now),
+    });
     this.#uncertain.delete(recordKey);
     if (won) this.#m.proposalsWon++;
     else {
@@ -1120,29 +1260,124 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     return won;
   }
 
-  async #adopt(records: StoredRecord[], now: number): Promise<void> {
-    const found: { n: number; r: StoredRecord }[] = [];
+  /**
+   * The store is the truth: writes back the records of held keys that vanished (the same bytes,
+   * so every holder agrees on them), and replaces records that fail their checks, when the
+   * fleet's check record opens under this KEK (then a failed record is corruption, not another
+   * fleet's), by compare-and-swap on the version read: a held key's own bytes, else a new key.
+   * Returns whether anything was written.
+   */
+  async #restoreAndRepair(now: number): Promise<boolean> {
+    let wrote = false;
+    const vanished = [...this.#held.values()].filter((h) => h.vanished && h.eraseAt > now);
+    if (vanished.length > 0 || this.#badNow.length > 0) {
+      if (!(await this.#checkRecordMatches())) {
+        this.#lastError = `${
+          this.#lastError ?? "key records are missing or bad"
+        }; not repaired: the fleet's check record ${this.#prefix}/kek-check does not open under this key-encryption key`;
+        return false;
+      }
+    }
+    for (const h of vanished) {
+      const won = await this.#store.createIfAbsent(h.recordKey, h.wrapped, {
+        ttlSeconds: this.#ttl(h.n, now, h.eraseAt),
+      });
+      if (won) this.#m.recordsRestored++;
+      wrote = true;
+    }
+    const last = wantedIntervals(now, this.#s)[1];
+    for (const b of this.#badNow) {
+      const h = this.#held.get(b.n);
+      let value: Uint8Array;
+      if (h !== undefined) value = h.wrapped;
+      else if (b.n >= intervalAt(now, this.#s.rotationInterval) && b.n <= last) {
+        if (sealFrom(b.n, now, this.#s) === null) continue;
+        value = await this.#wrapNew(b.n, b.record);
+      } else continue; // a past slot: nothing needs its key; deleted on schedule
+      if (
+        await this.#store.replaceIf(b.record, b.version, value, { ttlSeconds: this.#ttl(b.n, now) })
+      ) {
+        if (h !== undefined) this.#m.recordsRestored++;
+        else this.#m.recordsRepaired++;
+      }
+      wrote = true;
+    }
+    return wrote;
+  }
+
+  /** Whether the fleet's check record opens under this KEK; recreates it if it vanished. */
+  async #checkRecordMatches(): Promise<boolean> {
+    const checkKey = `${this.#prefix}/kek-check`;
+    try {
+      if ((await readCheck(this.#store, checkKey, this.#kek)) !== null) return true;
+    } catch (e) {
+      if (e instanceof FleetConfigError) return false;
+      throw e;
+    }
+    const value = await wrapRecord(this.#kek, checkKey, enc.encode(CHECK_PAYLOAD), this.#config);
+    if (await this.#store.createIfAbsent(checkKey, value)) return true;
+    try {
+      return (await readCheck(this.#store, checkKey, this.#kek)) !== null;
+    } catch (e) {
+      if (e instanceof FleetConfigError) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Compares a list of the store's key records with the keys held: notes held records that
+   * vanished or changed, opens new and changed records (a record that fails its checks is
+   * reported by name and never used), judges this clock against the records' creation times,
+   * adopts the live keys, and computes every key's erase time.
+   */
+  async #reconcile(records: StoredRecord[], now: number, listAt: number): Promise<void> {
+    // Keys past their erase time first: their records may rightly be gone.
+    this.#prune(now);
+    const byN = new Map<number, StoredRecord>();
+    const ids = new Set<string>();
     for (const r of records) {
       const n = parseKeyRecordName(this.#prefix, r.key);
-      if (n === null || this.#held.has(n)) continue;
-      const bad = this.#bad.get(`${r.key}@${r.version}`);
+      if (n !== null) byN.set(n, r);
+      ids.add(`${r.key}@${r.version}`);
+    }
+    // What is remembered about records is kept only while they are in the store.
+    for (const id of this.#expired) if (!ids.has(id)) this.#expired.delete(id);
+    for (const id of this.#bad.keys()) if (!ids.has(id)) this.#bad.delete(id);
+    for (const key of this.#recordErase.keys()) {
+      if (!byN.has(parseKeyRecordName(this.#prefix, key) ?? NaN)) this.#recordErase.delete(key);
+    }
+    this.#badNow = [];
+    for (const h of this.#held.values()) {
+      const r = byN.get(h.n);
+      if (r === undefined) {
+        if (!h.vanished) this.#m.recordsVanished++;
+        h.vanished = true;
+        this.#lastError ??= `store record ${h.recordKey} (key ${h.name}, held here) vanished`;
+      } else if (sameBytes(r.value, h.wrapped)) h.vanished = false;
+    }
+    const candidates: { n: number; r: StoredRecord }[] = [];
+    for (const [n, r] of byN) {
+      const h = this.#held.get(n);
+      if (h !== undefined && sameBytes(r.value, h.wrapped)) continue;
+      const id = `${r.key}@${r.version}`;
+      const bad = this.#bad.get(id);
       if (bad !== undefined) {
+        this.#badNow.push({ record: r.key, problem: bad, n, version: r.version });
         this.#lastError ??= bad; // still in the store: still reported
         continue;
       }
-      if (eraseAt(n, this.#s) <= now) continue;
-      found.push({ n, r });
+      if (this.#expired.has(id)) continue;
+      candidates.push({ n, r });
     }
-    found.sort((a, b) => a.n - b.n);
-    for (const { n, r } of found) {
+    const valid: { n: number; r: StoredRecord; key: TicketKey; createdAt: number; by: string }[] =
+      [];
+    for (const { n, r } of candidates) {
       const mine = this.#uncertain.get(r.key);
       if (mine !== undefined) {
         this.#uncertain.delete(r.key);
         if (sameBytes(mine, r.value)) this.#m.proposalsWon++;
         else this.#m.proposalsLost++;
       }
-      let key: TicketKey;
-      let createdAt: number;
       try {
         const { header, payload } = await unwrapRecord(this.#kek, r.key, r.value);
         try {
@@ -1153,54 +1388,194 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
           ) {
             throw new TicketKeyError(`store record ${r.key} is not a ${this.#format} fleet key`);
           }
-          createdAt = header.createdAt;
-          key = await TicketKey.import(payload, this.#layout, { sealBudget: this.#sealBudget });
+          const key = await TicketKey.import(payload, this.#layout, {
+            sealBudget: this.#sealBudget,
+          });
+          const by = typeof header.by === "string" ? header.by : "";
+          valid.push({ n, r, key, createdAt: header.createdAt, by });
         } finally {
           payload.fill(0);
         }
       } catch (e) {
         this.#bad.set(`${r.key}@${r.version}`, message(e));
+        this.#badNow.push({ record: r.key, problem: message(e), n, version: r.version });
         this.#m.badRecords++;
         this.#lastError = message(e);
+      }
+    }
+    // The clock, judged from the other processes' records.
+    const times: RecordTime[] = [];
+    for (const h of this.#held.values()) {
+      if (h.by !== this.#id && !h.vanished) times.push({ createdAt: h.createdAt, fresh: false });
+    }
+    for (const v of valid) {
+      if (v.by === this.#id) continue;
+      const fresh = this.#prevListAt !== null && !this.#seenNames.has(v.key.nameHex);
+      times.push({ createdAt: v.createdAt, fresh });
+    }
+    this.#judgeClock(now, times, this.#store.time?.() ?? null);
+    for (const h of [...this.#held.values(), ...this.#superseded]) this.#seenNames.set(h.name, now);
+    for (const v of valid) this.#seenNames.set(v.key.nameHex, now);
+    const life = this.#s.publishLead + this.#s.rotationInterval + this.#s.decryptPeriod +
+      this.#s.maxClockSkew;
+    for (const [name, at] of this.#seenNames) if (at + life < now) this.#seenNames.delete(name);
+    this.#prevListAt = listAt;
+    // Adopt, oldest first, with erase times from the successors known.
+    const starts = new Map<number, number | null>();
+    for (const h of this.#held.values()) starts.set(h.n, h.sealFrom);
+    for (const v of valid) starts.set(v.n, sealFrom(v.n, v.createdAt, this.#s));
+    valid.sort((a, b) => a.n - b.n);
+    for (const v of valid) {
+      const from = sealFrom(v.n, v.createdAt, this.#s);
+      const erase = eraseAfter(v.n, this.#successorStart(v.n, starts), this.#s);
+      if (erase <= now) {
+        this.#expired.add(`${v.r.key}@${v.r.version}`);
+        this.#recordErase.set(v.r.key, erase);
         continue;
       }
-      if (this.#held.has(n)) continue;
-      const from = sealFrom(n, createdAt, this.#s);
-      const erase = eraseAt(n, this.#s);
-      const t = this.#now();
-      let newer = false;
-      for (const h of this.#held.values()) {
-        if (h.n > n && h.sealFrom !== null && h.sealFrom <= t) newer = true;
-      }
-      const late = sealUntil(n, this.#s.rotationInterval) <= t && newer;
-      if (from === null || late) {
-        this.#ring.add(key, { state: "decrypt-only", retireAt: erase });
-      } else {
-        this.#ring.add(key, { state: "pending", activateAt: from, retireAt: erase });
-      }
-      this.#held.set(n, {
-        n,
-        key,
-        name: key.nameHex,
-        createdAt,
+      const old = this.#held.get(v.n);
+      if (old !== undefined) this.#supersede(old, from, this.#now());
+      const h = {
+        n: v.n,
+        key: v.key,
+        name: v.key.nameHex,
+        createdAt: v.createdAt,
+        by: v.by,
         sealFrom: from,
         eraseAt: erase,
-        recordKey: r.key,
-        wrapped: r.value.slice(),
-      });
+        recordKey: v.r.key,
+        wrapped: v.r.value.slice(),
+        vanished: false,
+        superseded: false,
+      } as Held;
+      h.entry = this.#set.add(v.key, "pending", h);
+      this.#held.set(v.n, h);
+      this.#nextChange = -Infinity;
       this.#m.adopted++;
+    }
+    this.#updateEraseTimes();
+    for (const h of this.#held.values()) this.#recordErase.set(h.recordKey, h.eraseAt);
+    for (const b of this.#badNow) {
+      if (!this.#held.has(b.n)) this.#recordErase.set(b.record, eraseAt(b.n, this.#s));
     }
   }
 
-  /** Forgets keys past their erase time (the ring retires them by the same clock). */
-  #prune(now: number): void {
-    for (const [n, h] of this.#held) {
-      if (h.eraseAt <= now) {
-        this.#held.delete(n);
-        this.#ring.retire(h.key);
-        h.wrapped.fill(0);
-        this.#m.erased++;
+  /** When the first key after `n` that seals starts sealing, among `starts`, or null. */
+  #successorStart(n: number, starts: Map<number, number | null>): number | null {
+    let best: number | null = null;
+    let bestN = Infinity;
+    for (const [m, from] of starts) {
+      if (m > n && from !== null && m < bestN) {
+        bestN = m;
+        best = from;
       }
     }
+    return best;
+  }
+
+  /** Recomputes each held key's erase time from its successor's actual start (one rule). */
+  #updateEraseTimes(): void {
+    const starts = new Map<number, number | null>();
+    for (const h of this.#held.values()) starts.set(h.n, h.sealFrom);
+    for (const h of this.#held.values()) {
+      const erase = eraseAfter(h.n, this.#successorStart(h.n, starts), this.#s);
+      if (erase !== h.eraseAt) {
+        h.eraseAt = erase;
+        this.#nextChange = -Infinity;
+      }
+    }
+  }
+
+  /**
+   * The record of a held key changed to another valid key: the store is the truth, so the new
+   * key takes the interval; the old one keeps sealing (if it does) until the new one seals,
+   * then opens its tickets for `decryptPeriod` more (with margin for the other processes, which
+   * notice the change up to a poll later).
+   */
+  #supersede(old: Held, newFrom: number | null, now: number): void {
+    this.#held.delete(old.n);
+    const margin = this.#s.propagationDelay + this.#s.maxClockSkew + this.#pollInterval;
+    const erase = Math.min(
+      old.eraseAt,
+      Math.max(now, newFrom ?? now) + this.#s.decryptPeriod + margin,
+    );
+    old.eraseAt = erase;
+    old.superseded = true;
+    this.#nextChange = -Infinity;
+    this.#superseded.push(old);
+    this.#m.recordsChanged++;
+    this.#lastError = `store record ${old.recordKey} changed: key ${old.name} held here was ` +
+      `replaced in the store; it opens its tickets until ${clockTime(erase)}`;
+  }
+
+  /** Updates the clock verdict from this round's evidence (rules in `_clock.ts`). */
+  #judgeClock(now: number, times: RecordTime[], storeTime: number | null): void {
+    const first = this.#prevListAt === null;
+    const j = judgeClock(now, this.#prevListAt, times, this.#s, storeTime);
+    const window = idleWindow(this.#s, this.#pollInterval);
+    const hold = "; it opens tickets but neither creates nor deletes key records";
+    if (j.kind === "disagree") {
+      const ahead = j.offset >= 0;
+      this.#skew = {
+        offset: j.offset,
+        since: this.#skew?.since ?? now,
+        message:
+          `this process's clock is ${ahead ? "ahead of" : "behind"} the fleet's by about ${
+            (Math.abs(j.offset) / 1000).toFixed(1)
+          } s, more than ` +
+          `maxClockSkew (${this.#s.maxClockSkew} ms): ${j.detail}${hold}`,
+      };
+    } else if (j.kind === "agree") this.#skew = null;
+    else if (first && times.length > 0) {
+      const newest = Math.max(...times.map((t) => t.createdAt));
+      if (now - newest > window) {
+        this.#skew = {
+          offset: null,
+          since: now,
+          message:
+            `the fleet's newest key record was created ${
+              ((now - newest) / 1000).toFixed(1)
+            } s before this clock's present: the fleet was idle, or this clock is ahead; ` +
+            `waiting up to ${(window / 1000).toFixed(1)} s for a new record${hold}`,
+        };
+      }
+    } else if (
+      this.#skew !== null && this.#skew.offset === null && now >= this.#skew.since + window
+    ) {
+      this.#skew = null; // no process wrote meanwhile: the fleet was idle
+    }
+  }
+
+  /** Applies the fleet's state rule (`fleetKeyStates`) now if a state is due to change. */
+  #tick(): number {
+    const now = this.#now();
+    if (now >= this.#nextChange) this.#prune(now);
+    return now;
+  }
+
+  /**
+   * Sets every key's state in the key set by the fleet's state rule at `now`, and forgets keys
+   * past their erase time (wiping their wrapped bytes).
+   */
+  #prune(now: number): void {
+    const all = [...this.#held.values(), ...this.#superseded];
+    const { states, nextChange } = fleetKeyStates(all, now);
+    all.forEach((h, i) => {
+      const state = states[i];
+      if (state === "erased") {
+        if (this.#held.get(h.n) === h) this.#held.delete(h.n);
+        else this.#superseded.splice(this.#superseded.indexOf(h), 1);
+        this.#set.remove(h.entry);
+        h.wrapped.fill(0);
+        this.#m.erased++;
+      } else if (state === "active") this.#set.activate(h.entry);
+    });
+    all.forEach((h, i) => {
+      const state = states[i];
+      if ((state === "pending" || state === "decrypt-only") && h.entry.state !== state) {
+        this.#set.demote(h.entry, state);
+      }
+    });
+    this.#nextChange = nextChange;
   }
 }

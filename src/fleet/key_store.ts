@@ -40,6 +40,19 @@ export interface KeyStore {
     value: Uint8Array,
     options?: { ttlSeconds?: number },
   ): Promise<boolean>;
+  /**
+   * Replaces the record at `key` with `value` only if it is still at `version` (an atomic
+   * compare-and-swap on the version a read gave). Resolves true when this call replaced it,
+   * false when the record changed or vanished meanwhile. Of any number of concurrent calls for
+   * one version, at most one resolves true. `ttlSeconds` as for
+   * {@link KeyStore.createIfAbsent}.
+   */
+  replaceIf(
+    key: string,
+    version: string,
+    value: Uint8Array,
+    options?: { ttlSeconds?: number },
+  ): Promise<boolean>;
   /** Deletes a record (no error when it is already gone). */
   delete(key: string): Promise<void>;
   /**
@@ -51,6 +64,12 @@ export interface KeyStore {
    * after an outage. Expiry of a TTL record is reported by etcd, not by Deno KV or memory.
    */
   watch(prefix: string, onChange: () => void, signal: AbortSignal): void;
+  /**
+   * The store's own clock now (ms), estimated from its last answer, or null when it gives none
+   * (etcd: its HTTP `Date` header, to the second; Deno KV gives none). A fleet compares it with
+   * its own clock to notice a clock that is wrong. Optional.
+   */
+  time?(): number | null;
   /** Releases connections and watches. */
   close(): Promise<void>;
 }

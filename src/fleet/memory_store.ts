@@ -26,7 +26,7 @@ class MemoryBackend {
   readonly listeners = new Set<(key: string) => void>();
   revision = 0;
 
-  constructor(readonly now: () => number) {}
+  constructor(readonly now: () => number, readonly reportTime: boolean) {}
 
   /** The live entry at `key`, dropping it (and telling watchers) if it has expired. */
   live(key: string): MemoryEntry | null {
@@ -52,6 +52,8 @@ let sharedBackend: MemoryBackend | undefined;
 export interface MemoryKeyStoreOptions {
   /** Clock for TTL expiry, in milliseconds (default `Date.now`). */
   now?: () => number;
+  /** Report that clock from `time()`, as etcd reports its `Date` (default false: null). */
+  reportTime?: boolean;
 }
 
 /**
@@ -85,7 +87,8 @@ export class MemoryKeyStore implements KeyStore {
    * @param options Clock for TTLs.
    */
   constructor(options: MemoryKeyStoreOptions = {}) {
-    this.#backend = sharedBackend ?? new MemoryBackend(options.now ?? Date.now);
+    this.#backend = sharedBackend ??
+      new MemoryBackend(options.now ?? Date.now, options.reportTime === true);
     sharedBackend = undefined;
     this.#backend.listeners.add(this.#listener);
   }
@@ -179,6 +182,30 @@ export class MemoryKeyStore implements KeyStore {
     });
   }
 
+  /** {@inheritDoc KeyStore.replaceIf} */
+  replaceIf(
+    key: string,
+    version: string,
+    value: Uint8Array,
+    options: { ttlSeconds?: number } = {},
+  ): Promise<boolean> {
+    return this.#run(() => {
+      keyBytes(key);
+      checkValue(value);
+      const ttl = checkTtl(options?.ttlSeconds);
+      const entry = this.#backend.live(key);
+      if (entry === null || String(entry.version) !== version) return false;
+      const backend = this.#backend;
+      backend.records.set(key, {
+        value: value.slice(),
+        version: ++backend.revision,
+        expiresAt: ttl === undefined ? null : backend.now() + ttl * 1000,
+      });
+      backend.changed(key);
+      return true;
+    });
+  }
+
   /** {@inheritDoc KeyStore.delete} */
   delete(key: string): Promise<void> {
     return this.#run(() => {
@@ -198,6 +225,22 @@ export class MemoryKeyStore implements KeyStore {
     this.#watches.add(w);
     signal.addEventListener("abort", () => this.#watches.delete(w), { once: true });
     if (!this.#down) this.#fire(w);
+  }
+
+  /**
+   * {@inheritDoc KeyStore.time}
+   *
+   * The store's clock when created with `reportTime: true`, else null.
+   *
+   * @example
+   * ```ts
+   * import { MemoryKeyStore } from "@seed/session-tickets/fleet";
+   * console.log(new MemoryKeyStore({ now: () => 42, reportTime: true }).time()); // 42
+   * console.log(new MemoryKeyStore().time()); // null
+   * ```
+   */
+  time(): number | null {
+    return this.#backend.reportTime ? this.#backend.now() : null;
   }
 
   /** {@inheritDoc KeyStore.close} */

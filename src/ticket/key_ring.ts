@@ -9,39 +9,13 @@
  * @module
  */
 
-import {
-  noSealingKeyCounts,
-  NoSealingKeyError,
-  type NoSealingKeyReason,
-  TicketKeyError,
-} from "./errors.ts";
+import { NoSealingKeyError, type NoSealingKeyReason, TicketKeyError } from "./errors.ts";
 import type { SslSession } from "../session/ssl_session.ts";
-import { TicketStatus } from "./status.ts";
-import {
-  decodeOpenedTicket,
-  type TicketByteSealer,
-  type TicketOpenResult,
-  type TicketSealer,
-} from "./sealer.ts";
-import {
-  noDecryptTicket,
-  type OpenedTicketBytes,
-  precheckTicket,
-  TICKET_KEY_NAME_LENGTH,
-  type TicketFormat,
-} from "./ticket_format.ts";
+import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "./sealer.ts";
+import type { OpenedTicketBytes, TicketFormat } from "./ticket_format.ts";
 import { type GenerateTicketKeyOptions, TicketKey } from "./ticket_key.ts";
-import { nameKey } from "./_bytes.ts";
-import {
-  asIs,
-  encodeToSeal,
-  type KeyInternals,
-  keyInternals,
-  notTicketBytes,
-  type OpenCounters,
-  type OpenFinish,
-  typeOf,
-} from "./_open.ts";
+import { typeOf } from "./_open.ts";
+import { type KeySetEntry, sealSession, TicketKeySet } from "./key_set.ts";
 
 /** The state of a key in a {@link TicketKeyRing}. */
 export type TicketKeyState = "pending" | "active" | "decrypt-only";
@@ -146,19 +120,15 @@ export interface TicketKeyRingMetrics {
   sealsRefused: Record<NoSealingKeyReason, number>;
 }
 
-interface Entry {
-  key: TicketKey;
-  ops: KeyInternals;
-  id: string;
-  seq: number;
-  state: TicketKeyState;
+/** The interval policy's data for one key of the set. */
+interface RingMeta {
   activateAt: number | null;
   activatedAt: number | null;
   explicitRetireAt: number;
   retireAt: number;
-  sealed: number;
-  counters: OpenCounters;
 }
+
+type Entry = KeySetEntry<RingMeta>;
 
 const INSPECT = Symbol.for("Deno.customInspect");
 
@@ -219,20 +189,12 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
   readonly #rotationInterval: number;
   readonly #decryptOnlyPeriod: number;
   readonly #generate: GenerateTicketKeyOptions | null;
-  readonly #byId = new Map<string, Entry>();
-  #active: Entry | null = null;
-  #seq = 0;
+  /** The keys, states and counters; this class is the interval policy over them. */
+  readonly #set = new TicketKeySet<RingMeta>();
   #nextCheck = -Infinity;
   #generating: Promise<void> | null = null;
   #retryGenerationAt = -Infinity;
-  #empty = 0;
-  #tooShort = 0;
-  #tooLong = 0;
-  #unknownKey = 0;
-  #rotations = 0;
-  #retired = 0;
   #generationErrors = 0;
-  readonly #refused = noSealingKeyCounts();
 
   /**
    * Creates a ring. Without `generate` it starts empty: {@link TicketKeyRing.add} keys.
@@ -309,13 +271,14 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
 
   /** Number of keys held (pending, active and decrypt-only). */
   get size(): number {
-    return this.#byId.size;
+    return this.#set.size;
   }
 
   /** The key that seals now, or null (after applying due rotations). */
   get activeKey(): TicketKey | null {
     this.#tick();
-    return this.#active === null ? null : this.#active.key;
+    const a = this.#set.active;
+    return a === null ? null : a.key;
   }
 
   /**
@@ -340,7 +303,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    */
   add(key: TicketKey, options: AddTicketKeyOptions = {}): void {
     if (!(key instanceof TicketKey)) throw new TicketKeyError("add() takes a TicketKey");
-    const state = options.state ?? (this.#active === null ? "active" : "pending");
+    const state = options.state ?? (this.#set.active === null ? "active" : "pending");
     if (state !== "pending" && state !== "active" && state !== "decrypt-only") {
       throw new TicketKeyError(
         `unknown key state "${String(state)}"; states: pending, active, decrypt-only`,
@@ -348,34 +311,18 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
     }
     checkTime("activateAt", options.activateAt);
     checkTime("retireAt", options.retireAt);
-    const id = nameKey(key.name);
-    if (this.#byId.has(id)) {
-      throw new TicketKeyError(`a ticket key named ${key.nameHex} is already in the ring`);
-    }
     const now = this.#now();
     const explicitRetireAt = options.retireAt ?? Infinity;
-    const e: Entry = {
-      key,
-      ops: keyInternals.get(key)!,
-      id,
-      seq: this.#seq++,
-      state: "pending",
+    const e = this.#set.add(key, "pending", {
       activateAt: state === "pending" ? options.activateAt ?? null : null,
       activatedAt: null,
       explicitRetireAt,
       retireAt: explicitRetireAt,
-      sealed: 0,
-      counters: {
-        opened: 0,
-        renewed: 0,
-        failures: { tooShort: 0, badMac: 0, badPadding: 0, badSession: 0 },
-      },
-    };
-    this.#byId.set(id, e);
+    });
     if (state === "active") this.#promote(e, now);
     else if (state === "decrypt-only") {
-      e.state = "decrypt-only";
-      e.retireAt = Math.min(explicitRetireAt, now + this.#decryptOnlyPeriod);
+      this.#set.demote(e, "decrypt-only");
+      e.meta.retireAt = Math.min(explicitRetireAt, now + this.#decryptOnlyPeriod);
     }
     this.#advance(now);
   }
@@ -404,13 +351,13 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
     let e: Entry | undefined;
     if (next !== undefined) {
       if (!(next instanceof TicketKey)) throw new TicketKeyError("rotate() takes a TicketKey");
-      e = this.#byId.get(nameKey(next.name));
+      e = this.#set.find(next.name);
       if (e !== undefined && e.key !== next) {
         throw new TicketKeyError(`another ticket key named ${next.nameHex} is already in the ring`);
       }
       if (e === undefined) {
         this.add(next, { state: "pending" });
-        e = this.#byId.get(nameKey(next.name));
+        e = this.#set.find(next);
       }
     } else {
       e = this.#nextPending(true);
@@ -421,7 +368,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
         if (e === undefined) {
           const k = await TicketKey.generate(this.#generate);
           this.add(k, { state: "pending" });
-          e = this.#byId.get(nameKey(k.name));
+          e = this.#set.find(k);
         }
       }
     }
@@ -450,9 +397,9 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    * @returns Whether the ring held it.
    */
   retire(key: TicketKey | Uint8Array): boolean {
-    const e = this.#find(key);
+    const e = this.#set.find(key);
     if (e === undefined) return false;
-    this.#remove(e);
+    this.#set.remove(e);
     this.#advance(this.#now());
     return true;
   }
@@ -472,7 +419,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    */
   stateOf(key: TicketKey | Uint8Array): TicketKeyState | null {
     this.#tick();
-    const e = this.#find(key);
+    const e = this.#set.find(key);
     if (e === undefined) return null;
     return e.state;
   }
@@ -491,13 +438,13 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    */
   keys(): TicketKeyInfo[] {
     this.#tick();
-    return [...this.#byId.values()].map((e) => ({
+    return [...this.#set.entries()].map((e) => ({
       key: e.key,
       name: e.key.nameHex,
       state: e.state,
-      activateAt: e.activateAt,
-      activatedAt: e.activatedAt,
-      retireAt: e.retireAt === Infinity ? null : e.retireAt,
+      activateAt: e.meta.activateAt,
+      activatedAt: e.meta.activatedAt,
+      retireAt: e.meta.retireAt === Infinity ? null : e.meta.retireAt,
     }));
   }
 
@@ -525,21 +472,21 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
     const timeout = typeof sessionTimeout === "number" && sessionTimeout > 0
       ? Math.floor(sessionTimeout)
       : 0;
-    const e = this.#active;
+    const e = this.#set.active;
     if (e === null) return 0;
     let sealEnd = Infinity;
     if (this.#rotationInterval !== Infinity) {
-      sealEnd = Math.max(now, (e.activatedAt ?? now) + this.#rotationInterval);
+      sealEnd = Math.max(now, (e.meta.activatedAt ?? now) + this.#rotationInterval);
     }
-    for (const p of this.#byId.values()) {
+    for (const p of this.#set.entries()) {
       if (
-        p.state === "pending" && p.activateAt !== null && p.activateAt > now &&
-        p.activateAt < sealEnd
+        p.state === "pending" && p.meta.activateAt !== null && p.meta.activateAt > now &&
+        p.meta.activateAt < sealEnd
       ) {
-        sealEnd = p.activateAt;
+        sealEnd = p.meta.activateAt;
       }
     }
-    const end = Math.min(sealEnd + this.#decryptOnlyPeriod, e.retireAt);
+    const end = Math.min(sealEnd + this.#decryptOnlyPeriod, e.meta.retireAt);
     if (end === Infinity) return timeout;
     const remaining = Math.floor((end - now) / 1000);
     return Math.max(0, Math.min(timeout, remaining));
@@ -566,12 +513,10 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
   sealBytes(plaintext: Uint8Array): Promise<Uint8Array> {
     const now = this.#now();
     if (now >= this.#nextCheck) this.#advance(now);
-    const e = this.#active;
+    const e = this.#set.active;
     if (e === null || e.key.exhausted) return this.#sealSlow(plaintext);
     try {
-      const ticket = e.ops.seal(plaintext, undefined);
-      e.sealed++;
-      return ticket;
+      return this.#set.sealWith(e, plaintext);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -597,37 +542,8 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    * `TicketKeyError` when `ticket` is not a `Uint8Array`.
    */
   openBytes(ticket: Uint8Array): Promise<OpenedTicketBytes> {
-    return this.#open(ticket, () => asIs);
-  }
-
-  /**
-   * {@link TicketKeyRing.openBytes}, resolving to `finish(result)`, where `finish` is made by
-   * `makeFinish` once the key (or its absence) and the time are known.
-   */
-  #open<R>(
-    ticket: Uint8Array,
-    makeFinish: (e: Entry | undefined, nowMs: number) => OpenFinish<R>,
-  ): Promise<R> {
-    if (!(ticket instanceof Uint8Array)) return notTicketBytes(ticket);
-    const early = precheckTicket(ticket);
-    if (early !== null) {
-      return Promise.resolve(makeFinish(undefined, 0)(this.#countEarly(early)));
-    }
-    const now = this.#now();
-    if (now >= this.#nextCheck) this.#advance(now);
-    const e = this.#byId.get(nameKey(ticket));
-    if (e === undefined) {
-      this.#unknownKey++;
-      return Promise.resolve(
-        makeFinish(undefined, now)(noDecryptTicket(ticket, TICKET_KEY_NAME_LENGTH, "unknownKey")),
-      );
-    }
-    return e.ops.open(
-      ticket,
-      e.state === "decrypt-only" ? TicketStatus.SUCCESS_RENEW : TicketStatus.SUCCESS,
-      e.counters,
-      makeFinish(e, now),
-    );
+    this.#tick();
+    return this.#set.openBytes(ticket);
   }
 
   /**
@@ -648,19 +564,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    * `SslSession`; `DerError` for a session OpenSSL could not encode (as a rejected promise).
    */
   seal(session: SslSession): Promise<Uint8Array> {
-    let der: Uint8Array;
-    try {
-      der = encodeToSeal(session);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    try {
-      return this.sealBytes(der);
-    } catch (e) {
-      return Promise.reject(e);
-    } finally {
-      der.fill(0); // the master key leaves the shared buffer once Web Crypto has its copy
-    }
+    return sealSession(session, (der) => this.sealBytes(der));
   }
 
   /**
@@ -686,15 +590,8 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    * `ticket` is not a `Uint8Array`.
    */
   open(ticket: Uint8Array): Promise<TicketOpenResult> {
-    return this.#open(ticket, (e, now) => (bytes) => {
-      const r = decodeOpenedTicket(bytes, Math.floor(now / 1000));
-      if (e !== undefined && r.failure === "badSession") {
-        e.counters.opened--;
-        if (bytes.status === TicketStatus.SUCCESS_RENEW) e.counters.renewed--;
-        e.counters.failures.badSession++;
-      }
-      return r;
-    });
+    this.#tick();
+    return this.#set.openSession(ticket, Math.floor(this.#now() / 1000));
   }
 
   /**
@@ -711,39 +608,12 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
    */
   metrics(): TicketKeyRingMetrics {
     this.#tick();
-    return {
-      keys: [...this.#byId.values()].map((e) => ({
-        name: e.key.nameHex,
-        format: e.key.format,
-        cipher: e.key.cipher,
-        state: e.state,
-        sealed: e.sealed,
-        sealCount: e.key.sealCount,
-        sealBudget: e.key.sealBudget,
-        opened: e.counters.opened,
-        renewed: e.counters.renewed,
-        failures: { ...e.counters.failures },
-      })),
-      empty: this.#empty,
-      tooShort: this.#tooShort,
-      tooLong: this.#tooLong,
-      unknownKey: this.#unknownKey,
-      rotations: this.#rotations,
-      retired: this.#retired,
-      generationErrors: this.#generationErrors,
-      sealsRefused: { ...this.#refused },
-    };
+    return this.#set.metrics(this.#generationErrors);
   }
 
   /** Key names and states only. */
   toJSON(): { keys: { name: string; state: TicketKeyState; cipher: string }[] } {
-    return {
-      keys: [...this.#byId.values()].map((e) => ({
-        name: e.key.nameHex,
-        state: e.state,
-        cipher: e.key.cipher,
-      })),
-    };
+    return this.#set.toJSON();
   }
 
   /** `Deno.inspect` shows {@link TicketKeyRing.toJSON}. */
@@ -761,11 +631,11 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
     const plaintext = transient.slice();
     try {
       this.#advance(this.#now());
-      let e = this.#active;
+      let e = this.#set.active;
       if ((e === null || e.key.exhausted) && this.#generating !== null) {
         await this.ready();
         this.#advance(this.#now());
-        e = this.#active;
+        e = this.#set.active;
       }
       if (e === null) throw this.#noActiveKey();
       if (e.key.exhausted) {
@@ -779,11 +649,9 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
           from,
         );
       }
-      const ticket = await e.ops.seal(plaintext, undefined);
-      e.sealed++;
-      return ticket;
+      return await this.#set.sealWith(e, plaintext);
     } catch (err) {
-      if (err instanceof NoSealingKeyError) this.#refused[err.reason]++;
+      if (err instanceof NoSealingKeyError) this.#set.refused[err.reason]++;
       throw err;
     } finally {
       plaintext.fill(0);
@@ -794,7 +662,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
   #noActiveKey(): NoSealingKeyError {
     const base = "the ticket key ring has no active key";
     let pending = false;
-    for (const e of this.#byId.values()) if (e.state === "pending") pending = true;
+    for (const e of this.#set.entries()) if (e.state === "pending") pending = true;
     if (pending) {
       const from = this.#nextActivation();
       return new NoSealingKeyError(
@@ -805,7 +673,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
         from,
       );
     }
-    if (this.#byId.size > 0 || this.#retired > 0) {
+    if (this.#set.size > 0 || this.#set.removed > 0) {
       return new NoSealingKeyError(
         "retired",
         `${base}: the keys it held stopped sealing (decrypt-only or retired); add one or call rotate()`,
@@ -817,29 +685,12 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
   /** The earliest scheduled activation of a pending key, or null. */
   #nextActivation(): number | null {
     let from = Infinity;
-    for (const e of this.#byId.values()) {
-      if (e.state === "pending" && e.activateAt !== null && e.activateAt < from) {
-        from = e.activateAt;
+    for (const e of this.#set.entries()) {
+      if (e.state === "pending" && e.meta.activateAt !== null && e.meta.activateAt < from) {
+        from = e.meta.activateAt;
       }
     }
     return Number.isFinite(from) ? from : null;
-  }
-
-  /** The entry of a key (the same object) or of a 16-byte name. */
-  #find(key: TicketKey | Uint8Array): Entry | undefined {
-    if (key instanceof TicketKey) {
-      const e = this.#byId.get(nameKey(key.name));
-      return e !== undefined && e.key === key ? e : undefined;
-    }
-    if (!(key instanceof Uint8Array) || key.length !== 16) return undefined;
-    return this.#byId.get(nameKey(key));
-  }
-
-  #countEarly(r: OpenedTicketBytes): OpenedTicketBytes {
-    if (r.status === TicketStatus.EMPTY) this.#empty++;
-    else if (r.failure === "tooLong") this.#tooLong++;
-    else this.#tooShort++;
-    return r;
   }
 
   #tick(): void {
@@ -850,36 +701,27 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
   /** The oldest pending key without a schedule (or, if `any`, with the earliest schedule). */
   #nextPending(any: boolean): Entry | undefined {
     let best: Entry | undefined;
-    for (const e of this.#byId.values()) {
+    for (const e of this.#set.entries()) {
       if (e.state !== "pending") continue;
-      if (e.activateAt === null) return e;
-      if (any && (best === undefined || e.activateAt < best.activateAt!)) best = e;
+      if (e.meta.activateAt === null) return e;
+      if (any && (best === undefined || e.meta.activateAt < best.meta.activateAt!)) best = e;
     }
     return best;
   }
 
+  /** Makes `e` active at `t`; the previous active key opens for `decryptOnlyPeriod` more. */
   #promote(e: Entry, t: number): void {
-    const prev = this.#active;
-    if (prev !== null && prev !== e) {
-      prev.state = "decrypt-only";
-      prev.retireAt = Math.min(prev.explicitRetireAt, t + this.#decryptOnlyPeriod);
+    const prev = this.#set.activate(e);
+    if (prev !== null) {
+      prev.meta.retireAt = Math.min(prev.meta.explicitRetireAt, t + this.#decryptOnlyPeriod);
     }
-    e.state = "active";
-    e.activateAt = null;
-    e.activatedAt = t;
-    e.retireAt = e.explicitRetireAt;
-    this.#active = e;
-    this.#rotations++;
-  }
-
-  #remove(e: Entry): void {
-    this.#byId.delete(e.id);
-    if (this.#active === e) this.#active = null;
-    this.#retired++;
+    e.meta.activateAt = null;
+    e.meta.activatedAt = t;
+    e.meta.retireAt = e.meta.explicitRetireAt;
   }
 
   #retireDue(now: number): void {
-    for (const e of this.#byId.values()) if (e.retireAt <= now) this.#remove(e);
+    for (const e of this.#set.entries()) if (e.meta.retireAt <= now) this.#set.remove(e);
   }
 
   /** Applies every transition due at `now`, then computes when the next one falls due. */
@@ -887,19 +729,21 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
     this.#retireDue(now);
     // Scheduled pending keys, in schedule order.
     const due: Entry[] = [];
-    for (const e of this.#byId.values()) {
-      if (e.state === "pending" && e.activateAt !== null && e.activateAt <= now) due.push(e);
+    for (const e of this.#set.entries()) {
+      if (e.state === "pending" && e.meta.activateAt !== null && e.meta.activateAt <= now) {
+        due.push(e);
+      }
     }
-    due.sort((a, b) => a.activateAt! - b.activateAt! || a.seq - b.seq);
+    due.sort((a, b) => a.meta.activateAt! - b.meta.activateAt! || a.seq - b.seq);
     for (const e of due) {
-      const since = this.#active?.activatedAt ?? -Infinity;
-      this.#promote(e, Math.max(e.activateAt!, since));
+      const since = this.#set.active?.meta.activatedAt ?? -Infinity;
+      this.#promote(e, Math.max(e.meta.activateAt!, since));
     }
     // Interval rotation, or a spent budget: hand over to the next unscheduled pending key.
-    const a = this.#active;
+    const a = this.#set.active;
     if (
       a !== null &&
-      (a.key.exhausted || (a.activatedAt ?? now) + this.#rotationInterval <= now)
+      (a.key.exhausted || (a.meta.activatedAt ?? now) + this.#rotationInterval <= now)
     ) {
       const p = this.#nextPending(false);
       if (p !== undefined) this.#promote(p, now);
@@ -908,21 +752,21 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
     // Keep one generated pending key in reserve (or the first active key).
     if (
       this.#generate !== null && this.#generating === null && now >= this.#retryGenerationAt &&
-      (this.#active === null || this.#nextPending(false) === undefined)
+      (this.#set.active === null || this.#nextPending(false) === undefined)
     ) {
       this.#startGeneration();
     }
     // When to look again.
     let next = Infinity;
-    for (const e of this.#byId.values()) {
-      if (e.retireAt < next) next = e.retireAt;
-      if (e.state === "pending" && e.activateAt !== null && e.activateAt < next) {
-        next = e.activateAt;
+    for (const e of this.#set.entries()) {
+      if (e.meta.retireAt < next) next = e.meta.retireAt;
+      if (e.state === "pending" && e.meta.activateAt !== null && e.meta.activateAt < next) {
+        next = e.meta.activateAt;
       }
     }
-    const act = this.#active;
+    const act = this.#set.active;
     if (act !== null && this.#nextPending(false) !== undefined) {
-      const due2 = (act.activatedAt ?? now) + this.#rotationInterval;
+      const due2 = (act.meta.activatedAt ?? now) + this.#rotationInterval;
       if (due2 < next) next = due2;
     }
     if (this.#generate !== null && this.#generating === null && this.#retryGenerationAt > now) {
@@ -936,7 +780,7 @@ export class TicketKeyRing implements TicketSealer, TicketByteSealer {
     this.#generating = TicketKey.generate(options).then(
       (k) => {
         this.#generating = null;
-        this.add(k, { state: this.#active === null ? "active" : "pending" });
+        this.add(k, { state: this.#set.active === null ? "active" : "pending" });
       },
       () => {
         this.#generating = null;
