@@ -31,17 +31,16 @@ export { FleetConfigError } from "./src/fleet/errors.ts";
 export { MemoryKeyStore, type MemoryKeyStoreOptions } from "./src/fleet/memory_store.ts";
 export { DenoKvKeyStore, type DenoKvKeyStoreOptions } from "./src/fleet/deno_kv_store.ts";
 export { EtcdKeyStore, type EtcdKeyStoreOptions } from "./src/fleet/etcd_store.ts";
-export {
-  DEFAULT_MAX_PROCESSES,
-  type FleetClockSkew,
-  type FleetExport,
-  type FleetKeyStatus,
-  type FleetMetrics,
-  FleetRing,
-  type FleetRingOptions,
-  type FleetSchedule,
-  type FleetStatus,
-} from "./src/fleet/fleet_ring.ts";
+export { DEFAULT_MAX_PROCESSES, FleetRing } from "./src/fleet/fleet_ring.ts";
+export type {
+  FleetClockSkew,
+  FleetExport,
+  FleetKeyStatus,
+  FleetMetrics,
+  FleetRingOptions,
+  FleetSchedule,
+  FleetStatus,
+} from "./src/fleet/fleet_types.ts";
 export {
   importKek,
   KEK_ENV,
