@@ -56,6 +56,7 @@ import {
 } from "../ticket/ticket_key.ts";
 import { type KeyStore, KeyStoreUnavailableError, type StoredRecord } from "./key_store.ts";
 import { importKek, unwrapRecord, wrapRecord } from "./key_wrap.ts";
+import { type KeyRecordFormat, newKeyRecord, openKeyRecord } from "./_key_record.ts";
 import type {
   FleetExport,
   FleetKeyStatus,
@@ -184,6 +185,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   readonly #format: TicketFormat;
   readonly #aesBits: 128 | 256;
   readonly #layout: TicketKeyLayout;
+  /** What every key record of this fleet must be (format, AES size, stored layout). */
+  readonly #recordFormat: KeyRecordFormat;
   readonly #pollInterval: number;
   readonly #background: boolean;
   readonly #readOnly: boolean;
@@ -267,6 +270,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     this.#format = format;
     this.#aesBits = aesBits;
     this.#layout = storedLayout(format, aesBits);
+    this.#recordFormat = { format, aesBits, layout: this.#layout };
     this.#pollInterval = o.pollInterval ?? Math.max(50, Math.floor(s.propagationDelay / 2));
     this.#background = o.background !== false;
     this.#readOnly = o.readOnly === true;
@@ -1006,22 +1010,8 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   }
 
   /** A new key for interval `n`, wrapped for the store, created now (this clock). */
-  async #wrapNew(n: number, recordKey: string): Promise<Uint8Array> {
-    const now = this.#now();
-    const spec = TICKET_KEY_LAYOUTS[this.#layout];
-    const raw = crypto.getRandomValues(new Uint8Array(spec.bytes));
-    try {
-      return await wrapRecord(this.#kek, recordKey, raw, {
-        kind: "ticket-key",
-        interval: n,
-        createdAt: now,
-        format: this.#format,
-        aesBits: this.#aesBits,
-        by: this.#id,
-      });
-    } finally {
-      raw.fill(0);
-    }
+  #wrapNew(n: number, recordKey: string): Promise<Uint8Array> {
+    return newKeyRecord(this.#kek, recordKey, n, this.#now(), this.#id, this.#recordFormat);
   }
 
   /** Seconds a record of interval `n` lives in the store (past its erase time, with margin). */
@@ -1174,23 +1164,15 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
         else this.#m.proposalsLost++;
       }
       try {
-        const { header, payload } = await unwrapRecord(this.#kek, r.key, r.value);
-        try {
-          if (
-            header.kind !== "ticket-key" || header.interval !== n ||
-            typeof header.createdAt !== "number" || header.format !== this.#format ||
-            header.aesBits !== this.#aesBits
-          ) {
-            throw new TicketKeyError(`store record ${r.key} is not a ${this.#format} fleet key`);
-          }
-          const key = await TicketKey.import(payload, this.#layout, {
-            sealBudget: this.#sealBudget,
-          });
-          const by = typeof header.by === "string" ? header.by : "";
-          valid.push({ n, r, key, createdAt: header.createdAt, by });
-        } finally {
-          payload.fill(0);
-        }
+        const opened = await openKeyRecord(
+          this.#kek,
+          r.key,
+          r.value,
+          n,
+          this.#recordFormat,
+          this.#sealBudget,
+        );
+        valid.push({ n, r, ...opened });
       } catch (e) {
         this.#bad.set(`${r.key}@${r.version}`, message(e));
         this.#badNow.push({ record: r.key, problem: message(e), n, version: r.version });
