@@ -8,6 +8,7 @@
  */
 
 import { HmacKey, type Sha2Name } from "../crypto/sha2.ts";
+import { concatBytes } from "./record.ts";
 
 const LATIN1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
@@ -82,7 +83,13 @@ export function masterSecret(
   if ("sessionHash" in seed) {
     return prf(hash, preMaster, "extended master secret", seed.sessionHash, 48);
   }
-  return prf(hash, preMaster, "master secret", concat(seed.clientRandom, seed.serverRandom), 48);
+  return prf(
+    hash,
+    preMaster,
+    "master secret",
+    concatBytes([seed.clientRandom, seed.serverRandom]),
+    48,
+  );
 }
 
 /** The keys of an AES-GCM suite from the key block (RFC 5246 §6.3, RFC 5288 §3). */
@@ -126,15 +133,17 @@ export function keyBlock(
     hash,
     master,
     "key expansion",
-    concat(serverRandom, clientRandom),
+    concatBytes([serverRandom, clientRandom]),
     2 * keyLength + 8,
   );
-  return {
+  const keys = {
     clientKey: block.slice(0, keyLength),
     serverKey: block.slice(keyLength, 2 * keyLength),
     clientIv: block.slice(2 * keyLength, 2 * keyLength + 4),
     serverIv: block.slice(2 * keyLength + 4, 2 * keyLength + 8),
   };
+  block.fill(0);
+  return keys;
 }
 
 /**
@@ -160,11 +169,4 @@ export function verifyData12(
   transcriptHash: Uint8Array,
 ): Uint8Array<ArrayBuffer> {
   return prf(hash, master, `${sender} finished`, transcriptHash, 12);
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
