@@ -4,6 +4,7 @@
 // ClientHellos, record framing) and the campaign loop with its report.
 import assert from "node:assert/strict";
 import { type ExtensionEntry, handshakeMessage } from "../src/tls/messages.ts";
+import { concatBytes } from "../src/tls/record.ts";
 import { extensionBlock, Group, record, uint } from "./_tls13_client.ts";
 
 /** A fixed Ed25519 certificate and key (openssl req -x509 -newkey ed25519 -days 36500). */
@@ -91,12 +92,7 @@ export function caseSeed(seed: number, index: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-export const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let n = 0;
-  for (const p of parts) out.set(p, (n += p.length) - p.length);
-  return out;
-};
+export const cat = (...parts: Uint8Array[]) => concatBytes(parts);
 
 export const INTERESTING = [0, 1, 2, 0x0f, 0x10, 0x1d, 0x17, 0x3f, 0x40, 0x7f, 0x80, 0xfe, 0xff];
 

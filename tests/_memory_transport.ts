@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { TlsTransport } from "../src/tls/record.ts";
+import { concatBytes, type TlsTransport } from "../src/tls/record.ts";
 
 /** Options of {@link memoryTransportPair}. */
 export interface MemoryTransportOptions {
@@ -190,16 +190,7 @@ export class MemoryTransport implements TlsTransport {
 
   /** Every byte this end ever wrote (when the pair was made with `record: true`). */
   written(): Uint8Array {
-    const log = this.#out.log ?? [];
-    let n = 0;
-    for (const c of log) n += c.length;
-    const out = new Uint8Array(n);
-    n = 0;
-    for (const c of log) {
-      out.set(c, n);
-      n += c.length;
-    }
-    return out;
+    return concatBytes(this.#out.log ?? []);
   }
 }
 

@@ -20,6 +20,7 @@ import { TranscriptHash } from "../src/tls/key_schedule.ts";
 import { keyExchange } from "../src/tls/key_exchange.ts";
 import { keyBlock, masterSecret, type Tls12Keys, verifyData12 } from "../src/tls/prf.ts";
 import { Tls12GcmCipher } from "../src/tls/tls12_record.ts";
+import { concatBytes } from "../src/tls/record.ts";
 import { acceptTls, type TlsConnection, type TlsConnectionOptions } from "../src/tls/connection.ts";
 import { type MemoryTransport, memoryTransportPair } from "./_memory_transport.ts";
 import {
@@ -103,21 +104,11 @@ export interface Outcome12 {
   scheme: number | null;
 }
 
+const cat = (...parts: Uint8Array[]) => concatBytes(parts);
+
 const DEFAULT_SUITES = [0xc02b, 0xc02c, 0xc02f, 0xc030];
 const DEFAULT_GROUPS = [0x1d, 0x17, 0x18];
 const DEFAULT_SIGALGS = [0x0403, 0x0503, 0x0807, 0x0804, 0x0805, 0x0401, 0x0501];
-
-function cat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  n = 0;
-  for (const p of parts) {
-    out.set(p, n);
-    n += p.length;
-  }
-  return out;
-}
 
 const u16s = (v: readonly number[]) => cat(...v.map((x) => uint(x, 2)));
 const hashOf = (suite: number) => suite === 0xc02c || suite === 0xc030 ? "SHA-384" : "SHA-256";

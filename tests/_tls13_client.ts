@@ -19,6 +19,7 @@
 import { TlsAlert } from "../src/server/alert.ts";
 import { acceptTls, type TlsConnection, type TlsConnectionOptions } from "../src/tls/connection.ts";
 import { TlsConnectionError } from "../src/tls/errors.ts";
+import { concatBytes } from "../src/tls/record.ts";
 import { keyExchange } from "../src/tls/key_exchange.ts";
 import {
   binder as computeBinder,
@@ -295,17 +296,7 @@ export interface HandshakeOutcome {
 // ---------------------------------------------------------------------------------------------
 // Encoding helpers
 
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  n = 0;
-  for (const p of parts) {
-    out.set(p, n);
-    n += p.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]) => concatBytes(parts);
 
 /** Big-endian unsigned integer of `n` bytes. */
 export function uint(v: number, n: number): Uint8Array<ArrayBuffer> {
