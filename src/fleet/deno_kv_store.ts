@@ -202,15 +202,7 @@ export class DenoKvKeyStore implements KeyStore {
         ) return false;
         // Absent, or present but expired (local KV deletes expired keys lazily): replace it only
         // if nobody else touched it since we looked.
-        const envelope: Envelope = {
-          value: value.slice(),
-          expiresAt: ttl === undefined ? null : Date.now() + ttl * 1000,
-        };
-        const op = this.#kv.atomic()
-          .check({ key: dataKey, versionstamp: existing.versionstamp })
-          .set(dataKey, envelope, ttl === undefined ? undefined : { expireIn: ttl * 1000 });
-        this.#bump(op, parts);
-        if ((await op.commit()).ok) return true;
+        if (await this.#setIfUnchanged(parts, existing.versionstamp, value, ttl)) return true;
       }
       // Lost every round to other writers: the record is theirs.
       return false;
@@ -234,16 +226,27 @@ export class DenoKvKeyStore implements KeyStore {
       if (
         existing.versionstamp !== version || !isLive(envelopeOf(key, existing.value), Date.now())
       ) return false;
-      const envelope: Envelope = {
-        value: value.slice(),
-        expiresAt: ttl === undefined ? null : Date.now() + ttl * 1000,
-      };
-      const op = this.#kv.atomic()
-        .check({ key: dataKey, versionstamp: version })
-        .set(dataKey, envelope, ttl === undefined ? undefined : { expireIn: ttl * 1000 });
-      this.#bump(op, parts);
-      return (await op.commit()).ok;
+      return await this.#setIfUnchanged(parts, version, value, ttl);
     });
+  }
+
+  /** Sets the record to `value` in one atomic operation if its versionstamp is still `seen`. */
+  async #setIfUnchanged(
+    parts: string[],
+    seen: string | null,
+    value: Uint8Array,
+    ttl: number | undefined,
+  ): Promise<boolean> {
+    const dataKey = this.#dataKey(parts);
+    const envelope: Envelope = {
+      value: value.slice(),
+      expiresAt: ttl === undefined ? null : Date.now() + ttl * 1000,
+    };
+    const op = this.#kv.atomic()
+      .check({ key: dataKey, versionstamp: seen })
+      .set(dataKey, envelope, ttl === undefined ? undefined : { expireIn: ttl * 1000 });
+    this.#bump(op, parts);
+    return (await op.commit()).ok;
   }
 
   /** {@inheritDoc KeyStore.delete} */

@@ -193,6 +193,25 @@ export class EtcdKeyStore implements KeyStore {
     options: { ttlSeconds?: number } = {},
   ): Promise<boolean> {
     const k = keyBytes(key);
+    return await this.#putIf(k, value, options, {
+      key: b64(k),
+      target: "CREATE",
+      result: "EQUAL",
+      create_revision: "0",
+    });
+  }
+
+  /**
+   * One transaction: `compare` then put `value` (under a new lease when a TTL is given). A
+   * retry after a lost answer may find this very put already committed: it counts as this
+   * call's own when the bytes equal `value`.
+   */
+  async #putIf(
+    k: Uint8Array,
+    value: Uint8Array,
+    options: { ttlSeconds?: number },
+    compare: Record<string, string>,
+  ): Promise<boolean> {
     checkValue(value);
     const ttl = checkTtl(options?.ttlSeconds);
     const put: Record<string, string> = { key: b64(k), value: b64(value) };
@@ -200,7 +219,7 @@ export class EtcdKeyStore implements KeyStore {
       put.lease = await this.#call("lease/grant", { TTL: String(ttl) }, leaseOf);
     }
     const body = {
-      compare: [{ key: b64(k), target: "CREATE", result: "EQUAL", create_revision: "0" }],
+      compare: [compare],
       success: [{ request_put: put }],
       failure: [{ request_range: { key: b64(k) } }],
     };
@@ -210,7 +229,6 @@ export class EtcdKeyStore implements KeyStore {
     });
     if (res.succeeded) return true;
     if (!ambiguous) return false;
-    // An earlier attempt may have committed this very put before its answer was lost.
     return res.existing !== null && equalBytes(res.existing.value, value);
   }
 
@@ -228,27 +246,15 @@ export class EtcdKeyStore implements KeyStore {
     options: { ttlSeconds?: number } = {},
   ): Promise<boolean> {
     const k = keyBytes(key);
-    checkValue(value);
-    const ttl = checkTtl(options?.ttlSeconds);
     if (typeof version !== "string" || !/^[1-9][0-9]{0,18}$/.test(version)) {
       throw new KeyStoreError(`etcd: a record version is a positive decimal revision`);
     }
-    const put: Record<string, string> = { key: b64(k), value: b64(value) };
-    if (ttl !== undefined) {
-      put.lease = await this.#call("lease/grant", { TTL: String(ttl) }, leaseOf);
-    }
-    const body = {
-      compare: [{ key: b64(k), target: "MOD", result: "EQUAL", mod_revision: version }],
-      success: [{ request_put: put }],
-      failure: [{ request_range: { key: b64(k) } }],
-    };
-    let ambiguous = false;
-    const res = await this.#call("kv/txn", body, (res) => txnOf(res, k), (maybeApplied) => {
-      ambiguous ||= maybeApplied;
+    return await this.#putIf(k, value, options, {
+      key: b64(k),
+      target: "MOD",
+      result: "EQUAL",
+      mod_revision: version,
     });
-    if (res.succeeded) return true;
-    if (!ambiguous) return false;
-    return res.existing !== null && equalBytes(res.existing.value, value);
   }
 
   /** {@inheritDoc KeyStore.delete} */

@@ -166,20 +166,7 @@ export class MemoryKeyStore implements KeyStore {
     value: Uint8Array,
     options: { ttlSeconds?: number } = {},
   ): Promise<boolean> {
-    return this.#run(() => {
-      keyBytes(key);
-      checkValue(value);
-      const ttl = checkTtl(options?.ttlSeconds);
-      if (this.#backend.live(key) !== null) return false;
-      const backend = this.#backend;
-      backend.records.set(key, {
-        value: value.slice(),
-        version: ++backend.revision,
-        expiresAt: ttl === undefined ? null : backend.now() + ttl * 1000,
-      });
-      backend.changed(key);
-      return true;
-    });
+    return this.#putIf(key, value, options, (entry) => entry === null);
   }
 
   /** {@inheritDoc KeyStore.replaceIf} */
@@ -189,12 +176,26 @@ export class MemoryKeyStore implements KeyStore {
     value: Uint8Array,
     options: { ttlSeconds?: number } = {},
   ): Promise<boolean> {
+    return this.#putIf(
+      key,
+      value,
+      options,
+      (entry) => entry !== null && String(entry.version) === version,
+    );
+  }
+
+  /** Puts `value` at a new revision when `ok` holds for the live entry (null: none). */
+  #putIf(
+    key: string,
+    value: Uint8Array,
+    options: { ttlSeconds?: number },
+    ok: (entry: { version: number } | null) => boolean,
+  ): Promise<boolean> {
     return this.#run(() => {
       keyBytes(key);
       checkValue(value);
       const ttl = checkTtl(options?.ttlSeconds);
-      const entry = this.#backend.live(key);
-      if (entry === null || String(entry.version) !== version) return false;
+      if (!ok(this.#backend.live(key))) return false;
       const backend = this.#backend;
       backend.records.set(key, {
         value: value.slice(),
