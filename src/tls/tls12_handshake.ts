@@ -283,8 +283,11 @@ export async function serverHandshake12(
   });
   let resumed: SslSession | null = decision.session;
   const resumedSuite = resumed === null ? undefined : TLS12_SUITES.get(resumed.cipherId);
-  if (resumedSuite === undefined || resumedSuite.auth !== auth) {
-    resumed = null; // a session this server cannot continue: a full handshake
+  if (resumedSuite === undefined) {
+    // A session of a suite this server does not implement (CBC from an OpenSSL peer of the
+    // fleet, say) cannot continue: a full handshake. The certificate plays no part in an
+    // abbreviated handshake, so an RSA suite's session resumes at an ECDSA server as in libssl.
+    resumed = null;
   } else {
     suite = resumedSuite;
   }
