@@ -248,7 +248,17 @@ export function plaintextRecord(type: number, fragment: Uint8Array): Uint8Array<
 }
 
 /** `b` itself when an `ArrayBuffer` backs it (Web Crypto copies its input at the call), else a copy. */
-function own(b: Uint8Array): Uint8Array<ArrayBuffer> {
+/**
+ * `b` as Web Crypto takes it: the same view when it is backed by an `ArrayBuffer`, else a copy.
+ *
+ * @example
+ * ```ts
+ * import { own } from "./record.ts";
+ * const b = new Uint8Array(4);
+ * console.log(own(b) === b); // true
+ * ```
+ */
+export function own(b: Uint8Array): Uint8Array<ArrayBuffer> {
   return b.buffer instanceof ArrayBuffer ? b as Uint8Array<ArrayBuffer> : new Uint8Array(b);
 }
 

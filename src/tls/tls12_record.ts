@@ -10,7 +10,7 @@
 
 import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import { TLS1_2_VERSION } from "../session/versions.ts";
-import { MAX_PLAINTEXT_LENGTH, type OpenedRecord, RECORD_HEADER_LENGTH } from "./record.ts";
+import { MAX_PLAINTEXT_LENGTH, type OpenedRecord, own, RECORD_HEADER_LENGTH } from "./record.ts";
 
 /** The explicit nonce bytes in front of each record. */
 const EXPLICIT_NONCE_LENGTH = 8;
@@ -115,7 +115,7 @@ export class Tls12GcmCipher {
         additionalData: this.#additionalData(seq, type, content.length),
       },
       this.#key,
-      content.buffer instanceof ArrayBuffer ? content as Uint8Array<ArrayBuffer> : content.slice(),
+      own(content),
     );
     out.set(new Uint8Array(sealed), RECORD_HEADER_LENGTH + EXPLICIT_NONCE_LENGTH);
     return out;
@@ -152,7 +152,7 @@ export class Tls12GcmCipher {
             additionalData: this.#additionalData(seq, header[0], plainLength),
           },
           this.#key,
-          body.slice(EXPLICIT_NONCE_LENGTH),
+          own(body.subarray(EXPLICIT_NONCE_LENGTH)),
         ),
       );
     } catch {
