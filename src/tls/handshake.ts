@@ -22,6 +22,7 @@ import {
   groupName,
   isSupportedGroup,
   keyExchange,
+  type KeyExchangeResult,
   SUPPORTED_GROUPS,
 } from "./key_exchange.ts";
 import {
@@ -264,6 +265,17 @@ function chooseGroup(offer: Offer): { group: number; share: Uint8Array | null } 
   return { group, share: null };
 }
 
+/** Starts {@link keyExchange}; a failure surfaces where the promise is awaited, if it is. */
+function startKeyExchange(
+  group: number,
+  share: Uint8Array,
+  keyPairs: EphemeralKeyPairSource,
+): Promise<KeyExchangeResult> {
+  const exchange = keyExchange(group, share, keyPairs);
+  exchange.catch(() => {}); // not awaited when the handshake fails before the exchange
+  return exchange;
+}
+
 function u16(v: number): Uint8Array {
   return new Uint8Array([v >>> 8, v & 0xff]);
 }
@@ -361,6 +373,9 @@ export async function serverHandshake(
   const hash: HashName = suite.hash;
   let transcript = new TranscriptHash(hash);
   let { group, share } = chooseGroup(offer);
+  // The ECDHE exchange runs while the engine opens the tickets (both wait on Web Crypto); its
+  // result, or its alert, is taken where the exchange belongs, after the PSK decision.
+  let exchange = share === null ? null : startKeyExchange(group, share, config.ephemeralKeys);
   let psk = await decidePsk(engine, offer, hash, transcript);
   let helloRetryRequest = false;
   const compat = offer.hello.legacySessionId.length > 0;
@@ -394,6 +409,7 @@ export async function serverHandshake(
     checkSecondHello(offer, second, group);
     offer = second;
     share = second.shares[0].keyExchange;
+    exchange = startKeyExchange(group, share, config.ephemeralKeys);
     psk = await decidePsk(engine, offer, hash, transcript);
   }
   transcript.update(offer.hello.message);
@@ -416,7 +432,7 @@ export async function serverHandshake(
   }
 
   // ServerHello (RFC 8446 §4.1.3) and the handshake keys (§7.1).
-  const { serverShare, sharedSecret } = await keyExchange(group, share, config.ephemeralKeys);
+  const { serverShare, sharedSecret } = await exchange!;
   const shExtensions: ExtensionEntry[] = [];
   if (resumed) shExtensions.push([Ext.PRE_SHARED_KEY, u16(psk.identity)]);
   shExtensions.push([

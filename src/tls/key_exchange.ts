@@ -168,6 +168,9 @@ export async function keyExchange(
     throw illegal(`${info.name} share is not a valid public key`);
   }
   const pair = await keyPairs(group);
+  // The two Web Crypto calls run side by side: each is a round trip to Deno's blocking pool.
+  const exported = crypto.subtle.exportKey("raw", pair.publicKey);
+  exported.catch(() => {}); // awaited below unless the derivation fails first
   let shared: Uint8Array<ArrayBuffer>;
   try {
     shared = new Uint8Array(
@@ -181,6 +184,6 @@ export async function keyExchange(
     throw illegal(`${info.name} key agreement failed`);
   }
   if (shared.every((b) => b === 0)) throw illegal(`${info.name} shared secret is all zeros`);
-  const serverShare = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  const serverShare = new Uint8Array(await exported);
   return { serverShare, sharedSecret: shared };
 }
