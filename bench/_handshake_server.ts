@@ -1,9 +1,10 @@
 // One TLS server (1.3 and 1.2) of bench/handshake.ts, as a child process:
 //
-//   deno run -A bench/_handshake_server.ts <ours|node|deno> <cert.pem> <key.pem>
+//   deno run -A bench/_handshake_server.ts <ours|ours-like-node|node|deno> <cert.pem> <key.pem>
 //
 // - ours: `listenTls` from ../tls.ts with `await SslContext.create(...)` (imported dynamically,
-//   so the other kinds run before tls.ts exists);
+//   so the other kinds run before tls.ts exists); ours-like-node: the same server with Node's
+//   ticket policy (a key callback returning 1, so no new ticket on a resumed TLS 1.3 handshake);
 // - node: Node's `tls.createServer` (OpenSSL), a small script run by the `node` binary, which
 //   inherits this process's stdin and stdout;
 // - deno: `Deno.listenTls` (rustls).
@@ -19,7 +20,7 @@ import type { SslSession, TicketOpenResult, TicketSealer } from "../mod.ts";
 
 const [kind, certPath, keyPath] = Deno.args;
 if (!kind || !certPath || !keyPath) {
-  console.error("usage: _handshake_server.ts <ours|node|deno> <cert.pem> <key.pem>");
+  console.error("usage: _handshake_server.ts <ours|ours-like-node|node|deno> <cert.pem> <key.pem>");
   Deno.exit(2);
 }
 const HOST = "127.0.0.1";
@@ -142,8 +143,8 @@ async function serveDeno(conn: Deno.TlsConn): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ours: listenTls from ../tls.ts. The ticket sealer is the one SslContext.create makes by default
-// (a random 80-byte OpenSSL-layout key), wrapped to count calls and to time them in place.
+// ours: listenTls from ../tls.ts with a random 80-byte OpenSSL-layout ticket key (Node's ticket
+// format), wrapped to count calls and to time them in place.
 
 /** Counts seal and open calls of an inner sealer and keeps a sealed session for "ticketcost". */
 class CountingSealer implements TicketSealer {
@@ -251,18 +252,33 @@ async function webCryptoFloor(rounds = 100): Promise<object> {
   return { floorUs: (c.user + c.system) / (rounds * batch) };
 }
 
-async function runOurs(): Promise<never> {
+/**
+ * ours: the default policy, plain ticket keys (OpenSSL's default path: a resumed TLS 1.3
+ * handshake gets a new ticket). ours-like-node: the same key behind a ticket key callback that
+ * answers 1 for its own key name, as Node's `ticketKeys` do, so a resumed TLS 1.3 handshake
+ * gets no new ticket and the two servers do the same ticket work.
+ */
+async function runOurs(likeNode: boolean): Promise<never> {
   const { SslContext, TicketKey } = await import("../mod.ts");
   const { listenTls } = await import("../tls.ts");
-  const sealer = new CountingSealer(
-    await TicketKey.import(crypto.getRandomValues(new Uint8Array(80)), "openssl-80"),
-  );
+  const key = await TicketKey.import(crypto.getRandomValues(new Uint8Array(80)), "openssl-80");
+  const sealer = new CountingSealer(key);
+  const sameName = (name: Uint8Array) => name.every((b, i) => b === key.name[i]);
+  const context = likeNode
+    ? await SslContext.create({
+      ticketKeyCb: (_conn, name, _iv, enc) => {
+        if (enc) sealer.seals++;
+        else sealer.opens++;
+        return { ret: enc || sameName(name) ? 1 : 0, key };
+      },
+    })
+    : await SslContext.create({ ticketKeys: sealer });
   const listener = await listenTls({
     hostname: HOST,
     port: 0,
     cert: await Deno.readTextFile(certPath),
     key: await Deno.readTextFile(keyPath),
-    context: await SslContext.create({ ticketKeys: sealer }),
+    context,
   });
   console.log(JSON.stringify({ port: listener.addr.port }));
   (async () => {
@@ -309,8 +325,9 @@ async function serveOurs(conn: BenchConnection): Promise<void> {
 
 if (kind === "node") await runNode();
 else if (kind === "deno") await runDeno();
-else if (kind === "ours") await runOurs();
+else if (kind === "ours") await runOurs(false);
+else if (kind === "ours-like-node") await runOurs(true);
 else {
-  console.error(`unknown server kind ${kind}: ours, node or deno`);
+  console.error(`unknown server kind ${kind}: ours, ours-like-node, node or deno`);
   Deno.exit(2);
 }
