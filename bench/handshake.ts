@@ -7,6 +7,8 @@
 // Run: deno run -A bench/handshake.ts [--n 2000] [--concurrency 16] [--rounds 2] [--warmup 300]
 //        [--servers ours,ours-like-node,node,deno] [--versions 1.3,1.2] [--max-ms 15000] [--json]
 //
+// All servers start together and take turns: after a warm-up each, every round runs a full and a
+// resumed phase on each server in order, so drift in the machine's load is shared between them.
 // Each server is a child process (bench/_handshake_server.ts) that reports its own CPU time
 // (`process.cpuUsage()`, user + system) on request; the driver reads it just before and just
 // after each phase, so a phase's server CPU is the delta and "server µs per handshake" is that
@@ -292,98 +294,127 @@ async function makeCertificate(dir: string): Promise<{ cert: string; key: string
   return { cert, key };
 }
 
-async function benchServer(
-  kind: Kind,
-  client: LineChild,
-  files: { cert: string; key: string },
-  o: Options,
-): Promise<ServerResult> {
-  const server = new LineChild(kind, Deno.execPath(), [
-    "run",
-    "-A",
-    here("./_handshake_server.ts"),
-    kind,
-    files.cert,
-    files.key,
-  ]);
-  try {
-    let port: number;
-    try {
-      ({ port } = await server.next<{ port: number }>(60_000));
-    } catch (e) {
-      const why = server.stderr.split("\n").find((l) => /error/i.test(l)) ?? server.stderr;
-      return {
-        kind,
-        versions: {},
-        unavailable: `${(e as Error).message}${why ? `: ${why.slice(0, 300)}` : ""}`,
-      };
-    }
-    const phaseTimeout = o.maxMs + 30_000;
-    const run = (version: Version, mode: string, n: number, maxMs = o.maxMs) =>
-      client.request<ClientResult>(
-        JSON.stringify({
-          mode,
-          version: `TLSv${version}`,
-          host: HOST,
-          port,
-          n,
-          concurrency: o.concurrency,
-          maxMs,
-        }),
-        phaseTimeout,
-      );
-    const cpu = () => server.request<Cpu>("cpu", 10_000);
-    const check = (r: ClientResult) => {
-      if (r.error) throw new Error(`client: ${r.error}`);
-      if (r.count === 0) throw new Error(`${kind}: no handshake completed: ${r.errors.join("; ")}`);
-      return r;
-    };
+/**
+ * One server under test: its child process and its totals. All servers run at once, idle when
+ * not loaded, and take turns round by round, so a change in the machine's load (two shared cores)
+ * falls on all of them alike and the ratios between them stay fair.
+ */
+class ServerUnderTest {
+  readonly result: ServerResult;
+  #server: LineChild;
+  #port = 0;
 
-    const result: ServerResult = { kind, versions: {} };
-    for (const version of o.versions) {
-      const v: VersionResult = result.versions[version] = {};
-      try {
-        if (o.warmup > 0) {
-          const warmMs = Math.min(o.maxMs, 5000);
-          check(await run(version, "full", o.warmup, warmMs));
-          check(await run(version, "prime", 0));
-          check(await run(version, "resumed", o.warmup, warmMs));
-        }
-        v.full = emptyPhase();
-        v.resumed = emptyPhase();
-        for (let round = 0; round < o.rounds; round++) {
-          for (const mode of MODES) {
-            if (mode === "resumed") check(await run(version, "prime", 0));
-            const c0 = await cpu();
-            const r = check(await run(version, mode, o.n));
-            const c1 = await cpu();
-            const p = v[mode]!;
-            p.count += r.count;
-            p.reused += r.reused;
-            p.failed += r.failed;
-            p.elapsedMs += r.elapsedMs;
-            p.clientCpuUs += r.clientCpuUs;
-            p.serverCpuUs += c1.user + c1.system - c0.user - c0.system;
-            p.serverErrors += c1.errors - c0.errors;
-            p.seals += (c1.seals ?? 0) - (c0.seals ?? 0);
-            p.opens += (c1.opens ?? 0) - (c0.opens ?? 0);
-            p.clientErrors.push(...r.errors.slice(0, 3 - p.clientErrors.length));
-          }
-        }
-      } catch (e) {
-        result.versions[version] = { unavailable: (e as Error).message.slice(0, 300) };
+  constructor(readonly kind: Kind, files: { cert: string; key: string }) {
+    this.result = { kind, versions: {} };
+    this.#server = new LineChild(kind, Deno.execPath(), [
+      "run",
+      "-A",
+      here("./_handshake_server.ts"),
+      kind,
+      files.cert,
+      files.key,
+    ]);
+  }
+
+  /** Waits for the port; false (and `unavailable` set) when the server did not start. */
+  async start(): Promise<boolean> {
+    try {
+      ({ port: this.#port } = await this.#server.next<{ port: number }>(60_000));
+      return true;
+    } catch (e) {
+      const stderr = this.#server.stderr;
+      const why = stderr.split("\n").find((l) => /error/i.test(l)) ?? stderr;
+      this.result.unavailable = `${(e as Error).message}${why ? `: ${why.slice(0, 300)}` : ""}`;
+      return false;
+    }
+  }
+
+  /** Whether `version` still runs on this server (it did not fail before). */
+  runs(version: Version): boolean {
+    return !this.result.unavailable && !this.result.versions[version]?.unavailable;
+  }
+
+  #run(client: LineChild, o: Options, version: Version, mode: string, n: number, maxMs: number) {
+    return client.request<ClientResult>(
+      JSON.stringify({
+        mode,
+        version: `TLSv${version}`,
+        host: HOST,
+        port: this.#port,
+        n,
+        concurrency: o.concurrency,
+        maxMs,
+      }),
+      o.maxMs + 30_000,
+    ).then((r) => {
+      if (r.error) throw new Error(`client: ${r.error}`);
+      if (r.count === 0) {
+        throw new Error(`${this.kind}: no handshake completed: ${r.errors.join("; ")}`);
       }
+      return r;
+    });
+  }
+
+  /** Runs `phases` for `version`, recording a failure as that version being unavailable. */
+  async #guard(version: Version, phases: () => Promise<void>): Promise<void> {
+    try {
+      await phases();
+    } catch (e) {
+      this.result.versions[version] = { unavailable: (e as Error).message.slice(0, 300) };
     }
-    if (kind === "ours") {
-      result.ticketCost = await server.request("ticketcost", 60_000);
-      result.webCrypto = await server.request("webcrypto", 60_000);
+  }
+
+  /** Unmeasured full and resumed handshakes (JIT, caches, pools). */
+  warmUp(client: LineChild, o: Options, version: Version): Promise<void> {
+    return this.#guard(version, async () => {
+      const warmMs = Math.min(o.maxMs, 5000);
+      await this.#run(client, o, version, "full", o.warmup, warmMs);
+      await this.#run(client, o, version, "prime", 0, warmMs);
+      await this.#run(client, o, version, "resumed", o.warmup, warmMs);
+    });
+  }
+
+  /** One measured round: a full phase, then a resumed one, each between two CPU readings. */
+  round(client: LineChild, o: Options, version: Version): Promise<void> {
+    return this.#guard(version, async () => {
+      const v = this.result.versions[version] ??= { full: emptyPhase(), resumed: emptyPhase() };
+      for (const mode of MODES) {
+        if (mode === "resumed") await this.#run(client, o, version, "prime", 0, o.maxMs);
+        const c0 = await this.#cpu();
+        const r = await this.#run(client, o, version, mode, o.n, o.maxMs);
+        const c1 = await this.#cpu();
+        const p = v[mode]!;
+        p.count += r.count;
+        p.reused += r.reused;
+        p.failed += r.failed;
+        p.elapsedMs += r.elapsedMs;
+        p.clientCpuUs += r.clientCpuUs;
+        p.serverCpuUs += c1.user + c1.system - c0.user - c0.system;
+        p.serverErrors += c1.errors - c0.errors;
+        p.seals += (c1.seals ?? 0) - (c0.seals ?? 0);
+        p.opens += (c1.opens ?? 0) - (c0.opens ?? 0);
+        p.clientErrors.push(...r.errors.slice(0, 3 - p.clientErrors.length));
+      }
+    });
+  }
+
+  #cpu(): Promise<Cpu> {
+    return this.#server.request<Cpu>("cpu", 10_000);
+  }
+
+  /** ours: the in-place cost of one ticket seal and open, and of the other Web Crypto calls. */
+  async extras(): Promise<void> {
+    if (this.kind !== "ours" || this.result.unavailable) return;
+    try {
+      this.result.ticketCost = await this.#server.request("ticketcost", 60_000);
+      this.result.webCrypto = await this.#server.request("webcrypto", 60_000);
+    } catch (e) {
+      console.error(`ours: ticket and Web Crypto costs not measured: ${(e as Error).message}`);
     }
-    return result;
-  } catch (e) {
-    const tail = server.stderr ? ` (stderr: ${server.stderr.slice(-300)})` : "";
-    return { kind, versions: {}, unavailable: `${(e as Error).message}${tail}` };
-  } finally {
-    await server.stop();
+  }
+
+  async stop(): Promise<void> {
+    await this.#server.stop();
   }
 }
 
@@ -565,11 +596,28 @@ async function main(): Promise<void> {
     const v = await new Deno.Command("node", { args: ["--version"], stdout: "piped" }).output();
     nodeVersion = new TextDecoder().decode(v.stdout).trim();
     client = new LineChild("client", "node", [here("./_handshake_client.mjs")]);
-    const results: ServerResult[] = [];
-    for (const kind of o.servers) {
-      console.error(`${kind}: running…`);
-      results.push(await benchServer(kind, client, files, o));
+    const servers = o.servers.map((kind) => new ServerUnderTest(kind, files));
+    try {
+      const started = await Promise.all(servers.map((s) => s.start()));
+      const live = servers.filter((_, i) => started[i]);
+      for (const version of o.versions) {
+        for (const s of live) {
+          console.error(`${s.kind} TLS ${version}: warming up…`);
+          if (o.warmup > 0) await s.warmUp(client, o, version);
+        }
+        for (let round = 0; round < o.rounds; round++) {
+          for (const s of live) {
+            if (!s.runs(version)) continue;
+            console.error(`${s.kind} TLS ${version}: round ${round + 1} of ${o.rounds}…`);
+            await s.round(client, o, version);
+          }
+        }
+      }
+      for (const s of live) await s.extras();
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
     }
+    const results = servers.map((s) => s.result);
     report(results, o);
     if (o.json) console.log(JSON.stringify({ options: o, results }, null, 2));
   } finally {
