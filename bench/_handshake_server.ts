@@ -169,18 +169,26 @@ class CountingSealer implements TicketSealer {
   }
 }
 
-/** CPU µs (user + system, whole process) of one seal and one open, `rounds` × 16 in flight. */
-async function ticketCost(sealer: CountingSealer, rounds = 100): Promise<object> {
+/**
+ * CPU µs (user + system, whole process) of one seal and one open: the median of five samples,
+ * each `rounds` × 16 calls in flight (a median, as one sample can catch a neighbour's burst).
+ */
+async function ticketCost(sealer: CountingSealer, rounds = 20): Promise<object> {
   const session = sealer.lastSession;
   const ticket = sealer.lastTicket;
   if (!session || !ticket) return { sealUs: null, openUs: null };
   const inner = sealer.inner;
   const batch = 16;
-  const time = async (op: () => Promise<unknown>) => {
+  const sample = async (op: () => Promise<unknown>) => {
     const c0 = process.cpuUsage();
     for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: batch }, op));
     const c = process.cpuUsage(c0);
     return (c.user + c.system) / (rounds * batch);
+  };
+  const time = async (op: () => Promise<unknown>) => {
+    const samples: number[] = [];
+    for (let i = 0; i < 5; i++) samples.push(await sample(op));
+    return samples.sort((a, b) => a - b)[2];
   };
   await time(() => inner.seal(session)); // warm-up
   const sealUs = await time(() => inner.seal(session));
