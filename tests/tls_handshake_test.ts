@@ -16,6 +16,7 @@ import {
   connectPair,
   ExtType,
   Group,
+  type PskIdentitySpec,
   record,
   serverOutcome,
   serverReadOnce,
@@ -343,6 +344,29 @@ Deno.test("RFC 8446 §4.2.11.2: a PSK binder that does not verify gets decrypt_e
     assert.equal(h.conn.engine.counters.decCb, 1);
   } finally {
     await h.done();
+  }
+});
+
+Deno.test("RFC 8446 §4.2.11.2, §4.2.8.2: the ECDHE exchange runs beside the ticket decision, yet a bad binder is still decrypt_error (51) and a bad share with a good binder illegal_parameter (47)", async (t) => {
+  const ctx = await context({});
+  const tickets = await ticketsFrom(ctx);
+  const badShare = { group: Group.X25519, keyExchange: new Uint8Array(31).fill(9) };
+  const cases: [string, PskIdentitySpec, number][] = [
+    ["wrong binder and a 31-byte x25519 share", ticketIdentity(tickets[0], "wrong"), 51],
+    ["good binder and a 31-byte x25519 share", ticketIdentity(tickets[1]), 47],
+  ];
+  for (const [name, identity, alert] of cases) {
+    await t.step(name, async () => {
+      const h = await connect({ context: ctx });
+      try {
+        await h.client.sendClientHello({ psk: [identity], keyShares: [badShare] });
+        assert.equal(await h.client.readAlert(), alert, "the alert the client received");
+        assert.equal(await outcome(h.conn), alert, "the alert the server raised");
+        assert.equal(h.conn.engine.counters.decCb, 1, "dec_cb saw the ticket");
+      } finally {
+        await h.done();
+      }
+    });
   }
 });
 
