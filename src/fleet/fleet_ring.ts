@@ -65,10 +65,23 @@ import type {
   FleetSchedule,
   FleetStatus,
 } from "./fleet_types.ts";
-import { idleWindow, judgeClock, type RecordTime } from "./_clock.ts";
+import {
+  adoptionPlan,
+  type BadRecord,
+  clockEvidence,
+  type ClockSkew,
+  clockVerdict,
+  eraseTimes,
+  indexRecords,
+  rememberNames,
+  repairsWithNewKey,
+  sameBytes,
+  supersededEraseAt,
+  surveyRecords,
+  type ValidRecord,
+} from "./_reconcile.ts";
 import {
   checkSchedule,
-  eraseAfter,
   eraseAt,
   fleetKeyStates,
   intervalAt,
@@ -141,12 +154,6 @@ async function readCheck(
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** A clock time for a message: ISO 8601 when it is a date, else milliseconds. */
 function clockTime(ms: number): string {
   return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`;
@@ -207,7 +214,7 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
   /** Keys whose interval's record changed to another key: they open until their erase time. */
   readonly #superseded: Held[] = [];
   /** Records that failed their checks in the last list. */
-  #badNow: { record: string; problem: string; n: number; version: string }[] = [];
+  #badNow: BadRecord[] = [];
   /** Erase time of each key record listed (held, expired or bad), for deletion. */
   readonly #recordErase = new Map<string, number>();
   /** Valid records (`key@version`) already past their erase time when read. */
@@ -217,11 +224,11 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * seen before (written back after a wipe, say) is no evidence about the clock. Forgotten a
    * key's lifetime after they were last seen.
    */
-  readonly #seenNames = new Map<string, number>();
+  #seenNames = new Map<string, number>();
   /** This clock before the previous list (null before the first). */
   #prevListAt: number | null = null;
   /** Doubt about this clock (see `_clock.ts`); while set, nothing is written to the store. */
-  #skew: { offset: number | null; since: number; message: string } | null = null;
+  #skew: ClockSkew | null = null;
   readonly #abort = new AbortController();
   #timer: ReturnType<typeof setTimeout> | null = null;
   #chain: Promise<void> = Promise.resolve();
@@ -1070,15 +1077,12 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       if (won) this.#m.recordsRestored++;
       wrote = true;
     }
-    const last = wantedIntervals(now, this.#s)[1];
     for (const b of this.#badNow) {
       const h = this.#held.get(b.n);
       let value: Uint8Array;
       if (h !== undefined) value = h.wrapped;
-      else if (b.n >= intervalAt(now, this.#s.rotationInterval) && b.n <= last) {
-        if (sealFrom(b.n, now, this.#s) === null) continue;
-        value = await this.#wrapNew(b.n, b.record);
-      } else continue; // a past slot: nothing needs its key; deleted on schedule
+      else if (repairsWithNewKey(b.n, now, this.#s)) value = await this.#wrapNew(b.n, b.record);
+      else continue; // a past slot, or too late to seal (see repairsWithNewKey)
       if (
         await this.#store.replaceIf(b.record, b.version, value, { ttlSeconds: this.#ttl(b.n, now) })
       ) {
@@ -1113,50 +1117,33 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
    * Compares a list of the store's key records with the keys held: notes held records that
    * vanished or changed, opens new and changed records (a record that fails its checks is
    * reported by name and never used), judges this clock against the records' creation times,
-   * adopts the live keys, and computes every key's erase time.
+   * adopts the live keys, and computes every key's erase time. The decisions are in
+   * `_reconcile.ts`; this applies them.
    */
   async #reconcile(records: StoredRecord[], now: number, listAt: number): Promise<void> {
     // Keys past their erase time first: their records may rightly be gone.
     this.#prune(now);
-    const byN = new Map<number, StoredRecord>();
-    const ids = new Set<string>();
-    for (const r of records) {
-      const n = parseKeyRecordName(this.#prefix, r.key);
-      if (n !== null) byN.set(n, r);
-      ids.add(`${r.key}@${r.version}`);
-    }
+    const { byN, ids } = indexRecords(this.#prefix, records);
     // What is remembered about records is kept only while they are in the store.
     for (const id of this.#expired) if (!ids.has(id)) this.#expired.delete(id);
     for (const id of this.#bad.keys()) if (!ids.has(id)) this.#bad.delete(id);
     for (const key of this.#recordErase.keys()) {
       if (!byN.has(parseKeyRecordName(this.#prefix, key) ?? NaN)) this.#recordErase.delete(key);
     }
+    const survey = surveyRecords(byN, this.#held, this.#bad, this.#expired);
     this.#badNow = [];
-    for (const h of this.#held.values()) {
-      const r = byN.get(h.n);
-      if (r === undefined) {
-        if (!h.vanished) this.#m.recordsVanished++;
-        h.vanished = true;
-        this.#lastError ??= `store record ${h.recordKey} (key ${h.name}, held here) vanished`;
-      } else if (sameBytes(r.value, h.wrapped)) h.vanished = false;
+    for (const h of survey.missing) {
+      if (!h.vanished) this.#m.recordsVanished++;
+      h.vanished = true;
+      this.#lastError ??= `store record ${h.recordKey} (key ${h.name}, held here) vanished`;
     }
-    const candidates: { n: number; r: StoredRecord }[] = [];
-    for (const [n, r] of byN) {
-      const h = this.#held.get(n);
-      if (h !== undefined && sameBytes(r.value, h.wrapped)) continue;
-      const id = `${r.key}@${r.version}`;
-      const bad = this.#bad.get(id);
-      if (bad !== undefined) {
-        this.#badNow.push({ record: r.key, problem: bad, n, version: r.version });
-        this.#lastError ??= bad; // still in the store: still reported
-        continue;
-      }
-      if (this.#expired.has(id)) continue;
-      candidates.push({ n, r });
+    for (const h of survey.present) h.vanished = false;
+    for (const b of survey.stillBad) {
+      this.#badNow.push(b);
+      this.#lastError ??= b.problem; // still in the store: still reported
     }
-    const valid: { n: number; r: StoredRecord; key: TicketKey; createdAt: number; by: string }[] =
-      [];
-    for (const { n, r } of candidates) {
+    const valid: ValidRecord[] = [];
+    for (const { n, r } of survey.candidates) {
       const mine = this.#uncertain.get(r.key);
       if (mine !== undefined) {
         this.#uncertain.delete(r.key);
@@ -1181,30 +1168,30 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
       }
     }
     // The clock, judged from the other processes' records.
-    const times: RecordTime[] = [];
-    for (const h of this.#held.values()) {
-      if (h.by !== this.#id && !h.vanished) times.push({ createdAt: h.createdAt, fresh: false });
-    }
-    for (const v of valid) {
-      if (v.by === this.#id) continue;
-      const fresh = this.#prevListAt !== null && !this.#seenNames.has(v.key.nameHex);
-      times.push({ createdAt: v.createdAt, fresh });
-    }
-    this.#judgeClock(now, times, this.#store.time?.() ?? null);
-    for (const h of [...this.#held.values(), ...this.#superseded]) this.#seenNames.set(h.name, now);
-    for (const v of valid) this.#seenNames.set(v.key.nameHex, now);
-    const life = this.#s.publishLead + this.#s.rotationInterval + this.#s.decryptPeriod +
-      this.#s.maxClockSkew;
-    for (const [name, at] of this.#seenNames) if (at + life < now) this.#seenNames.delete(name);
+    const held = this.#held.values();
+    const times = clockEvidence(held, valid, this.#id, this.#prevListAt, this.#seenNames);
+    const storeTime = this.#store.time?.() ?? null;
+    this.#skew = clockVerdict(
+      this.#skew,
+      now,
+      this.#prevListAt,
+      times,
+      this.#s,
+      storeTime,
+      this.#pollInterval,
+    );
+    const names = [...this.#held.values(), ...this.#superseded].map((h) => h.name);
+    for (const v of valid) names.push(v.key.nameHex);
+    this.#seenNames = rememberNames(this.#seenNames, names, now, this.#s);
     this.#prevListAt = listAt;
     // Adopt, oldest first, with erase times from the successors known.
-    const starts = new Map<number, number | null>();
-    for (const h of this.#held.values()) starts.set(h.n, h.sealFrom);
-    for (const v of valid) starts.set(v.n, sealFrom(v.n, v.createdAt, this.#s));
-    valid.sort((a, b) => a.n - b.n);
-    for (const v of valid) {
-      const from = sealFrom(v.n, v.createdAt, this.#s);
-      const erase = eraseAfter(v.n, this.#successorStart(v.n, starts), this.#s);
+    for (
+      const { v, sealFrom: from, eraseAt: erase } of adoptionPlan(
+        valid,
+        this.#held.values(),
+        this.#s,
+      )
+    ) {
       if (erase <= now) {
         this.#expired.add(`${v.r.key}@${v.r.version}`);
         this.#recordErase.set(v.r.key, erase);
@@ -1237,45 +1224,24 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     }
   }
 
-  /** When the first key after `n` that seals starts sealing, among `starts`, or null. */
-  #successorStart(n: number, starts: Map<number, number | null>): number | null {
-    let best: number | null = null;
-    let bestN = Infinity;
-    for (const [m, from] of starts) {
-      if (m > n && from !== null && m < bestN) {
-        bestN = m;
-        best = from;
-      }
-    }
-    return best;
-  }
-
   /** Recomputes each held key's erase time from its successor's actual start (one rule). */
   #updateEraseTimes(): void {
-    const starts = new Map<number, number | null>();
-    for (const h of this.#held.values()) starts.set(h.n, h.sealFrom);
-    for (const h of this.#held.values()) {
-      const erase = eraseAfter(h.n, this.#successorStart(h.n, starts), this.#s);
-      if (erase !== h.eraseAt) {
-        h.eraseAt = erase;
+    const held = [...this.#held.values()];
+    eraseTimes(held, this.#s).forEach((erase, i) => {
+      if (erase !== held[i].eraseAt) {
+        held[i].eraseAt = erase;
         this.#nextChange = -Infinity;
       }
-    }
+    });
   }
 
   /**
-   * The record of a held key changed to another valid key: the store is the truth, so the new
-   * key takes the interval; the old one keeps sealing (if it does) until the new one seals,
-   * then opens its tickets for `decryptPeriod` more (with margin for the other processes, which
-   * notice the change up to a poll later).
+   * The record of a held key changed to another valid key: the new key takes the interval, and
+   * the old one opens its tickets until `supersededEraseAt` (`_reconcile.ts`).
    */
   #supersede(old: Held, newFrom: number | null, now: number): void {
     this.#held.delete(old.n);
-    const margin = this.#s.propagationDelay + this.#s.maxClockSkew + this.#pollInterval;
-    const erase = Math.min(
-      old.eraseAt,
-      Math.max(now, newFrom ?? now) + this.#s.decryptPeriod + margin,
-    );
+    const erase = supersededEraseAt(old.eraseAt, newFrom, now, this.#s, this.#pollInterval);
     old.eraseAt = erase;
     old.superseded = true;
     this.#nextChange = -Infinity;
@@ -1283,44 +1249,6 @@ export class FleetRing implements TicketSealer, TicketByteSealer {
     this.#m.recordsChanged++;
     this.#lastError = `store record ${old.recordKey} changed: key ${old.name} held here was ` +
       `replaced in the store; it opens its tickets until ${clockTime(erase)}`;
-  }
-
-  /** Updates the clock verdict from this round's evidence (rules in `_clock.ts`). */
-  #judgeClock(now: number, times: RecordTime[], storeTime: number | null): void {
-    const first = this.#prevListAt === null;
-    const j = judgeClock(now, this.#prevListAt, times, this.#s, storeTime);
-    const window = idleWindow(this.#s, this.#pollInterval);
-    const hold = "; it opens tickets but neither creates nor deletes key records";
-    if (j.kind === "disagree") {
-      const ahead = j.offset >= 0;
-      this.#skew = {
-        offset: j.offset,
-        since: this.#skew?.since ?? now,
-        message:
-          `this process's clock is ${ahead ? "ahead of" : "behind"} the fleet's by about ${
-            (Math.abs(j.offset) / 1000).toFixed(1)
-          } s, more than ` +
-          `maxClockSkew (${this.#s.maxClockSkew} ms): ${j.detail}${hold}`,
-      };
-    } else if (j.kind === "agree") this.#skew = null;
-    else if (first && times.length > 0) {
-      const newest = Math.max(...times.map((t) => t.createdAt));
-      if (now - newest > window) {
-        this.#skew = {
-          offset: null,
-          since: now,
-          message:
-            `the fleet's newest key record was created ${
-              ((now - newest) / 1000).toFixed(1)
-            } s before this clock's present: the fleet was idle, or this clock is ahead; ` +
-            `waiting up to ${(window / 1000).toFixed(1)} s for a new record${hold}`,
-        };
-      }
-    } else if (
-      this.#skew !== null && this.#skew.offset === null && now >= this.#skew.since + window
-    ) {
-      this.#skew = null; // no process wrote meanwhile: the fleet was idle
-    }
   }
 
   /** Applies the fleet's state rule (`fleetKeyStates`) now if a state is due to change. */
