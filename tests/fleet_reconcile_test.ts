@@ -15,6 +15,7 @@ import {
   surveyRecords,
 } from "../src/fleet/_reconcile.ts";
 import { checkSchedule, keyRecordName } from "../src/fleet/_schedule.ts";
+import { WRITER_SLACK } from "../src/fleet/_clock.ts";
 
 const PREFIX = "test/fleet";
 const s = checkSchedule({
@@ -86,7 +87,7 @@ Deno.test("reconcile (clocks): a doubt keeps its start, agreement clears it, an 
     500,
   );
   assert.deepEqual([idle?.offset, idle?.since], [null, now]);
-  const window = 60_000 + 2 * 2_000 + 1_000 + 500;
+  const window = 60_000 + 2 * 2_000 + 1_000 + 500 + WRITER_SLACK;
   assert.equal(clockVerdict(idle, now + window - 1, now, [], s, null, 500), idle); // unchanged
   assert.equal(clockVerdict(idle, now + window, now, [], s, null, 500), null);
 });

@@ -15,6 +15,7 @@ import { TicketKey } from "../src/ticket/ticket_key.ts";
 import { FleetRing } from "../src/fleet/fleet_ring.ts";
 import type { FleetRingOptions } from "../src/fleet/fleet_types.ts";
 import { MemoryKeyStore } from "../src/fleet/memory_store.ts";
+import { WRITER_SLACK } from "../src/fleet/_clock.ts";
 import { SslContext } from "../src/server/ssl_context.ts";
 import { handshake, TestClient } from "../testing.ts";
 import { importKek, loadKek, parseKek, unwrapRecord, wrapRecord } from "../src/fleet/key_wrap.ts";
@@ -985,7 +986,8 @@ Deno.test("issue 13, clocks: a fleet idle for two intervals: the first process b
     [2001, null], // no successor yet: kept, and sealing
   ]);
   assert.equal(st.sealing!.interval, 2001); // sealing never stops while a valid key is held
-  c.t += I + 2 * S + P + 500; // the idle window (I + 2S + P + poll) passes with no new record
+  // The idle window (I + 2S + P + poll + WRITER_SLACK) passes with no new record.
+  c.t += I + 2 * S + P + 500 + WRITER_SLACK;
   await back.sync();
   assert.equal(back.status().clockSkew, null);
   assert.ok(back.metrics().proposalsWon >= 1);

@@ -39,6 +39,19 @@ export interface RecordTime {
  */
 export const STORE_TIME_SLACK = 1000;
 
+/**
+ * Slack (ms) for when a writer runs: a process's poll, or a cron job's `fleet rotate` (a new
+ * process that must start first), can come a little after the interval boundary it serves, so
+ * a running fleet's newest record can be that much older than one interval.
+ *
+ * @example
+ * ```ts
+ * import { WRITER_SLACK } from "./_clock.ts";
+ * console.log(WRITER_SLACK); // 2000
+ * ```
+ */
+export const WRITER_SLACK = 2000;
+
 /** What the records say about this clock. */
 export type ClockJudgement =
   | { kind: "disagree"; offset: number; detail: string }
@@ -108,14 +121,15 @@ export function judgeClock(
 
 /**
  * How long a running fleet goes at most without creating a key record (this clock): one
- * interval, plus the skew of its writer and of this clock, the propagation delay and one poll.
+ * interval, plus the skew of its writer and of this clock, the propagation delay, one poll and
+ * {@link WRITER_SLACK}.
  *
  * @example
  * ```ts
  * import { idleWindow } from "./_clock.ts";
  * import { checkSchedule } from "./_schedule.ts";
  * const s = checkSchedule({ rotationInterval: 1000, propagationDelay: 100, maxClockSkew: 100 });
- * console.log(idleWindow(s, 50)); // 1350
+ * console.log(idleWindow(s, 50)); // 3350
  * ```
  *
  * @param s Schedule.
@@ -123,7 +137,8 @@ export function judgeClock(
  * @returns Milliseconds.
  */
 export function idleWindow(s: Schedule, pollInterval: number): number {
-  return s.rotationInterval + 2 * s.maxClockSkew + s.propagationDelay + pollInterval;
+  return s.rotationInterval + 2 * s.maxClockSkew + s.propagationDelay + pollInterval +
+    WRITER_SLACK;
 }
 
 function seconds(ms: number): string {
