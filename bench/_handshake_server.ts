@@ -271,7 +271,8 @@ async function runOurs(likeNode: boolean): Promise<never> {
   const { listenTls } = await import("../tls.ts");
   const key = await TicketKey.import(crypto.getRandomValues(new Uint8Array(80)), "openssl-80");
   const sealer = new CountingSealer(key);
-  const sameName = (name: Uint8Array) => name.every((b, i) => b === key.name[i]);
+  const keyName = key.name;
+  const sameName = (name: Uint8Array) => name.every((b, i) => b === keyName[i]);
   const context = likeNode
     ? await SslContext.create({
       ticketKeyCb: (_conn, name, _iv, enc) => {
