@@ -361,14 +361,16 @@ export function adoptionPlan<V extends { n: number; createdAt: number }>(
   held: Iterable<{ n: number; sealFrom: number | null }>,
   s: Schedule,
 ): { v: V; sealFrom: number | null; eraseAt: number }[] {
-  const starts = new Map<number, number | null>();
-  for (const h of held) starts.set(h.n, h.sealFrom);
-  for (const v of valid) starts.set(v.n, sealFrom(v.n, v.createdAt, s));
-  return [...valid].sort((a, b) => a.n - b.n).map((v) => ({
+  const plan = [...valid].sort((a, b) => a.n - b.n).map((v) => ({
     v,
     sealFrom: sealFrom(v.n, v.createdAt, s),
-    eraseAt: eraseAfter(v.n, successorStart(v.n, starts), s),
+    eraseAt: 0,
   }));
+  const starts = new Map<number, number | null>();
+  for (const h of held) starts.set(h.n, h.sealFrom);
+  for (const p of plan) starts.set(p.v.n, p.sealFrom);
+  for (const p of plan) p.eraseAt = eraseAfter(p.v.n, successorStart(p.v.n, starts), s);
+  return plan;
 }
 
 /**

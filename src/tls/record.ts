@@ -247,7 +247,6 @@ export function plaintextRecord(type: number, fragment: Uint8Array): Uint8Array<
   return out;
 }
 
-/** `b` itself when an `ArrayBuffer` backs it (Web Crypto copies its input at the call), else a copy. */
 /**
  * `b` as Web Crypto takes it: the same view when it is backed by an `ArrayBuffer`, else a copy.
  *
