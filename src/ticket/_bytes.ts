@@ -1,5 +1,6 @@
 /**
- * Private byte helpers for the ticket layer (not exported from `mod.ts`).
+ * Private byte helpers for the ticket layer (not exported from `mod.ts`). The byte comparisons
+ * every layer shares are in `bytes.ts`.
  *
  * @module
  */
@@ -44,23 +45,6 @@ export function nameKey(bytes: Uint8Array): string {
     b[14],
     b[15],
   );
-}
-
-/**
- * Compares two equal-length byte ranges without an early exit (the MAC compare of
- * `ssl/t1_lib.c:tls_decrypt_ticket`, which uses `CRYPTO_memcmp`). The time taken depends only on
- * `length`.
- */
-export function constantTimeEqual(
-  a: Uint8Array,
-  aOffset: number,
-  b: Uint8Array,
-  bOffset: number,
-  length: number,
-): boolean {
-  let diff = 0;
-  for (let i = 0; i < length; i++) diff |= a[aOffset + i] ^ b[bOffset + i];
-  return diff === 0;
 }
 
 /** True when `e` is the error Web Crypto raises for a failed decryption (bad tag, bad padding). */

@@ -7,7 +7,8 @@
  */
 
 import type { TicketStatus } from "./status.ts";
-import { asBufferBytes, constantTimeEqual, isOperationError } from "./_bytes.ts";
+import { asBufferBytes, isOperationError } from "./_bytes.ts";
+import { constantTimeEqual } from "./bytes.ts";
 import { failed, type OpenCounters, opened, type OpenFinish } from "./_open.ts";
 
 /** Bytes in front of the ciphertext: key name and IV. */
@@ -65,7 +66,7 @@ export async function cbcOpen<R>(
   eticklen -= MAC_LENGTH;
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, t.subarray(0, eticklen)));
   // check 10: CRYPTO_memcmp
-  if (!constantTimeEqual(mac, 0, t, eticklen, MAC_LENGTH)) {
+  if (!constantTimeEqual(mac, t.subarray(eticklen, eticklen + MAC_LENGTH))) {
     return finish(failed(ticket, eticklen, "badMac", counters));
   }
   // check 11: eticklen -= 16 + ivlen; decrypt etick[32..]

@@ -35,7 +35,8 @@ import {
   TICKET_KEY_NAME_LENGTH,
   type TicketFormat,
 } from "./ticket_format.ts";
-import { asBufferBytes, constantTimeEqual, toHex } from "./_bytes.ts";
+import { asBufferBytes, toHex } from "./_bytes.ts";
+import { constantTimeEqual } from "./bytes.ts";
 import { LAYOUTS, type LayoutSpec } from "./_key_layout.ts";
 import {
   asIs,
@@ -662,7 +663,7 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
    */
   matches(ticket: Uint8Array): boolean {
     return ticket.length >= TICKET_KEY_NAME_LENGTH &&
-      constantTimeEqual(ticket, 0, this.#name, 0, TICKET_KEY_NAME_LENGTH);
+      constantTimeEqual(ticket.subarray(0, TICKET_KEY_NAME_LENGTH), this.#name);
   }
 
   /**

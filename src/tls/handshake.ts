@@ -12,6 +12,7 @@
 import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import { SSL3_VERSION } from "../session/versions.ts";
+import { constantTimeEqual } from "../ticket/bytes.ts";
 import type { DecryptCallbackCall, ServerConnection } from "../server/server_connection.ts";
 import type { SslContext } from "../server/ssl_context.ts";
 import { tls13Suite } from "../server/wire/cipher_suites.ts";
@@ -27,7 +28,6 @@ import {
 } from "./key_exchange.ts";
 import {
   binder,
-  constantTimeEqual,
   finishedVerifyData,
   type HashName,
   KeySchedule,

@@ -441,7 +441,8 @@ export class KeySchedule {
  * @param hash The suite hash.
  * @param baseKey The sender's handshake traffic secret, Hash.length bytes.
  * @param transcriptHash `Transcript-Hash` up to (not including) this Finished, Hash.length bytes.
- * @returns Hash.length bytes of verify_data (compare received ones with {@link constantTimeEqual}).
+ * @returns Hash.length bytes of verify_data (compare received ones with
+ * `constantTimeEqual` from `../ticket/bytes.ts`).
  * @throws {TlsAlert} internal_error (80) on a bad hash or lengths.
  *
  * @example
@@ -473,7 +474,7 @@ export function finishedVerifyData(
  * @param binderKey From {@link KeySchedule.binderKey}, Hash.length bytes.
  * @param truncatedHelloHash `Transcript-Hash(Truncate(ClientHello))` (after a HelloRetryRequest,
  *   with the earlier messages in front), Hash.length bytes.
- * @returns Hash.length bytes (compare with {@link constantTimeEqual}).
+ * @returns Hash.length bytes (compare with `constantTimeEqual` from `../ticket/bytes.ts`).
  * @throws {TlsAlert} internal_error (80) on a bad hash or lengths.
  *
  * @example
@@ -538,30 +539,4 @@ export function nextTrafficSecret(hash: HashName, secret: Uint8Array): Uint8Arra
   const hLen = hashLength(hash);
   checkBytes("traffic secret", secret, hLen, hLen);
   return expandLabel(new HmacKey(hash, secret), "traffic upd", EMPTY, hLen);
-}
-
-/**
- * Compares two byte strings in time that depends only on their length (no early exit), for
- * Finished verify_data and binders. Different lengths are simply unequal.
- *
- * @param a First bytes.
- * @param b Second bytes.
- * @returns Whether `a` and `b` hold the same bytes.
- * @throws {TlsAlert} internal_error (80) if either is not a Uint8Array.
- *
- * @example
- * ```ts
- * import { constantTimeEqual } from "./key_schedule.ts";
- * console.log(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2]))); // true
- * console.log(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1]))); // false
- * ```
- */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (!(a instanceof Uint8Array) || !(b instanceof Uint8Array)) {
-    throw internal("constantTimeEqual compares Uint8Arrays");
-  }
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
 }

@@ -14,6 +14,7 @@ import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import type { ServerConnection } from "../server/server_connection.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import { SSL3_VERSION, TLS1_2_VERSION, TLS1_3_VERSION } from "../session/versions.ts";
+import { constantTimeEqual } from "../ticket/bytes.ts";
 import type { HandshakeConfig, HandshakeResult } from "./handshake.ts";
 import {
   contextForName,
@@ -23,7 +24,7 @@ import {
   SIGNATURE_SCHEME_NAMES,
 } from "./_negotiate.ts";
 import { groupName, keyExchange, SUPPORTED_GROUPS } from "./key_exchange.ts";
-import { constantTimeEqual, TranscriptHash } from "./key_schedule.ts";
+import { TranscriptHash } from "./key_schedule.ts";
 import {
   type ClientHello,
   Ext,

@@ -1,0 +1,41 @@
+/**
+ * The byte comparisons every layer shares, one home per rule (not exported from `mod.ts`):
+ *
+ * - {@link constantTimeEqual}: equality in time that depends only on the length, for MACs,
+ *   key names, Finished verify_data and binders.
+ *
+ * It sits in the ticket layer, the lowest that uses it, so the server, fleet, TLS and CLI layers
+ * may import it. (The ticket layer's private byte helpers are in `_bytes.ts`.)
+ *
+ * @module
+ */
+
+/**
+ * Compares two byte strings in time that depends only on their length, with no early exit on
+ * content (`CRYPTO_memcmp`, as `ssl/t1_lib.c:tls_decrypt_ticket` compares the MAC): for MACs,
+ * ticket key names, Finished verify_data and binders. Lengths are public, so different lengths
+ * are simply unequal at once. To compare part of an array, pass a `subarray`.
+ *
+ * @param a First bytes.
+ * @param b Second bytes.
+ * @returns Whether `a` and `b` hold the same bytes.
+ * @throws {TypeError} If either is not a Uint8Array (its `length` could be undefined and the
+ * compare vacuously true).
+ *
+ * @example
+ * ```ts
+ * import { constantTimeEqual } from "./bytes.ts";
+ * console.log(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2]))); // true
+ * console.log(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 3]))); // false
+ * console.log(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1]))); // false
+ * ```
+ */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (!(a instanceof Uint8Array) || !(b instanceof Uint8Array)) {
+    throw new TypeError("constantTimeEqual compares Uint8Arrays");
+  }
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
