@@ -1,9 +1,23 @@
-// The byte comparisons every layer shares (src/ticket/bytes.ts): constantTimeEqual for MACs, key
-// names, Finished verify_data and binders.
+// The byte comparisons every layer shares (src/ticket/bytes.ts): sameBytes for bytes that are not
+// secret, constantTimeEqual for MACs, key names, Finished verify_data and binders.
 import assert from "node:assert/strict";
-import { constantTimeEqual } from "../src/ticket/bytes.ts";
+import { constantTimeEqual, sameBytes } from "../src/ticket/bytes.ts";
 
 const EMPTY = new Uint8Array(0);
+
+Deno.test("sameBytes: equal, one differing byte anywhere, different lengths, views", () => {
+  const a = crypto.getRandomValues(new Uint8Array(48));
+  assert.ok(sameBytes(a, a.slice()));
+  assert.ok(sameBytes(EMPTY, new Uint8Array(0)));
+  for (let i = 0; i < a.length; i++) {
+    const b = a.slice();
+    b[i] ^= 0x80;
+    assert.ok(!sameBytes(a, b), `byte ${i}`);
+  }
+  assert.ok(!sameBytes(a, a.subarray(0, 47)));
+  assert.ok(!sameBytes(a.subarray(0, 0), a));
+  assert.ok(sameBytes(a.subarray(8, 24), a.slice(8, 24)));
+});
 
 Deno.test("constantTimeEqual: equal, one differing byte anywhere, different lengths", () => {
   const a = crypto.getRandomValues(new Uint8Array(48));

@@ -10,6 +10,7 @@ import { encodeSession } from "../session/codec.ts";
 import { cipherName } from "../session/codec.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import { TLS1_2_VERSION, TLS1_3_VERSION } from "../session/versions.ts";
+import { sameBytes } from "../ticket/bytes.ts";
 import type { TicketOpenResult } from "../ticket/sealer.ts";
 import { TICKET_KEY_LAYOUTS, TicketKey } from "../ticket/ticket_key.ts";
 import { parseArgs } from "./_args.ts";
@@ -60,10 +61,6 @@ function describeSession(s: SslSession): string {
     cipherName(s.cipherId) ?? s.cipherId
   }, ${s.masterKey.length}-byte ${secret}` +
     (app ? `, app data "${new TextDecoder().decode(app)}"` : "");
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /**

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { sameBytes } from "../ticket/bytes.ts";
 import type { StoredRecord } from "./key_store.ts";
 import type { OpenedKeyRecord } from "./_key_record.ts";
 import { idleWindow, judgeClock, type RecordTime } from "./_clock.ts";
@@ -49,21 +50,6 @@ export interface ClockSkew {
   since: number;
   /** What `status().clockSkew` and `lastError` say. */
   message: string;
-}
-
-/**
- * Whether two byte strings are equal.
- *
- * @example
- * ```ts
- * import { sameBytes } from "./_reconcile.ts";
- * console.log(sameBytes(new Uint8Array([1, 2]), new Uint8Array([1, 2]))); // true
- * ```
- */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**

@@ -30,6 +30,7 @@
  * @module
  */
 
+import { sameBytes } from "../ticket/bytes.ts";
 import {
   type KeyStore,
   KeyStoreError,
@@ -172,7 +173,7 @@ export class EtcdKeyStore implements KeyStore {
   async get(key: string): Promise<StoredRecord | null> {
     const k = keyBytes(key);
     return await this.#call("kv/range", { key: b64(k) }, (res) => {
-      const records = recordsOf(res, "kvs", (got) => equalBytes(got, k));
+      const records = recordsOf(res, "kvs", (got) => sameBytes(got, k));
       if (records.length > 1) throw new MalformedAnswer(`kvs holds ${records.length} records`);
       checkHeader(res);
       return records[0] ?? null;
@@ -229,7 +230,7 @@ export class EtcdKeyStore implements KeyStore {
     });
     if (res.succeeded) return true;
     if (!ambiguous) return false;
-    return res.existing !== null && equalBytes(res.existing.value, value);
+    return res.existing !== null && sameBytes(res.existing.value, value);
   }
 
   /**
@@ -609,7 +610,7 @@ function txnOf(
     const first = object(responses[0], "responses[0]");
     const range = object(first.response_range, "responses[0].response_range");
     const what = "responses[0].response_range.kvs";
-    const records = recordsOf(range, what, (got) => equalBytes(got, key));
+    const records = recordsOf(range, what, (got) => sameBytes(got, key));
     if (records.length > 1) throw new MalformedAnswer(`${what} holds ${records.length} records`);
     existing = records[0] ?? null;
   }
@@ -679,10 +680,6 @@ function parseJson(bytes: Uint8Array): unknown {
 
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   return bytes.length >= prefix.length && prefix.every((x, i) => x === bytes[i]);
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function positive(n: number, name: string): number {

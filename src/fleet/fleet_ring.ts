@@ -47,6 +47,7 @@ import type { SslSession } from "../session/ssl_session.ts";
 import type { TicketByteSealer, TicketOpenResult, TicketSealer } from "../ticket/sealer.ts";
 import type { OpenedTicketBytes, TicketFormat } from "../ticket/ticket_format.ts";
 import { type KeySetEntry, sealSession, TicketKeySet } from "../ticket/key_set.ts";
+import { sameBytes } from "../ticket/bytes.ts";
 import {
   checkFormatAesBits,
   parseTicketKeyLayout,
@@ -75,7 +76,6 @@ import {
   indexRecords,
   rememberNames,
   repairsWithNewKey,
-  sameBytes,
   supersededEraseAt,
   surveyRecords,
   type ValidRecord,

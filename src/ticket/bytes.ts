@@ -1,6 +1,8 @@
 /**
  * The byte comparisons every layer shares, one home per rule (not exported from `mod.ts`):
  *
+ * - {@link sameBytes}: plain equality, for bytes that are not secret (store values, DER, hello
+ *   fields); it stops at the first difference.
  * - {@link constantTimeEqual}: equality in time that depends only on the length, for MACs,
  *   key names, Finished verify_data and binders.
  *
@@ -9,6 +11,27 @@
  *
  * @module
  */
+
+/**
+ * Whether two byte strings are equal, stopping at the first difference. Not for secrets: use
+ * {@link constantTimeEqual} for those.
+ *
+ * @param a First bytes.
+ * @param b Second bytes.
+ * @returns Whether `a` and `b` have the same length and the same bytes.
+ *
+ * @example
+ * ```ts
+ * import { sameBytes } from "./bytes.ts";
+ * console.log(sameBytes(new Uint8Array([1, 2]), new Uint8Array([1, 2]))); // true
+ * console.log(sameBytes(new Uint8Array([1, 2]), new Uint8Array([1]))); // false
+ * ```
+ */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /**
  * Compares two byte strings in time that depends only on their length, with no early exit on

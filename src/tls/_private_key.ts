@@ -11,6 +11,7 @@
 import { DerError } from "../der/errors.ts";
 import { DerReader } from "../der/reader.ts";
 import { DerWriter } from "../der/writer.ts";
+import { sameBytes } from "../ticket/bytes.ts";
 import { CertificateError, parsePem, type PemBlock } from "./_pem.ts";
 
 /** The key types a server certificate may have. */
@@ -186,7 +187,7 @@ function sec1ToPkcs8(
     if (!p.atEnd()) {
       throw new CertificateError("malformed", `${name}: EC PARAMETERS has trailing data`);
     }
-    if (curve !== undefined && !equal(curve, fromBlock)) {
+    if (curve !== undefined && !sameBytes(curve, fromBlock)) {
       throw new CertificateError(
         "malformed",
         `${name}: the EC PARAMETERS block names a different curve than the key`,
@@ -262,7 +263,7 @@ function classifyAlgorithm(r: DerReader, name: string): KeyType | { unsupported:
   const oid = readOid(alg, name);
   const hex = oid.toHex();
   let result: KeyType | { unsupported: string };
-  if (equal(oid, OID_EC_PUBLIC_KEY.subarray(2))) {
+  if (sameBytes(oid, OID_EC_PUBLIC_KEY.subarray(2))) {
     if (!alg.nextIs(0, 6)) {
       throw new CertificateError(
         "unsupported",
@@ -354,12 +355,6 @@ function oidTlv(hex: string): Uint8Array {
   out[1] = body.length;
   out.set(body, 2);
   return out;
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** " (found: LABEL, ...)" for a message saying a wanted block is missing. */

@@ -12,7 +12,7 @@
 import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import { SSL3_VERSION } from "../session/versions.ts";
-import { constantTimeEqual } from "../ticket/bytes.ts";
+import { constantTimeEqual, sameBytes } from "../ticket/bytes.ts";
 import type { DecryptCallbackCall, ServerConnection } from "../server/server_connection.ts";
 import type { SslContext } from "../server/ssl_context.ts";
 import { tls13Suite } from "../server/wire/cipher_suites.ts";
@@ -230,7 +230,7 @@ function checkSecondHello(first: Offer, second: Offer, group: number): void {
   const a = first.hello, b = second.hello;
   const same = (x: Uint8Array | undefined, y: Uint8Array | undefined) =>
     x === y ||
-    (x !== undefined && y !== undefined && x.length === y.length && x.every((v, i) => v === y[i]));
+    (x !== undefined && y !== undefined && sameBytes(x, y));
   const kept = [
     Ext.SERVER_NAME,
     Ext.SUPPORTED_GROUPS,
