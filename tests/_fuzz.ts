@@ -92,8 +92,6 @@ export function caseSeed(seed: number, index: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-export const cat = (...parts: Uint8Array[]) => concatBytes(parts);
-
 export const INTERESTING = [0, 1, 2, 0x0f, 0x10, 0x1d, 0x17, 0x3f, 0x40, 0x7f, 0x80, 0xfe, 0xff];
 
 export function bitFlip(r: Rng, b: Uint8Array): Uint8Array {
@@ -113,24 +111,24 @@ export function byteSet(r: Rng, b: Uint8Array): Uint8Array {
 }
 
 export const truncate = (r: Rng, b: Uint8Array) => b.slice(0, r.int(b.length + 1));
-export const extend = (r: Rng, b: Uint8Array) => cat(b, r.bytes(1 + r.int(64)));
+export const extend = (r: Rng, b: Uint8Array) => concatBytes([b, r.bytes(1 + r.int(64))]);
 
 export function insert(r: Rng, b: Uint8Array): Uint8Array {
   const at = r.int(b.length + 1);
   const what = r.int(2) === 0 ? r.bytes(1 + r.int(16)) : new Uint8Array(1 + r.int(16));
-  return cat(b.subarray(0, at), what, b.subarray(at));
+  return concatBytes([b.subarray(0, at), what, b.subarray(at)]);
 }
 
 export function deleteRange(r: Rng, b: Uint8Array): Uint8Array {
   if (b.length === 0) return b;
   const at = r.int(b.length), n = 1 + r.int(Math.min(32, b.length - at));
-  return cat(b.subarray(0, at), b.subarray(at + n));
+  return concatBytes([b.subarray(0, at), b.subarray(at + n)]);
 }
 
 export function duplicateRange(r: Rng, b: Uint8Array): Uint8Array {
   if (b.length === 0) return b;
   const at = r.int(b.length), n = 1 + r.int(Math.min(64, b.length - at));
-  return cat(b.subarray(0, at + n), b.subarray(at, at + n), b.subarray(at + n));
+  return concatBytes([b.subarray(0, at + n), b.subarray(at, at + n), b.subarray(at + n)]);
 }
 
 export function splice(r: Rng, b: Uint8Array, donors: readonly Uint8Array[]): Uint8Array {
@@ -138,7 +136,7 @@ export function splice(r: Rng, b: Uint8Array, donors: readonly Uint8Array[]): Ui
   const from = r.int(d.length), n = 1 + r.int(Math.min(96, d.length - from));
   const at = r.int(b.length + 1);
   const replace = r.int(2) === 0 ? Math.min(n, b.length - at) : 0;
-  return cat(b.subarray(0, at), d.subarray(from, from + n), b.subarray(at + replace));
+  return concatBytes([b.subarray(0, at), d.subarray(from, from + n), b.subarray(at + replace)]);
 }
 
 /** Adds a small delta to (or sets an extreme value in) a big-endian length field. */
@@ -283,7 +281,7 @@ export function extensionEdit(r: Rng, m: Uint8Array): Uint8Array {
       exts.splice(i, 1);
       exts.splice(r.int(exts.length + 1), 0, parsed.exts[i] ?? [21, new Uint8Array(4)]);
   }
-  return handshakeMessage(1, cat(parsed.fixed, extensionBlock(exts)));
+  return handshakeMessage(1, concatBytes([parsed.fixed, extensionBlock(exts)]));
 }
 
 /** 1 to 3 stacked mutations of a ClientHello. */
@@ -352,22 +350,22 @@ export function frame(r: Rng, msg: Uint8Array, version: number): Uint8Array {
       rest = rest.subarray(at);
     }
     parts.push(record(22, rest, version));
-    return cat(...parts);
+    return concatBytes(parts);
   }
   if (op < 90) {
     const ccs = r.int(4) === 0 ? r.bytes(r.int(3)) : new Uint8Array([1]);
-    return cat(record(20, ccs), record(22, msg, version));
+    return concatBytes([record(20, ccs), record(22, msg, version)]);
   }
   if (op < 94) {
     const rec = record(22, msg, version);
-    if (r.int(2) === 0) return cat(bitFlip(r, rec.subarray(0, 5)), rec.subarray(5));
+    if (r.int(2) === 0) return concatBytes([bitFlip(r, rec.subarray(0, 5)), rec.subarray(5)]);
     return editField(r, rec, 3, 2);
   }
   if (op < 98) {
     const tail = r.int(2) === 0
       ? r.bytes(1 + r.int(20))
       : record(r.pick([20, 21, 22, 23]), r.bytes(r.int(40)));
-    return cat(record(22, msg, version), tail);
+    return concatBytes([record(22, msg, version), tail]);
   }
   return msg; // no record framing at all
 }

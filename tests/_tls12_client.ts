@@ -104,13 +104,11 @@ export interface Outcome12 {
   scheme: number | null;
 }
 
-const cat = (...parts: Uint8Array[]) => concatBytes(parts);
-
 const DEFAULT_SUITES = [0xc02b, 0xc02c, 0xc02f, 0xc030];
 const DEFAULT_GROUPS = [0x1d, 0x17, 0x18];
 const DEFAULT_SIGALGS = [0x0403, 0x0503, 0x0807, 0x0804, 0x0805, 0x0401, 0x0501];
 
-const u16s = (v: readonly number[]) => cat(...v.map((x) => uint(x, 2)));
+const u16s = (v: readonly number[]) => concatBytes(v.map((x) => uint(x, 2)));
 const hashOf = (suite: number) => suite === 0xc02c || suite === 0xc030 ? "SHA-384" : "SHA-256";
 const keyLengthOf = (suite: number): 16 | 32 => suite === 0xc02c || suite === 0xc030 ? 32 : 16;
 
@@ -158,7 +156,7 @@ export class Tls12Client {
       exts.push([13, vec(2, u16s(o.signatureAlgorithms ?? DEFAULT_SIGALGS))]);
     }
     if (o.alpn) {
-      const names = cat(...o.alpn.map((n) => vec(1, new TextEncoder().encode(n))));
+      const names = concatBytes(o.alpn.map((n) => vec(1, new TextEncoder().encode(n))));
       exts.push([16, vec(2, names)]);
     }
     if (o.ems !== false) exts.push([23, new Uint8Array(0)]);
@@ -166,14 +164,14 @@ export class Tls12Client {
     if (o.supportedVersions) exts.push([43, vec(1, u16s(o.supportedVersions))]);
     exts.push(...(o.extra ?? []));
     const random = o.random ?? crypto.getRandomValues(new Uint8Array(32));
-    const body = cat(
+    const body = concatBytes([
       uint(o.legacyVersion ?? 0x0303, 2),
       random,
       vec(1, o.sessionId ?? new Uint8Array(0)),
       vec(2, u16s(o.suites ?? DEFAULT_SUITES)),
       vec(1, Uint8Array.from(o.compression ?? [0])),
       extensionBlock(exts),
-    );
+    ]);
     return handshakeMessage(1, body);
   }
 
@@ -322,7 +320,7 @@ export class Tls12Client {
       scheme = (ske.body[4 + pointLen] << 8) | ske.body[5 + pointLen];
       const sig = ske.body.slice(8 + pointLen);
       if (this.verifySignature) {
-        await verifySke(scheme, leaf, cat(this.#random, sh.random, params), sig);
+        await verifySke(scheme, leaf, concatBytes([this.#random, sh.random, params]), sig);
       }
       const shd = await this.#next();
       if (shd === "ccs" || shd.type !== 14) throw new Error("expected ServerHelloDone");

@@ -296,8 +296,6 @@ export interface HandshakeOutcome {
 // ---------------------------------------------------------------------------------------------
 // Encoding helpers
 
-const concat = (...parts: Uint8Array[]) => concatBytes(parts);
-
 /** Big-endian unsigned integer of `n` bytes. */
 export function uint(v: number, n: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(n);
@@ -310,11 +308,11 @@ export function uint(v: number, n: number): Uint8Array<ArrayBuffer> {
 
 /** `u8/u16/u24 length || body`. */
 export function vec(lengthBytes: 1 | 2 | 3, body: Uint8Array): Uint8Array<ArrayBuffer> {
-  return concat(uint(body.length, lengthBytes), body);
+  return concatBytes([uint(body.length, lengthBytes), body]);
 }
 
 function u16s(values: readonly number[]): Uint8Array<ArrayBuffer> {
-  return concat(...values.map((v) => uint(v, 2)));
+  return concatBytes(values.map((v) => uint(v, 2)));
 }
 
 function latin1(s: string): Uint8Array<ArrayBuffer> {
@@ -323,12 +321,16 @@ function latin1(s: string): Uint8Array<ArrayBuffer> {
 
 /** An extension block: `u16 length, { u16 type, u16 length, body }*`. */
 export function extensionBlock(exts: readonly ExtensionEntry[]): Uint8Array<ArrayBuffer> {
-  return vec(2, concat(...exts.map(([t, b]) => concat(uint(t, 2), vec(2, b)))));
+  return vec(2, concatBytes(exts.map(([t, b]) => concatBytes([uint(t, 2), vec(2, b)]))));
 }
 
 /** A plaintext record (`TLSPlaintext`) with any type and legacy version. */
 export function record(type: number, body: Uint8Array, version = 0x0303): Uint8Array<ArrayBuffer> {
-  return concat(new Uint8Array([type, version >> 8, version & 0xff]), uint(body.length, 2), body);
+  return concatBytes([
+    new Uint8Array([type, version >> 8, version & 0xff]),
+    uint(body.length, 2),
+    body,
+  ]);
 }
 
 /** Parses `{ u16 type, u16 len, body }*` inside a u16-prefixed block. */
@@ -410,12 +412,12 @@ function derToP1363(der: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
 
 /** The content a server CertificateVerify signs (RFC 8446 §4.4.3). */
 export function certificateVerifyContent(transcriptHash: Uint8Array): Uint8Array<ArrayBuffer> {
-  return concat(
+  return concatBytes([
     new Uint8Array(64).fill(0x20),
     latin1("TLS 1.3, server CertificateVerify"),
     new Uint8Array([0]),
     transcriptHash,
-  );
+  ]);
 }
 
 /**
@@ -592,7 +594,7 @@ export class Tls13Client {
     const exts: ExtensionEntry[] = [];
     if (o.serverName) {
       const name = latin1(o.serverName);
-      exts.push([ExtType.SERVER_NAME, vec(2, concat(new Uint8Array([0]), vec(2, name)))]);
+      exts.push([ExtType.SERVER_NAME, vec(2, concatBytes([new Uint8Array([0]), vec(2, name)]))]);
     }
     const groups = o.groups === undefined ? [Group.X25519, Group.P256, Group.P384] : o.groups;
     if (groups !== null) exts.push([ExtType.SUPPORTED_GROUPS, vec(2, u16s(groups))]);
@@ -601,14 +603,14 @@ export class Tls13Client {
       : o.signatureAlgorithms;
     if (sigs !== null) exts.push([ExtType.SIGNATURE_ALGORITHMS, vec(2, u16s(sigs))]);
     if (o.alpn) {
-      exts.push([ExtType.ALPN, vec(2, concat(...o.alpn.map((p) => vec(1, latin1(p)))))]);
+      exts.push([ExtType.ALPN, vec(2, concatBytes(o.alpn.map((p) => vec(1, latin1(p)))))]);
     }
     const shares = o.keyShares === undefined ? [Group.X25519] : o.keyShares;
     if (shares !== null) {
       const entries = await Promise.all(shares.map((s) => this.#share(s)));
       exts.push([
         ExtType.KEY_SHARE,
-        vec(2, concat(...entries.map(([g, k]) => concat(uint(g, 2), vec(2, k))))),
+        vec(2, concatBytes(entries.map(([g, k]) => concatBytes([uint(g, 2), vec(2, k)])))),
       ]);
     }
     const versions = o.supportedVersions === undefined ? [0x0304] : o.supportedVersions;
@@ -621,31 +623,29 @@ export class Tls13Client {
     const psk = o.psk ?? [];
     let bindersLength = 0;
     if (psk.length > 0) {
-      const ids = concat(
-        ...psk.map((p) => concat(vec(2, p.identity), uint(p.obfuscatedTicketAge ?? 0, 4))),
+      const ids = concatBytes(
+        psk.map((p) => concatBytes([vec(2, p.identity), uint(p.obfuscatedTicketAge ?? 0, 4)])),
       );
-      const binders = concat(
-        ...psk.map((p) =>
-          vec(
-            1,
-            p.binder instanceof Uint8Array
-              ? p.binder
-              : new Uint8Array(hashLength(p.hash ?? "SHA-256")),
-          )
-        ),
-      );
+      const binders = concatBytes(psk.map((p) =>
+        vec(
+          1,
+          p.binder instanceof Uint8Array
+            ? p.binder
+            : new Uint8Array(hashLength(p.hash ?? "SHA-256")),
+        )
+      ));
       bindersLength = binders.length + 2;
-      exts.push([ExtType.PRE_SHARED_KEY, concat(vec(2, ids), vec(2, binders))]);
+      exts.push([ExtType.PRE_SHARED_KEY, concatBytes([vec(2, ids), vec(2, binders)])]);
     }
     const finalExts = o.editExtensions ? o.editExtensions(exts.slice()) : exts;
-    const body = concat(
+    const body = concatBytes([
       uint(o.legacyVersion ?? 0x0303, 2),
       o.random ?? crypto.getRandomValues(new Uint8Array(32)),
       vec(1, o.legacySessionId ?? new Uint8Array(0)),
       vec(2, u16s(o.suites ?? [Suite.AES_128_GCM_SHA256, Suite.AES_256_GCM_SHA384])),
       vec(1, Uint8Array.from(o.compressionMethods ?? [0])),
       extensionBlock(finalExts),
-    );
+    ]);
     const message = handshakeMessage(HandshakeType.CLIENT_HELLO, body);
     const last = finalExts[finalExts.length - 1];
     if (psk.length > 0 && last?.[0] === ExtType.PRE_SHARED_KEY) {
@@ -1074,7 +1074,7 @@ export class Tls13Client {
   async sendProtected(type: number, content: Uint8Array, padding = 0): Promise<void> {
     if (padding === 0) return await this.sendRaw(await this.sealRecord(type, content));
     // seal() appends its type byte last: pass the real type inside the content, then zeros.
-    const inner = concat(content, new Uint8Array([type]), new Uint8Array(padding - 1));
+    const inner = concatBytes([content, new Uint8Array([type]), new Uint8Array(padding - 1)]);
     await this.sendRaw(await this.sealRecord(0, inner));
   }
 

@@ -23,11 +23,11 @@ import { ServerCredentials } from "../src/tls/certificate.ts";
 import { acceptTls, type TlsConnectionOptions } from "../src/tls/connection.ts";
 import { TlsConnectionError } from "../src/tls/errors.ts";
 import { handshakeMessage } from "../src/tls/messages.ts";
+import { concatBytes } from "../src/tls/record.ts";
 import { Tls12GcmCipher } from "../src/tls/tls12_record.ts";
 import { memoryTransportPair } from "./_memory_transport.ts";
 import {
   caseSeed,
-  cat,
   CERT_PEM,
   counterRandom,
   fixedPair,
@@ -270,12 +270,12 @@ async function buildCase(
   }
   if (roll < 50) {
     const m = mutateBytes(r, seeds.ckeMessage, seeds.donors);
-    return { kind: "key-exchange", input: cat(f.ch, frame(r, m, 0x0303), f.ccs, f.fin) };
+    return { kind: "key-exchange", input: concatBytes([f.ch, frame(r, m, 0x0303), f.ccs, f.fin]) };
   }
   if (roll < 55) {
     return {
       kind: "change-cipher-spec",
-      input: cat(f.ch, f.cke, mutateBytes(r, f.ccs, seeds.donors), f.fin),
+      input: concatBytes([f.ch, f.cke, mutateBytes(r, f.ccs, seeds.donors), f.fin]),
     };
   }
   if (roll < 70) {
@@ -284,27 +284,27 @@ async function buildCase(
       const type = r.int(6) === 0 ? r.pick([20, 21, 23]) : 22;
       return {
         kind: "finished/plaintext",
-        input: cat(f.ch, f.cke, f.ccs, await seeds.seal(type, plain, 0)),
+        input: concatBytes([f.ch, f.cke, f.ccs, await seeds.seal(type, plain, 0)]),
       };
     }
     return {
       kind: "finished/record",
-      input: cat(f.ch, f.cke, f.ccs, mutateBytes(r, f.fin, seeds.donors)),
+      input: concatBytes([f.ch, f.cke, f.ccs, mutateBytes(r, f.fin, seeds.donors)]),
     };
   }
   if (roll < 88) {
     const item = r.pick(seeds.post);
-    const prefix = cat(f.ch, f.cke, f.ccs, f.fin);
+    const prefix = concatBytes([f.ch, f.cke, f.ccs, f.fin]);
     if (r.int(2) === 0) {
       const plain = mutateBytes(r, item.content, seeds.donors);
       return {
         kind: `post/plaintext/${item.name}`,
-        input: cat(prefix, await seeds.seal(item.type, plain, 1)),
+        input: concatBytes([prefix, await seeds.seal(item.type, plain, 1)]),
       };
     }
     return {
       kind: `post/record/${item.name}`,
-      input: cat(prefix, mutateBytes(r, item.record, seeds.donors)),
+      input: concatBytes([prefix, mutateBytes(r, item.record, seeds.donors)]),
     };
   }
   const res = seeds.resume;
@@ -312,12 +312,12 @@ async function buildCase(
     const plain = mutateBytes(r, res.finPlain, seeds.donors);
     return {
       kind: "resume/finished",
-      input: cat(res.ch, res.ccs, await seeds.sealResumed(22, plain, 0)),
+      input: concatBytes([res.ch, res.ccs, await seeds.sealResumed(22, plain, 0)]),
     };
   }
   return {
     kind: "resume/record",
-    input: cat(res.ch, res.ccs, mutateBytes(r, res.fin, seeds.donors)),
+    input: concatBytes([res.ch, res.ccs, mutateBytes(r, res.fin, seeds.donors)]),
   };
 }
 
@@ -336,19 +336,19 @@ Deno.test({
       const f = seeds.full, res = seeds.resume;
       // The unmutated inputs behave as expected: the recorded streams are deterministic.
       const sanity = [
-        [cat(f.ch, f.cke, f.ccs, f.fin), "closed (after the handshake)"],
+        [concatBytes([f.ch, f.cke, f.ccs, f.fin]), "closed (after the handshake)"],
         [
-          cat(f.ch, f.cke, f.ccs, f.fin, seeds.post[2].record),
+          concatBytes([f.ch, f.cke, f.ccs, f.fin, seeds.post[2].record]),
           "handshake completed (close_notify)",
         ],
-        [cat(res.ch, res.ccs, res.fin), "closed (after the handshake)"],
+        [concatBytes([res.ch, res.ccs, res.fin]), "closed (after the handshake)"],
         [
-          cat(
+          concatBytes([
             f.ch,
             f.cke,
             f.ccs,
             await seeds.seal(22, seeds.finPlain.map((b, i) => i === 5 ? b ^ 1 : b), 0),
-          ),
+          ]),
           "alert 51",
         ],
       ] as const;

@@ -34,10 +34,10 @@ import {
   handshakeMessage,
   HELLO_RETRY_REQUEST_RANDOM,
 } from "../src/tls/messages.ts";
+import { concatBytes } from "../src/tls/record.ts";
 import { memoryTransportPair } from "./_memory_transport.ts";
 import {
   caseSeed,
-  cat,
   CERT_PEM,
   counterRandom,
   fixedPair,
@@ -194,7 +194,7 @@ async function aesSealer(hash: "SHA-256" | "SHA-384", secret: Uint8Array, keyLen
       k,
       new Uint8Array(inner),
     );
-    return cat(header, new Uint8Array(body));
+    return concatBytes([header, new Uint8Array(body)]);
   };
 }
 
@@ -316,28 +316,34 @@ async function makeSeeds(): Promise<Seeds> {
   const sealHs = await aesSealer(det.hash, det.hsSecret, det.keyLength);
   const sealApp = await aesSealer(det.hash, det.appSecret, det.keyLength);
   const chRecord = record(22, det.ch, 0x0301);
-  const finRecord = await sealHs(cat(det.finished, new Uint8Array([22])));
+  const finRecord = await sealHs(concatBytes([det.finished, new Uint8Array([22])]));
   const enc = new TextEncoder();
   const inners = [
     {
       name: "data",
-      inner: cat(enc.encode("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"), new Uint8Array([23])),
+      inner: concatBytes([
+        enc.encode("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+        new Uint8Array([23]),
+      ]),
     },
     { name: "empty-data", inner: new Uint8Array([23]) },
     {
       name: "key-update",
-      inner: cat(handshakeMessage(24, new Uint8Array([0])), new Uint8Array([22])),
+      inner: concatBytes([handshakeMessage(24, new Uint8Array([0])), new Uint8Array([22])]),
     },
     {
       name: "key-update-req",
-      inner: cat(handshakeMessage(24, new Uint8Array([1])), new Uint8Array([22])),
+      inner: concatBytes([handshakeMessage(24, new Uint8Array([1])), new Uint8Array([22])]),
     },
     { name: "close-notify", inner: new Uint8Array([1, 0, 21]) },
     { name: "fatal-alert", inner: new Uint8Array([2, 40, 21]) },
-    { name: "nst", inner: cat(handshakeMessage(4, new Uint8Array(16)), new Uint8Array([22])) },
+    {
+      name: "nst",
+      inner: concatBytes([handshakeMessage(4, new Uint8Array(16)), new Uint8Array([22])]),
+    },
     {
       name: "padded-data",
-      inner: cat(enc.encode("pad"), new Uint8Array([23]), new Uint8Array(40)),
+      inner: concatBytes([enc.encode("pad"), new Uint8Array([23]), new Uint8Array(40)]),
     },
   ];
   const appRecords = await Promise.all(inners.map((x) => sealApp(x.inner)));
@@ -371,18 +377,21 @@ async function buildCase(
   if (roll < 86) {
     const seed = r.pick(seeds.retries);
     const m = mutateHello(r, seed.message, seeds.donors);
-    return { kind: `second-hello/${seed.name}`, input: cat(seed.prefix, frame(r, m, 0x0303)) };
+    return {
+      kind: `second-hello/${seed.name}`,
+      input: concatBytes([seed.prefix, frame(r, m, 0x0303)]),
+    };
   }
   const d = seeds.det;
   const sub = r.int(100);
   if (sub < 25) {
-    const inner = mutateBytes(r, cat(d.finished, new Uint8Array([22])), seeds.donors);
-    return { kind: "finished/plaintext", input: cat(d.chRecord, await d.sealHs(inner)) };
+    const inner = mutateBytes(r, concatBytes([d.finished, new Uint8Array([22])]), seeds.donors);
+    return { kind: "finished/plaintext", input: concatBytes([d.chRecord, await d.sealHs(inner)]) };
   }
   if (sub < 40) {
     return {
       kind: "finished/record",
-      input: cat(d.chRecord, mutateBytes(r, d.finRecord, seeds.donors)),
+      input: concatBytes([d.chRecord, mutateBytes(r, d.finRecord, seeds.donors)]),
     };
   }
   const i = r.int(d.inners.length);
@@ -390,12 +399,12 @@ async function buildCase(
     const inner = mutateBytes(r, d.inners[i].inner, seeds.donors);
     return {
       kind: `post/plaintext/${d.inners[i].name}`,
-      input: cat(d.chRecord, d.finRecord, await d.sealApp(inner)),
+      input: concatBytes([d.chRecord, d.finRecord, await d.sealApp(inner)]),
     };
   }
   return {
     kind: `post/record/${d.inners[i].name}`,
-    input: cat(d.chRecord, d.finRecord, mutateBytes(r, d.appRecords[i], seeds.donors)),
+    input: concatBytes([d.chRecord, d.finRecord, mutateBytes(r, d.appRecords[i], seeds.donors)]),
   };
 }
 
@@ -416,13 +425,13 @@ Deno.test({
       const seeds = await makeSeeds();
       // The unmutated deterministic inputs behave as expected.
       const sanity = [
-        [cat(seeds.det.chRecord, seeds.det.finRecord), "closed (after the handshake)"],
+        [concatBytes([seeds.det.chRecord, seeds.det.finRecord]), "closed (after the handshake)"],
         [
-          cat(seeds.det.chRecord, seeds.det.finRecord, seeds.det.appRecords[4]),
+          concatBytes([seeds.det.chRecord, seeds.det.finRecord, seeds.det.appRecords[4]]),
           "handshake completed (close_notify)",
         ],
         [
-          cat(seeds.det.chRecord, seeds.det.finRecord, seeds.det.appRecords[3]),
+          concatBytes([seeds.det.chRecord, seeds.det.finRecord, seeds.det.appRecords[3]]),
           "closed (after the handshake)",
         ],
         [seeds.retries[0].prefix, "closed (after HelloRetryRequest)"],
