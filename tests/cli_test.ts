@@ -9,6 +9,7 @@ import { main } from "../cli.ts";
 import { decodeSession, sessionFromPem, sessionToPem } from "../src/session/codec.ts";
 import { TicketKey } from "../src/ticket/ticket_key.ts";
 import { helpText } from "../src/cli/_help.ts";
+import { concatBytes } from "../src/tls/record.ts";
 import { KEYS_00_4F, TLS12_DER, TLS12_TICKET, TLS13_DER, TLS13_TICKET } from "./_vectors.ts";
 import { findOpenssl, parseSessionText, runOpenssl } from "./interop/_openssl.ts";
 
@@ -297,21 +298,12 @@ Deno.test("cli keygen errors: --count on a raw layout, --hex on a text layout, b
 // include/haproxy/ssl_sock-t.h tls_sess_key_128/256, Node src/crypto/crypto_context.cc)
 
 const seq = (n: number, start = 0) => Uint8Array.from({ length: n }, (_, i) => start + i);
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-};
 
 Deno.test("cli convert nginx-48 -> node-48: name|aes|hmac becomes name|hmac|aes (src/event/ngx_event_openssl.c, Node src/crypto/crypto_context.cc)", async () => {
   const nginx = seq(48); // name 00..0f, aes 10..1f, hmac 20..2f
   const r = await cli(["convert", "--from", "nginx-48", "--to", "node-48"], nginx);
   assert.equal(r.code, 0, r.err);
-  assert.deepEqual(r.stdout, concat(seq(16), seq(16, 0x20), seq(16, 0x10)));
+  assert.deepEqual(r.stdout, concatBytes([seq(16), seq(16, 0x20), seq(16, 0x10)]));
   // And back.
   const back = await cli(["convert", "--from", "node-48", "--to", "nginx-48"], r.stdout);
   assert.deepEqual(back.stdout, nginx);
@@ -329,7 +321,7 @@ Deno.test("cli convert nginx-48 -> node-48: name|aes|hmac becomes name|hmac|aes 
 Deno.test("cli convert openssl-80 <-> haproxy-80: name|hmac|aes to a base64 line of name|aes|hmac", async () => {
   const r = await cli(["convert", "--from", "openssl-80", "--to", "haproxy-80"], KEYS_00_4F);
   assert.equal(r.code, 0, r.err);
-  assert.equal(r.out, concat(seq(16), seq(32, 0x30), seq(32, 0x10)).toBase64() + "\n");
+  assert.equal(r.out, concatBytes([seq(16), seq(32, 0x30), seq(32, 0x10)]).toBase64() + "\n");
   const back = await cli(["convert", "--from", "haproxy-80", "--to", "nginx-80"], r.out);
   assert.deepEqual(back.stdout, KEYS_00_4F);
   const hex = await cli(["convert", "--from", "haproxy-80", "--to", "nginx-80", "--hex"], r.out);
@@ -382,7 +374,7 @@ Deno.test("cli convert: files, hex input, several --in into one haproxy file, --
       "--line",
       "2",
     ]);
-    assert.deepEqual(two.stdout, concat(seq(16, 100), seq(16, 132), seq(16, 116)));
+    assert.deepEqual(two.stdout, concatBytes([seq(16, 100), seq(16, 132), seq(16, 116)]));
     assertError(
       await cli([
         "convert",
@@ -563,7 +555,7 @@ Deno.test("cli open (ssl/t1_lib.c:tls_decrypt_ticket): tickets that do not open 
     const haproxy = `${dir}/h`;
     await Deno.writeTextFile(
       haproxy,
-      concat(seq(16), seq(32, 0x10), seq(32, 0x30)).toBase64() + "\n",
+      concatBytes([seq(16), seq(32, 0x10), seq(32, 0x30)]).toBase64() + "\n",
     );
     r = await cli(["open", "--key", haproxy, "--layout", "haproxy-80"], TLS12_TICKET);
     assertError(r, 1, "error: the ticket's HMAC does not verify");
@@ -642,7 +634,7 @@ Deno.test("cli open/seal haproxy-*: the last 3 lines, the penultimate seals, oth
   await inTemp(async (dir) => {
     const file = `${dir}/keys`;
     const lines = [1, 2, 3, 4].map((n) =>
-      concat(seq(16, n * 16), seq(32, 100 + n), seq(32, 150 + n))
+      concatBytes([seq(16, n * 16), seq(32, 100 + n), seq(32, 150 + n)])
     );
     await Deno.writeTextFile(file, lines.map((l) => l.toBase64()).join("\n") + "\n");
     await Deno.writeFile(`${dir}/s.der`, TLS12_DER);
@@ -782,7 +774,7 @@ Deno.test("cli seal errors: redacted JSON, not a session, bad fields, IV length,
       1,
       `error: ${dir}/bad.json is not valid JSON (line 1, column 2); fix it or give DER or PEM\n`,
     );
-    await Deno.writeFile(`${dir}/trail.der`, concat(TLS12_DER, new Uint8Array([0])));
+    await Deno.writeFile(`${dir}/trail.der`, concatBytes([TLS12_DER, new Uint8Array([0])]));
     assertError(
       await seal(`${dir}/trail.der`),
       1,
@@ -1247,7 +1239,7 @@ Deno.test("cli as a process: open reads the ticket from a pipe and prints the JS
 Deno.test("cli as a process: convert through pipes, and errors are one line with exit 1 or 2", async () => {
   const r = await spawn(["convert", "--from", "nginx-48", "--to", "node-48"], seq(48));
   assert.equal(r.code, 0, r.err);
-  assert.deepEqual(r.stdout, concat(seq(16), seq(16, 0x20), seq(16, 0x10)));
+  assert.deepEqual(r.stdout, concatBytes([seq(16), seq(16, 0x20), seq(16, 0x10)]));
   const usage = await spawn(["open", "--layout", "nginx-49"]);
   assert.equal(usage.code, 2);
   assert.equal(usage.err, UNKNOWN_LAYOUT);
@@ -1795,7 +1787,7 @@ Deno.test("issue 11, the README's CLI examples (Use with nginx / HAProxy / Node 
     assert.equal(nginx.length, 48);
     assert.deepEqual(
       await Deno.readFile(`${dir}/node.key`),
-      concat(nginx.subarray(0, 16), nginx.subarray(32, 48), nginx.subarray(16, 32)),
+      concatBytes([nginx.subarray(0, 16), nginx.subarray(32, 48), nginx.subarray(16, 32)]),
     );
     // The haproxy file holds previous, current and next, in that order.
     const names = [];

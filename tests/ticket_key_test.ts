@@ -9,6 +9,7 @@ import { encodeSessionTransient } from "../src/session/codec.ts";
 import { SslSession } from "../src/session/ssl_session.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
 import type { TicketFormat } from "../src/ticket/ticket_format.ts";
+import { concatBytes } from "../src/tls/record.ts";
 import {
   checkFormatAesBits,
   parseTicketKeyLayout,
@@ -20,15 +21,6 @@ import { KEYS_00_4F, TLS12_DER, TLS12_TICKET } from "./_vectors.ts";
 
 const TLS12_IV = Uint8Array.fromHex("a7a3281f357aa2089a694076f1ef43da");
 const seq = (n: number, start = 0) => Uint8Array.from({ length: n }, (_, i) => (start + i) & 0xff);
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const isKeyError = (re: RegExp) => (e: unknown) =>
   e instanceof TicketKeyError && re.test(e.message);
@@ -69,7 +61,7 @@ Deno.test("nginx-80 equals openssl-80; haproxy-80 swaps the halves and gives the
   const hmac = KEYS_00_4F.subarray(16, 48);
   const aes = KEYS_00_4F.subarray(48, 80);
   const nginx = await TicketKey.import(KEYS_00_4F, "nginx-80");
-  const haproxyLine = cat(name, aes, hmac).toBase64() + "\n";
+  const haproxyLine = concatBytes([name, aes, hmac]).toBase64() + "\n";
   const haproxy = await TicketKey.import(haproxyLine, "haproxy-80");
   for (const k of [nginx, haproxy]) {
     assert.equal((await k.sealBytes(TLS12_DER, { iv: TLS12_IV })).toHex(), TLS12_TICKET.toHex());
@@ -82,16 +74,16 @@ Deno.test("48-byte layouts: openssl-48/node-48 are name|hmac|aes, nginx-48/hapro
   const aes = seq(16, 0x80);
   const iv = seq(16, 0xc0);
   const keys = [
-    await TicketKey.import(cat(name, hmac, aes), "openssl-48"),
-    await TicketKey.import(cat(name, hmac, aes), "node-48"),
-    await TicketKey.import(cat(name, aes, hmac), "nginx-48"),
-    await TicketKey.import(cat(name, aes, hmac).toBase64(), "haproxy-48"),
+    await TicketKey.import(concatBytes([name, hmac, aes]), "openssl-48"),
+    await TicketKey.import(concatBytes([name, hmac, aes]), "node-48"),
+    await TicketKey.import(concatBytes([name, aes, hmac]), "nginx-48"),
+    await TicketKey.import(concatBytes([name, aes, hmac]).toBase64(), "haproxy-48"),
   ];
   const tickets = await Promise.all(keys.map((k) => k.sealBytes(TLS12_DER, { iv })));
   for (const t of tickets) assert.equal(t.toHex(), tickets[0].toHex());
   for (const k of keys) assert.equal(k.cipher, "AES-128-CBC-HMAC-SHA256");
   // The wrong order for the same bytes decrypts nothing (the "key-file layout trap").
-  const swapped = await TicketKey.import(cat(name, hmac, aes), "nginx-48");
+  const swapped = await TicketKey.import(concatBytes([name, hmac, aes]), "nginx-48");
   assert.equal((await swapped.openBytes(tickets[0])).failure, "badMac");
 });
 
@@ -108,19 +100,28 @@ Deno.test("export: every layout round-trips, and conversion reorders the fields"
   const name = seq(16, 0);
   const hmac = seq(32, 0x20);
   const aes = seq(32, 0x60);
-  const k = await TicketKey.import(cat(name, hmac, aes), "openssl-80", { extractable: true });
-  assert.deepEqual(k.layouts, ["openssl-80", "nginx-80", "haproxy-80"]);
-  assert.equal((await k.export("nginx-80")).toHex(), cat(name, hmac, aes).toHex());
-  assert.equal(text(await k.export("haproxy-80")), cat(name, aes, hmac).toBase64() + "\n");
-  const k48 = await TicketKey.import(cat(name, seq(16, 0x40), seq(16, 0x80)), "nginx-48", {
+  const k = await TicketKey.import(concatBytes([name, hmac, aes]), "openssl-80", {
     extractable: true,
   });
+  assert.deepEqual(k.layouts, ["openssl-80", "nginx-80", "haproxy-80"]);
+  assert.equal((await k.export("nginx-80")).toHex(), concatBytes([name, hmac, aes]).toHex());
+  assert.equal(
+    text(await k.export("haproxy-80")),
+    concatBytes([name, aes, hmac]).toBase64() + "\n",
+  );
+  const k48 = await TicketKey.import(
+    concatBytes([name, seq(16, 0x40), seq(16, 0x80)]),
+    "nginx-48",
+    {
+      extractable: true,
+    },
+  );
   assert.equal(
     (await k48.export("node-48")).toHex(),
-    cat(name, seq(16, 0x80), seq(16, 0x40)).toHex(),
+    concatBytes([name, seq(16, 0x80), seq(16, 0x40)]).toHex(),
   );
-  const gcm = await TicketKey.import(cat(name, aes), "gcm", { extractable: true });
-  assert.equal((await gcm.export("gcm")).toHex(), cat(name, aes).toHex());
+  const gcm = await TicketKey.import(concatBytes([name, aes]), "gcm", { extractable: true });
+  assert.equal((await gcm.export("gcm")).toHex(), concatBytes([name, aes]).toHex());
 });
 
 Deno.test("haproxy files: several base64 lines, in order; blank lines and CRLF are tolerated", async () => {
@@ -253,7 +254,9 @@ Deno.test("key material is copied, not retained: changing the caller's bytes cha
 Deno.test("secrets never show in toString, JSON or Deno.inspect", async () => {
   const hmac = seq(32, 0x90);
   const aes = seq(32, 0xd0);
-  const key = await TicketKey.import(cat(seq(16), hmac, aes), "openssl-80", { extractable: true });
+  const key = await TicketKey.import(concatBytes([seq(16), hmac, aes]), "openssl-80", {
+    extractable: true,
+  });
   for (
     const s of [
       String(key),

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { keyBlock, masterSecret, prf, verifyData12 } from "../src/tls/prf.ts";
+import { concatBytes } from "../src/tls/record.ts";
 import { Tls12GcmCipher } from "../src/tls/tls12_record.ts";
 import { TlsAlert } from "../mod.ts";
 
@@ -38,19 +39,18 @@ Deno.test("RFC 5246 §5 PRF: P_SHA384 equals openssl kdf TLS1-PRF (50 bytes, a p
 Deno.test("RFC 5246 §8.1 / RFC 7627 §4 master secret; §6.3 key block; §7.4.9 verify_data: the PRF with the RFCs' labels and seeds", () => {
   const pms = new Uint8Array(32).fill(7), cr = new Uint8Array(32).fill(1);
   const sr = new Uint8Array(32).fill(2), sessionHash = new Uint8Array(32).fill(3);
-  const cat = (...a: Uint8Array[]) => Uint8Array.from(a.flatMap((x) => [...x]));
   assert.deepEqual(
     masterSecret("SHA-256", pms, { clientRandom: cr, serverRandom: sr }),
-    prf("SHA-256", pms, "master secret", cat(cr, sr), 48),
+    prf("SHA-256", pms, "master secret", concatBytes([cr, sr]), 48),
   );
   assert.deepEqual(
     masterSecret("SHA-384", pms, { sessionHash }),
     prf("SHA-384", pms, "extended master secret", sessionHash, 48),
   );
   const ms = new Uint8Array(48).fill(9);
-  const block = prf("SHA-256", ms, "key expansion", cat(sr, cr), 40);
+  const block = prf("SHA-256", ms, "key expansion", concatBytes([sr, cr]), 40);
   const k = keyBlock("SHA-256", ms, cr, sr, 16);
-  assert.deepEqual(cat(k.clientKey, k.serverKey, k.clientIv, k.serverIv), block);
+  assert.deepEqual(concatBytes([k.clientKey, k.serverKey, k.clientIv, k.serverIv]), block);
   assert.deepEqual(
     verifyData12("SHA-256", ms, "client", sessionHash),
     prf("SHA-256", ms, "client finished", sessionHash, 12),
