@@ -63,6 +63,12 @@ export function fullLabel(label: string): Uint8Array {
   return full;
 }
 
+// Scratch for expandLabel: the longest HkdfLabel (label and context of 255 bytes each) with the
+// counter byte, and one HMAC output. Typed arrays are costly to allocate on Deno (each gets its
+// own backing store), and everything here is synchronous, so no two calls share them at once.
+const INFO = new Uint8Array(2 + 1 + 255 + 1 + 255 + 1);
+const BLOCK = new Uint8Array(48);
+
 /**
  * HKDF-Expand (RFC 5869 §2.3) with a prepared key. `info` carries one spare byte at its end for
  * the block counter, so the usual single-block case is one HMAC over `info` as given.
@@ -72,8 +78,12 @@ function expand(key: HmacKey, info: Uint8Array, length: number): Uint8Array<Arra
   const last = info.length - 1;
   if (length <= hLen) {
     info[last] = 1;
-    const t = key.sign(info);
-    return length === hLen ? t : t.slice(0, length);
+    if (length === hLen) return key.sign(info);
+    // A shorter output (a traffic key or IV) is cut from T(1) in scratch, then wiped there.
+    key.signInto(info, BLOCK, 0);
+    const out = BLOCK.slice(0, length);
+    BLOCK.fill(0, 0, hLen);
+    return out;
   }
   const out = new Uint8Array(length);
   // Block input: T(i-1) | info | i (T(0) is empty).
@@ -99,8 +109,8 @@ export function expandLabel(
 ): Uint8Array<ArrayBuffer> {
   const full = fullLabel(label);
   // HkdfLabel (RFC 8446 §7.1): uint16 length | opaque label<7..255> | opaque context<0..255>,
-  // plus the HKDF-Expand counter byte.
-  const info = new Uint8Array(2 + 1 + full.length + 1 + context.length + 1);
+  // plus the HKDF-Expand counter byte, built in scratch (public bytes; the code is synchronous).
+  const info = INFO.subarray(0, 2 + 1 + full.length + 1 + context.length + 1);
   info[0] = length >>> 8;
   info[1] = length & 0xff;
   info[2] = full.length;

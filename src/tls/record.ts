@@ -289,6 +289,7 @@ export class RecordCipher {
   sequence = 0;
   readonly #key: CryptoKey;
   readonly #iv: Uint8Array<ArrayBuffer>;
+  readonly #nonceBuf = new Uint8Array(12);
 
   private constructor(key: CryptoKey, iv: Uint8Array<ArrayBuffer>) {
     this.#key = key;
@@ -306,15 +307,21 @@ export class RecordCipher {
     if ((key.length !== 16 && key.length !== 32) || iv.length !== 12) {
       throw new TlsAlert(AlertDescription.INTERNAL_ERROR, "AES-GCM key or IV of the wrong size");
     }
-    const k = await crypto.subtle.importKey("raw", new Uint8Array(key), "AES-GCM", false, [
+    // importKey copies the key before it returns (WebCryptoAPI §14.3.9), so no copy here.
+    const k = await crypto.subtle.importKey("raw", own(key), "AES-GCM", false, [
       "encrypt",
       "decrypt",
     ]);
     return new RecordCipher(k, new Uint8Array(iv));
   }
 
+  /**
+   * The next record's nonce, written into one buffer per cipher: encrypt and decrypt copy their
+   * parameters before they return (WebCryptoAPI §14.3.1), so the next record may overwrite it.
+   */
   #nonce(): Uint8Array<ArrayBuffer> {
-    const nonce = this.#iv.slice();
+    const nonce = this.#nonceBuf;
+    nonce.set(this.#iv);
     let seq = this.sequence++;
     for (let i = 11; i >= 4 && seq > 0; i--) {
       nonce[i] ^= seq % 256;
@@ -334,22 +341,24 @@ export class RecordCipher {
     if (content.length > MAX_PLAINTEXT_LENGTH) {
       throw new TlsAlert(AlertDescription.INTERNAL_ERROR, "record content over 2^14 bytes");
     }
-    const inner = new Uint8Array(content.length + 1);
-    inner.set(content);
-    inner[content.length] = type;
-    const length = inner.length + TAG_LENGTH;
+    // One buffer: the header, then TLSInnerPlaintext where the ciphertext will go (encrypt
+    // copies its input before it returns, so the ciphertext may overwrite it).
+    const innerLength = content.length + 1;
+    const length = innerLength + TAG_LENGTH;
     const out = new Uint8Array(RECORD_HEADER_LENGTH + length);
     out[0] = ContentType.APPLICATION_DATA;
     out[1] = TLS1_2_VERSION >> 8;
     out[2] = TLS1_2_VERSION & 0xff;
     out[3] = length >>> 8;
     out[4] = length & 0xff;
-    const sealed = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv: this.#nonce(), additionalData: out.subarray(0, 5) },
+    out.set(content, RECORD_HEADER_LENGTH);
+    out[RECORD_HEADER_LENGTH + content.length] = type;
+    const sealed = crypto.subtle.encrypt(
+      { name: "AES-GCM", iv: this.#nonce(), additionalData: out.subarray(0, RECORD_HEADER_LENGTH) },
       this.#key,
-      inner,
+      out.subarray(RECORD_HEADER_LENGTH, RECORD_HEADER_LENGTH + innerLength),
     );
-    out.set(new Uint8Array(sealed), RECORD_HEADER_LENGTH);
+    out.set(new Uint8Array(await sealed), RECORD_HEADER_LENGTH);
     return out;
   }
 
