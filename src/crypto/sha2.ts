@@ -562,13 +562,14 @@ export class Sha2 {
    * Saves the chaining value into `into[at..]` (8 or 16 words). Only valid on a block boundary
    * (HMAC pads): the partial block is not saved.
    */
-  saveState(into: Int32Array, at: number): void {
+  saveState(into: number[], at: number): void {
     if (this.#used !== 0) throw new TypeError("state is not on a block boundary");
-    into.set(this.#state, at);
+    const state = this.#state;
+    for (let i = 0; i < state.length; i++) into[at + i] = state[i];
   }
 
   /** Loads a chaining value saved by {@link Sha2.saveState} after `byteLength` bytes. */
-  loadState(from: Int32Array, at: number, byteLength: number): this {
+  loadState(from: readonly number[], at: number, byteLength: number): this {
     const n = this.#state.length;
     for (let i = 0; i < n; i++) this.#state[i] = from[at + i];
     this.#used = 0;
@@ -621,7 +622,9 @@ export class HmacKey {
   readonly hash: Sha2Name;
   /** MAC length in bytes: 32 or 48. */
   readonly outputLength: 32 | 48;
-  #pads: Int32Array; // chaining values after (K ^ ipad) and after (K ^ opad)
+  // The chaining values after (K ^ ipad) and after (K ^ opad), as 32-bit words. A plain array:
+  // on Deno every typed array gets its own backing store, which costs more than the words.
+  #pads: number[];
   #block: number;
 
   /**
@@ -641,7 +644,7 @@ export class HmacKey {
     const k = key.length > bl ? sha2(hash, key) : key;
     const pad = KEY_PAD[hash];
     for (let i = 0; i < bl; i++) pad[i] = (i < k.length ? k[i] : 0) ^ 0x36;
-    this.#pads = new Int32Array(2 * words);
+    this.#pads = new Array<number>(2 * words).fill(0);
     work.reset().update(pad).saveState(this.#pads, 0);
     for (let i = 0; i < bl; i++) pad[i] ^= 0x36 ^ 0x5c;
     work.reset().update(pad).saveState(this.#pads, words);
