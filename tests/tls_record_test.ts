@@ -28,6 +28,7 @@ import {
 import { testCredentials } from "./_tls_certs.ts";
 
 const enc = new TextEncoder();
+const dec = new TextDecoder();
 
 let creds: Promise<ServerCredentials> | undefined;
 let ctx: Promise<SslContext> | undefined;
@@ -209,6 +210,30 @@ Deno.test("RFC 8446 §5.3: the per-record nonce is the IV XOR the left-padded 64
       `sequence ${seq}`,
     );
   }
+});
+
+Deno.test("RFC 8446 §5.3: records sealed and opened without awaiting in between each use their own nonce (one nonce buffer per cipher)", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const w = await RecordCipher.create(key, iv), r = await RecordCipher.create(key, iv);
+  const texts = ["zero", "one", "two", "three"].map((t) => enc.encode(t));
+  // All four seals start before any finishes: each must have taken its nonce at the call.
+  const records = await Promise.all(texts.map((t) => w.seal(23, t)));
+  assert.equal(w.sequence, 4);
+  for (let seq = 0; seq < records.length; seq++) {
+    const inner = await aesGcm(
+      key,
+      nonceFor(iv, BigInt(seq)),
+      records[seq].subarray(0, 5),
+      records[seq].subarray(5),
+      true,
+    );
+    assert.deepEqual(inner, new Uint8Array([...texts[seq], 23]), `record ${seq}`);
+  }
+  const opened = await Promise.all(
+    records.map((rec) => r.open(rec.subarray(0, 5), rec.subarray(5))),
+  );
+  assert.deepEqual(opened.map((o) => dec.decode(o.content)), ["zero", "one", "two", "three"]);
 });
 
 Deno.test("RFC 8446 §5.3: a record opened out of sequence fails with bad_record_mac (20)", async () => {
