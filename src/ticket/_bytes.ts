@@ -1,18 +1,9 @@
 /**
- * Private byte helpers for the ticket layer (not exported from `mod.ts`). The byte comparisons
- * every layer shares are in `bytes.ts`.
+ * Private byte helpers for the ticket layer (not exported from `mod.ts`). The byte helpers every
+ * layer shares are in `bytes.ts`.
  *
  * @module
  */
-
-/**
- * Returns `bytes` typed for `crypto.subtle` without copying when it already sits on an
- * `ArrayBuffer`; copies only when it sits on a `SharedArrayBuffer`.
- */
-export function asBufferBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  if (bytes.buffer instanceof ArrayBuffer) return bytes as Uint8Array<ArrayBuffer>;
-  return new Uint8Array(bytes);
-}
 
 /** Lower-case hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {

@@ -6,7 +6,8 @@
  */
 
 import type { TicketStatus } from "./status.ts";
-import { asBufferBytes, isOperationError } from "./_bytes.ts";
+import { isOperationError } from "./_bytes.ts";
+import { asBufferBytes } from "./bytes.ts";
 import { failed, type OpenCounters, opened, type OpenFinish } from "./_open.ts";
 
 /** Bytes in front of the ciphertext: key name and nonce. */

@@ -7,8 +7,8 @@
  */
 
 import type { TicketStatus } from "./status.ts";
-import { asBufferBytes, isOperationError } from "./_bytes.ts";
-import { constantTimeEqual } from "./bytes.ts";
+import { isOperationError } from "./_bytes.ts";
+import { asBufferBytes, constantTimeEqual } from "./bytes.ts";
 import { failed, type OpenCounters, opened, type OpenFinish } from "./_open.ts";
 
 /** Bytes in front of the ciphertext: key name and IV. */

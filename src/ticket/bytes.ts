@@ -1,10 +1,11 @@
 /**
- * The byte comparisons every layer shares, one home per rule (not exported from `mod.ts`):
+ * The byte helpers every layer shares, one home per rule (not exported from `mod.ts`):
  *
  * - {@link sameBytes}: plain equality, for bytes that are not secret (store values, DER, hello
  *   fields); it stops at the first difference.
  * - {@link constantTimeEqual}: equality in time that depends only on the length, for MACs,
  *   key names, Finished verify_data and binders.
+ * - {@link asBufferBytes}: bytes as Web Crypto takes them, copied only off a `SharedArrayBuffer`.
  *
  * It sits in the ticket layer, the lowest that uses it, so the server, fleet, TLS and CLI layers
  * may import it. (The ticket layer's private byte helpers are in `_bytes.ts`.)
@@ -61,4 +62,25 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
   return diff === 0;
+}
+
+/**
+ * `bytes` typed for `crypto.subtle`: the same view when it sits on an `ArrayBuffer`, a copy only
+ * when it sits on a `SharedArrayBuffer`.
+ *
+ * @param bytes Any bytes.
+ * @returns `bytes` itself, or a copy on its own `ArrayBuffer`.
+ *
+ * @example
+ * ```ts
+ * import { asBufferBytes } from "./bytes.ts";
+ * const b = new Uint8Array(4);
+ * console.log(asBufferBytes(b) === b); // true
+ * const shared = new Uint8Array(new SharedArrayBuffer(4));
+ * console.log(asBufferBytes(shared) === shared); // false
+ * ```
+ */
+export function asBufferBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  if (bytes.buffer instanceof ArrayBuffer) return bytes as Uint8Array<ArrayBuffer>;
+  return new Uint8Array(bytes);
 }

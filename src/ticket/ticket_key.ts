@@ -35,8 +35,8 @@ import {
   TICKET_KEY_NAME_LENGTH,
   type TicketFormat,
 } from "./ticket_format.ts";
-import { asBufferBytes, toHex } from "./_bytes.ts";
-import { constantTimeEqual } from "./bytes.ts";
+import { toHex } from "./_bytes.ts";
+import { asBufferBytes, constantTimeEqual } from "./bytes.ts";
 import { LAYOUTS, type LayoutSpec } from "./_key_layout.ts";
 import {
   asIs,

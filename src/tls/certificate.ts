@@ -36,6 +36,7 @@ import { DerError } from "../der/errors.ts";
 import { TlsAlert } from "../server/alert.ts";
 import { type DerHeader, DerReader } from "../der/reader.ts";
 import { DerWriter } from "../der/writer.ts";
+import { asBufferBytes } from "../ticket/bytes.ts";
 import { CertificateError, parsePem } from "./_pem.ts";
 import {
   describeBlocks,
@@ -270,12 +271,11 @@ export class ServerCredentials {
         `a ${this.keyType} key cannot sign with signature scheme ${schemeHex(scheme)}`,
       );
     }
-    const input = data.buffer instanceof ArrayBuffer
-      ? data as Uint8Array<ArrayBuffer>
-      : new Uint8Array(data);
     let sig: Uint8Array<ArrayBuffer>;
     try {
-      sig = new Uint8Array(await crypto.subtle.sign(signer.params, signer.key, input));
+      sig = new Uint8Array(
+        await crypto.subtle.sign(signer.params, signer.key, asBufferBytes(data)),
+      );
     } catch (e) {
       throw new TlsAlert(80, `signing with ${schemeHex(scheme)} failed: ${errorName(e)}`);
     }

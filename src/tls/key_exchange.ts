@@ -7,7 +7,7 @@
  */
 
 import { AlertDescription, TlsAlert } from "../server/alert.ts";
-import { own } from "./record.ts";
+import { asBufferBytes } from "../ticket/bytes.ts";
 
 /**
  * Named groups this server supports (RFC 8446 §4.2.7), in its order of preference.
@@ -160,7 +160,7 @@ export async function keyExchange(
   try {
     peer = await crypto.subtle.importKey(
       "raw",
-      own(clientShare),
+      asBufferBytes(clientShare),
       info.params,
       false,
       [],

@@ -10,6 +10,7 @@
 
 import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import { TLS1_2_VERSION } from "../session/versions.ts";
+import { asBufferBytes } from "../ticket/bytes.ts";
 import { TlsConnectionError } from "./errors.ts";
 
 /**
@@ -247,20 +248,6 @@ export function plaintextRecord(type: number, fragment: Uint8Array): Uint8Array<
   return out;
 }
 
-/**
- * `b` as Web Crypto takes it: the same view when it is backed by an `ArrayBuffer`, else a copy.
- *
- * @example
- * ```ts
- * import { own } from "./record.ts";
- * const b = new Uint8Array(4);
- * console.log(own(b) === b); // true
- * ```
- */
-export function own(b: Uint8Array): Uint8Array<ArrayBuffer> {
-  return b.buffer instanceof ArrayBuffer ? b as Uint8Array<ArrayBuffer> : new Uint8Array(b);
-}
-
 /** A record after {@link RecordCipher.open}: the inner content type and its content. */
 export interface OpenedRecord {
   /** The real content type (`TLSInnerPlaintext.type`). */
@@ -308,7 +295,7 @@ export class RecordCipher {
       throw new TlsAlert(AlertDescription.INTERNAL_ERROR, "AES-GCM key or IV of the wrong size");
     }
     // importKey copies the key before it returns (WebCryptoAPI §14.3.9), so no copy here.
-    const k = await crypto.subtle.importKey("raw", own(key), "AES-GCM", false, [
+    const k = await crypto.subtle.importKey("raw", asBufferBytes(key), "AES-GCM", false, [
       "encrypt",
       "decrypt",
     ]);
@@ -380,9 +367,9 @@ export class RecordCipher {
     try {
       plain = new Uint8Array(
         await crypto.subtle.decrypt(
-          { name: "AES-GCM", iv: this.#nonce(), additionalData: own(header) },
+          { name: "AES-GCM", iv: this.#nonce(), additionalData: asBufferBytes(header) },
           this.#key,
-          own(body),
+          asBufferBytes(body),
         ),
       );
     } catch {

@@ -10,7 +10,8 @@
 
 import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import { TLS1_2_VERSION } from "../session/versions.ts";
-import { MAX_PLAINTEXT_LENGTH, type OpenedRecord, own, RECORD_HEADER_LENGTH } from "./record.ts";
+import { asBufferBytes } from "../ticket/bytes.ts";
+import { MAX_PLAINTEXT_LENGTH, type OpenedRecord, RECORD_HEADER_LENGTH } from "./record.ts";
 
 /** The explicit nonce bytes in front of each record. */
 const EXPLICIT_NONCE_LENGTH = 8;
@@ -115,7 +116,7 @@ export class Tls12GcmCipher {
         additionalData: this.#additionalData(seq, type, content.length),
       },
       this.#key,
-      own(content),
+      asBufferBytes(content),
     );
     out.set(new Uint8Array(sealed), RECORD_HEADER_LENGTH + EXPLICIT_NONCE_LENGTH);
     return out;
@@ -152,7 +153,7 @@ export class Tls12GcmCipher {
             additionalData: this.#additionalData(seq, header[0], plainLength),
           },
           this.#key,
-          own(body.subarray(EXPLICIT_NONCE_LENGTH)),
+          asBufferBytes(body.subarray(EXPLICIT_NONCE_LENGTH)),
         ),
       );
     } catch {
