@@ -1,39 +1,45 @@
-// The byte comparisons every layer shares (src/ticket/bytes.ts): sameBytes for bytes that are not
-// secret, constantTimeEqual for MACs, key names, Finished verify_data and binders.
+// The byte helpers every layer shares (src/ticket/bytes.ts): sameBytes for bytes that are not
+// secret, constantTimeEqual for MACs, key names, Finished verify_data and binders, asBufferBytes
+// for Web Crypto inputs.
 import assert from "node:assert/strict";
-import { constantTimeEqual, sameBytes } from "../src/ticket/bytes.ts";
+import { asBufferBytes, constantTimeEqual, sameBytes } from "../src/ticket/bytes.ts";
 
 const EMPTY = new Uint8Array(0);
 
-Deno.test("sameBytes: equal, one differing byte anywhere, different lengths, views", () => {
-  const a = crypto.getRandomValues(new Uint8Array(48));
-  assert.ok(sameBytes(a, a.slice()));
-  assert.ok(sameBytes(EMPTY, new Uint8Array(0)));
-  for (let i = 0; i < a.length; i++) {
-    const b = a.slice();
-    b[i] ^= 0x80;
-    assert.ok(!sameBytes(a, b), `byte ${i}`);
-  }
-  assert.ok(!sameBytes(a, a.subarray(0, 47)));
-  assert.ok(!sameBytes(a.subarray(0, 0), a));
-  assert.ok(sameBytes(a.subarray(8, 24), a.slice(8, 24)));
-});
+for (
+  const [name, equal] of [
+    ["sameBytes", sameBytes],
+    // ssl/t1_lib.c:tls_decrypt_ticket compares the MAC with CRYPTO_memcmp: no early exit.
+    ["constantTimeEqual", constantTimeEqual],
+  ] as const
+) {
+  Deno.test(`${name}: equal, one differing byte anywhere, different lengths, views by content`, () => {
+    const a = crypto.getRandomValues(new Uint8Array(48));
+    assert.ok(equal(a, a.slice()));
+    assert.ok(equal(EMPTY, new Uint8Array(0)));
+    for (let i = 0; i < a.length; i++) {
+      const b = a.slice();
+      b[i] ^= 0x80;
+      assert.ok(!equal(a, b), `byte ${i}`);
+    }
+    assert.ok(!equal(a, a.subarray(0, 47)));
+    assert.ok(!equal(a.subarray(0, 0), a));
+    // A MAC at the end of a ticket, a key name at its start.
+    assert.ok(equal(a.subarray(16), a.slice(16)));
+    assert.ok(equal(a.subarray(0, 16), a.slice(0, 16)));
+  });
+}
 
-Deno.test("constantTimeEqual: equal, one differing byte anywhere, different lengths", () => {
-  const a = crypto.getRandomValues(new Uint8Array(48));
-  assert.ok(constantTimeEqual(a, a.slice()));
-  assert.ok(constantTimeEqual(EMPTY, new Uint8Array(0)));
-  for (let i = 0; i < a.length; i++) {
-    const b = a.slice();
-    b[i] ^= 0x80;
-    assert.ok(!constantTimeEqual(a, b), `byte ${i}`);
-  }
-  assert.ok(!constantTimeEqual(a, a.subarray(0, 47)));
-  assert.ok(!constantTimeEqual(a.subarray(0, 0), a));
-  // Views compare by content: a MAC at the end of a ticket, a key name at its start.
-  const ticket = crypto.getRandomValues(new Uint8Array(80));
-  assert.ok(constantTimeEqual(ticket.subarray(48), ticket.slice(48)));
-  assert.ok(constantTimeEqual(ticket.subarray(0, 16), ticket.slice(0, 16)));
+Deno.test("asBufferBytes: the same view on an ArrayBuffer, an equal copy off a SharedArrayBuffer", () => {
+  const a = crypto.getRandomValues(new Uint8Array(32));
+  const view = a.subarray(4, 20);
+  assert.equal(asBufferBytes(view), view);
+  const shared = new Uint8Array(new SharedArrayBuffer(16));
+  shared.set(view);
+  const copy = asBufferBytes(shared);
+  assert.notEqual(copy, shared);
+  assert.ok(copy.buffer instanceof ArrayBuffer);
+  assert.deepEqual(Array.from(copy), Array.from(view));
 });
 
 Deno.test("constantTimeEqual: anything but Uint8Arrays is a TypeError, never a vacuous true", () => {
