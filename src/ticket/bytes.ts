@@ -76,8 +76,8 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
  * import { asBufferBytes } from "./bytes.ts";
  * const b = new Uint8Array(4);
  * console.log(asBufferBytes(b) === b); // true
- * const shared = new Uint8Array(new SharedArrayBuffer(4));
- * console.log(asBufferBytes(shared) === shared); // false
+ * const copy = asBufferBytes(new Uint8Array(new SharedArrayBuffer(4)));
+ * console.log(copy.buffer instanceof ArrayBuffer); // true
  * ```
  */
 export function asBufferBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
