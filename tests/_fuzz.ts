@@ -4,7 +4,7 @@
 // ClientHellos, record framing) and the campaign loop with its report.
 import assert from "node:assert/strict";
 import { type ExtensionEntry, handshakeMessage } from "../src/tls/messages.ts";
-import { concatBytes } from "../src/tls/record.ts";
+import { concatBytes } from "../src/ticket/bytes.ts";
 import { extensionBlock, Group, record, uint } from "./_tls13_client.ts";
 
 /** A fixed Ed25519 certificate and key (openssl req -x509 -newkey ed25519 -days 36500). */

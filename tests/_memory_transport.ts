@@ -10,7 +10,8 @@
  * @module
  */
 
-import { concatBytes, type TlsTransport } from "../src/tls/record.ts";
+import { concatBytes } from "../src/ticket/bytes.ts";
+import type { TlsTransport } from "../src/tls/record.ts";
 
 /** Options of {@link memoryTransportPair}. */
 export interface MemoryTransportOptions {

@@ -20,7 +20,7 @@ import { TranscriptHash } from "../src/tls/key_schedule.ts";
 import { keyExchange } from "../src/tls/key_exchange.ts";
 import { keyBlock, masterSecret, type Tls12Keys, verifyData12 } from "../src/tls/prf.ts";
 import { Tls12GcmCipher } from "../src/tls/tls12_record.ts";
-import { concatBytes } from "../src/tls/record.ts";
+import { concatBytes } from "../src/ticket/bytes.ts";
 import { acceptTls, type TlsConnection, type TlsConnectionOptions } from "../src/tls/connection.ts";
 import { type MemoryTransport, memoryTransportPair } from "./_memory_transport.ts";
 import {

@@ -19,7 +19,7 @@
 import { TlsAlert } from "../src/server/alert.ts";
 import { acceptTls, type TlsConnection, type TlsConnectionOptions } from "../src/tls/connection.ts";
 import { TlsConnectionError } from "../src/tls/errors.ts";
-import { concatBytes } from "../src/tls/record.ts";
+import { concatBytes } from "../src/ticket/bytes.ts";
 import { keyExchange } from "../src/tls/key_exchange.ts";
 import {
   binder as computeBinder,

@@ -9,7 +9,7 @@ import { main } from "../cli.ts";
 import { decodeSession, sessionFromPem, sessionToPem } from "../src/session/codec.ts";
 import { TicketKey } from "../src/ticket/ticket_key.ts";
 import { helpText } from "../src/cli/_help.ts";
-import { concatBytes } from "../src/tls/record.ts";
+import { concatBytes } from "../src/ticket/bytes.ts";
 import { KEYS_00_4F, TLS12_DER, TLS12_TICKET, TLS13_DER, TLS13_TICKET } from "./_vectors.ts";
 import { findOpenssl, parseSessionText, runOpenssl } from "./interop/_openssl.ts";
 

@@ -1,8 +1,8 @@
 // The byte helpers every layer shares (src/ticket/bytes.ts): sameBytes for bytes that are not
 // secret, constantTimeEqual for MACs, key names, Finished verify_data and binders, asBufferBytes
-// for Web Crypto inputs.
+// for Web Crypto inputs, concatBytes for messages built from parts.
 import assert from "node:assert/strict";
-import { asBufferBytes, constantTimeEqual, sameBytes } from "../src/ticket/bytes.ts";
+import { asBufferBytes, concatBytes, constantTimeEqual, sameBytes } from "../src/ticket/bytes.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -57,4 +57,16 @@ Deno.test("constantTimeEqual: anything but Uint8Arrays is a TypeError, never a v
       ),
     TypeError,
   );
+});
+
+Deno.test("concatBytes: the parts in order in one new ArrayBuffer-backed array; no parts is empty", () => {
+  const a = new Uint8Array([1, 2, 3]);
+  const shared = new Uint8Array(new SharedArrayBuffer(2));
+  shared.set([4, 5]);
+  const out = concatBytes([a.subarray(1), EMPTY, shared, a.subarray(0, 1)]);
+  assert.deepEqual(Array.from(out), [2, 3, 4, 5, 1]);
+  assert.ok(out.buffer instanceof ArrayBuffer);
+  out[0] = 9;
+  assert.equal(a[1], 2); // a copy, not a view
+  assert.equal(concatBytes([]).length, 0);
 });

@@ -9,7 +9,7 @@ import { encodeSessionTransient } from "../src/session/codec.ts";
 import { SslSession } from "../src/session/ssl_session.ts";
 import { TicketStatus } from "../src/ticket/status.ts";
 import type { TicketFormat } from "../src/ticket/ticket_format.ts";
-import { concatBytes } from "../src/tls/record.ts";
+import { concatBytes } from "../src/ticket/bytes.ts";
 import {
   checkFormatAesBits,
   parseTicketKeyLayout,

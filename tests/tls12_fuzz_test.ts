@@ -23,7 +23,7 @@ import { ServerCredentials } from "../src/tls/certificate.ts";
 import { acceptTls, type TlsConnectionOptions } from "../src/tls/connection.ts";
 import { TlsConnectionError } from "../src/tls/errors.ts";
 import { handshakeMessage } from "../src/tls/messages.ts";
-import { concatBytes } from "../src/tls/record.ts";
+import { concatBytes } from "../src/ticket/bytes.ts";
 import { Tls12GcmCipher } from "../src/tls/tls12_record.ts";
 import { memoryTransportPair } from "./_memory_transport.ts";
 import {

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { keyBlock, masterSecret, prf, verifyData12 } from "../src/tls/prf.ts";
-import { concatBytes } from "../src/tls/record.ts";
+import { concatBytes } from "../src/ticket/bytes.ts";
 import { Tls12GcmCipher } from "../src/tls/tls12_record.ts";
 import { TlsAlert } from "../mod.ts";
 

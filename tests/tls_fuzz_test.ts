@@ -34,7 +34,7 @@ import {
   handshakeMessage,
   HELLO_RETRY_REQUEST_RANDOM,
 } from "../src/tls/messages.ts";
-import { concatBytes } from "../src/tls/record.ts";
+import { concatBytes } from "../src/ticket/bytes.ts";
 import { memoryTransportPair } from "./_memory_transport.ts";
 import {
   caseSeed,

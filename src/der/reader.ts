@@ -324,6 +324,8 @@ function collectSegments(r: DerReader, parts: Uint8Array[], depth: number): void
   }
 }
 
+// The DER layer is the lowest and imports nothing above it, so it keeps its own concatenation
+// (the shared one, `concatBytes`, lives in src/ticket/bytes.ts).
 function concat(parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;

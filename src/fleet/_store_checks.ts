@@ -6,6 +6,7 @@
  */
 
 import { KeyStoreError, MAX_STORE_KEY_BYTES, MAX_STORE_VALUE_BYTES } from "./key_store.ts";
+import { concatBytes } from "../ticket/bytes.ts";
 
 const encoder = new TextEncoder();
 
@@ -146,7 +147,7 @@ export async function readCapped(
     reader.cancel().catch(() => {});
     throw e;
   }
-  return concat(chunks, total);
+  return concatBytes(chunks);
 }
 
 /**
@@ -174,26 +175,15 @@ export async function* readLines(
       for (let nl = value.indexOf(10); nl >= 0; nl = value.indexOf(10, start)) {
         take(value.subarray(start, nl));
         start = nl + 1;
-        const line = concat(parts, size);
+        const line = concatBytes(parts);
         parts = [];
         size = 0;
         if (line.length > 0) yield line;
       }
       take(value.subarray(start));
     }
-    if (size > 0) yield concat(parts, size);
+    if (size > 0) yield concatBytes(parts);
   } finally {
     reader.cancel().catch(() => {});
   }
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -6,6 +6,7 @@
  * - {@link constantTimeEqual}: equality in time that depends only on the length, for MACs,
  *   key names, Finished verify_data and binders.
  * - {@link asBufferBytes}: bytes as Web Crypto takes them, copied only off a `SharedArrayBuffer`.
+ * - {@link concatBytes}: byte strings one after the other, in one new array.
  *
  * It sits in the ticket layer, the lowest that uses it, so the server, fleet, TLS and CLI layers
  * may import it. (The ticket layer's private byte helpers are in `_bytes.ts`.)
@@ -83,4 +84,25 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function asBufferBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   if (bytes.buffer instanceof ArrayBuffer) return bytes as Uint8Array<ArrayBuffer>;
   return new Uint8Array(bytes);
+}
+
+/**
+ * The bytes of `parts`, one after the other, in one new array.
+ *
+ * @example
+ * ```ts
+ * import { concatBytes } from "./bytes.ts";
+ * console.log(Array.from(concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]))); // [1, 2, 3]
+ * ```
+ */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  n = 0;
+  for (const p of parts) {
+    out.set(p, n);
+    n += p.length;
+  }
+  return out;
 }

@@ -36,7 +36,7 @@ import {
   type TicketFormat,
 } from "./ticket_format.ts";
 import { toHex } from "./_bytes.ts";
-import { asBufferBytes, constantTimeEqual } from "./bytes.ts";
+import { asBufferBytes, concatBytes, constantTimeEqual } from "./bytes.ts";
 import { LAYOUTS, type LayoutSpec } from "./_key_layout.ts";
 import {
   asIs,
@@ -533,15 +533,8 @@ export class TicketKey implements TicketSealer, TicketByteSealer {
     }
     const parts: Uint8Array[] = [];
     for (const k of keys) parts.push(await k.export(layout));
-    let n = 0;
-    for (const p of parts) n += p.length;
-    const out = new Uint8Array(n);
-    n = 0;
-    for (const p of parts) {
-      out.set(p, n);
-      n += p.length;
-      p.fill(0);
-    }
+    const out = concatBytes(parts);
+    for (const p of parts) p.fill(0);
     return out;
   }
 

@@ -24,7 +24,8 @@ import {
 import { type EphemeralKeyPairSource, generateEphemeralKeyPair } from "./key_exchange.ts";
 import { nextTrafficSecret } from "./key_schedule.ts";
 import { handshakeMessage, HandshakeType } from "./messages.ts";
-import { concatBytes, ContentType, type TlsTransport } from "./record.ts";
+import { ContentType, type TlsTransport } from "./record.ts";
+import { concatBytes } from "../ticket/bytes.ts";
 import { RecordStream } from "./record_stream.ts";
 
 /** The default limit on a handshake's duration, 10 s. */

@@ -12,7 +12,7 @@
 import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import { SSL3_VERSION } from "../session/versions.ts";
-import { constantTimeEqual, sameBytes } from "../ticket/bytes.ts";
+import { concatBytes, constantTimeEqual, sameBytes } from "../ticket/bytes.ts";
 import type { DecryptCallbackCall, ServerConnection } from "../server/server_connection.ts";
 import type { SslContext } from "../server/ssl_context.ts";
 import { tls13Suite } from "../server/wire/cipher_suites.ts";
@@ -55,7 +55,7 @@ import {
   serverHello,
   TLS13,
 } from "./messages.ts";
-import { concatBytes, RecordCipher } from "./record.ts";
+import { RecordCipher } from "./record.ts";
 import type { RecordStream } from "./record_stream.ts";
 import { chooseVersion, serverHandshake12 } from "./tls12_handshake.ts";
 import {

@@ -8,7 +8,7 @@
  */
 
 import { HmacKey, type Sha2Name } from "../crypto/sha2.ts";
-import { concatBytes } from "./record.ts";
+import { concatBytes } from "../ticket/bytes.ts";
 
 const LATIN1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 

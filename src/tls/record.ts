@@ -66,27 +66,6 @@ export interface RawRecord {
 }
 
 /**
- * The bytes of `parts`, one after the other, in one new array.
- *
- * @example
- * ```ts
- * import { concatBytes } from "./record.ts";
- * console.log(Array.from(concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]))); // [1, 2, 3]
- * ```
- */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  n = 0;
-  for (const p of parts) {
-    out.set(p, n);
-    n += p.length;
-  }
-  return out;
-}
-
-/**
  * Writes all of `bytes` to a transport (`Deno.Conn.write` may write part).
  *
  * @param transport The transport.

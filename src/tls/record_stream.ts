@@ -8,11 +8,11 @@
  * @module
  */
 
+import { concatBytes } from "../ticket/bytes.ts";
 import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import { TlsConnectionError } from "./errors.ts";
 import { HandshakeBuffer } from "./messages.ts";
 import {
-  concatBytes,
   ContentType,
   MAX_CIPHERTEXT_LENGTH,
   MAX_PLAINTEXT_LENGTH,

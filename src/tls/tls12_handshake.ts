@@ -14,7 +14,7 @@ import { AlertDescription, TlsAlert } from "../server/alert.ts";
 import type { ServerConnection } from "../server/server_connection.ts";
 import type { SslSession } from "../session/ssl_session.ts";
 import { SSL3_VERSION, TLS1_2_VERSION, TLS1_3_VERSION } from "../session/versions.ts";
-import { constantTimeEqual } from "../ticket/bytes.ts";
+import { concatBytes, constantTimeEqual } from "../ticket/bytes.ts";
 import type { HandshakeConfig, HandshakeResult } from "./handshake.ts";
 import {
   contextForName,
@@ -39,7 +39,6 @@ import {
   serverHello,
 } from "./messages.ts";
 import { keyBlock, masterSecret, verifyData12 } from "./prf.ts";
-import { concatBytes } from "./record.ts";
 import type { RecordStream } from "./record_stream.ts";
 import { Tls12GcmCipher } from "./tls12_record.ts";
 import {
