@@ -381,41 +381,16 @@ export async function serverHandshake(
   const compat = offer.hello.legacySessionId.length > 0;
 
   if (share === null) {
-    // HelloRetryRequest (RFC 8446 §4.1.4): ask for a share of `group`, then read ClientHello2.
     helloRetryRequest = true;
-    transcript = TranscriptHash.afterHelloRetry(hash, offer.hello.message);
-    const hrr = serverHello({
-      random: HELLO_RETRY_REQUEST_RANDOM,
-      legacySessionId: offer.hello.legacySessionId,
-      cipherSuite: offer.suite,
-      extensions: [[Ext.KEY_SHARE, u16(group)], [Ext.SUPPORTED_VERSIONS, u16(TLS13)]],
-    });
-    transcript.update(hrr);
-    rs.cork();
-    await rs.write(22, hrr);
-    if (compat) await rs.writeChangeCipherSpec();
-    await rs.uncork();
-    // Early data sent with ClientHello1 arrives before ClientHello2 and is skipped (§4.2.10).
-    rs.earlyDataBudget = offer.earlyData ? MAX_SKIPPED_EARLY_DATA : 0;
-    const again = await rs.readHandshake(MAX_CLIENT_HELLO_LENGTH);
-    rs.earlyDataBudget = 0;
-    if (again.type !== HandshakeType.CLIENT_HELLO) {
-      throw alert(AlertDescription.UNEXPECTED_MESSAGE, "expected the second ClientHello");
-    }
-    if (rs.handshakePending) {
-      throw alert(AlertDescription.UNEXPECTED_MESSAGE, "data after the second ClientHello");
-    }
-    const second = readOffer(parseClientHello(again.message));
-    checkSecondHello(offer, second, group);
-    offer = second;
-    share = second.shares[0].keyExchange;
+    ({ offer, transcript } = await retryHello(rs, offer, group, hash, compat));
+    share = offer.shares[0].keyExchange;
     exchange = startKeyExchange(group, share, config.ephemeralKeys);
     psk = await decidePsk(engine, offer, hash, transcript);
   }
   transcript.update(offer.hello.message);
 
   // SNI switch after the tickets were processed, as libssl runs dec_cb before the servername
-  // callback (spec pitfall 12: tickets stay with the first context).
+  // callback (`session_ctx`: tickets stay with the first context).
   const switched = await contextForName(config.serverNames, offer.serverName);
   if (switched !== undefined) engine.useServerNameContext(switched);
   const resumed = psk.session !== null;
@@ -482,21 +457,7 @@ export async function serverHandshake(
   const app = schedule.application(transcript.digest());
   rs.setWriteCipher(await cipherFor(hash, app.server, keyLength));
 
-  // The client's Finished (§4.4.4), after any rejected 0-RTT data (§4.2.10).
-  rs.earlyDataBudget = offer.earlyData ? MAX_SKIPPED_EARLY_DATA : 0;
-  const fin = await rs.readHandshake(MAX_CLIENT_MESSAGE_LENGTH);
-  rs.earlyDataBudget = 0;
-  if (fin.type !== HandshakeType.FINISHED) {
-    throw alert(AlertDescription.UNEXPECTED_MESSAGE, `expected Finished, got message ${fin.type}`);
-  }
-  if (fin.body.length !== suite.hashLength) {
-    throw alert(AlertDescription.DECODE_ERROR, "Finished of the wrong length");
-  }
-  const expected = finishedVerifyData(hash, hs.client, transcript.digest());
-  if (!constantTimeEqual(expected, fin.body)) {
-    throw alert(AlertDescription.DECRYPT_ERROR, "the client's Finished does not verify");
-  }
-  transcript.update(fin.message);
+  await readClientFinished(rs, offer.earlyData, hash, hs.client, transcript);
   rs.acceptChangeCipherSpec = false;
   rs.setReadCipher(await cipherFor(hash, app.client, keyLength));
 
@@ -529,6 +490,74 @@ export async function serverHandshake(
     serverSecret: app.server,
     resumptionMasterSecret: schedule.resumption(transcript.digest()),
   };
+}
+
+/**
+ * HelloRetryRequest (RFC 8446 §4.1.4): asks for a share of `group` (with the compatibility
+ * ChangeCipherSpec when the client sent a session id), then reads the second ClientHello and
+ * checks it against the first. Returns its offer and the transcript, which starts with
+ * `message_hash` in place of ClientHello1 and holds the HelloRetryRequest.
+ */
+async function retryHello(
+  rs: RecordStream,
+  first: Offer,
+  group: number,
+  hash: HashName,
+  compat: boolean,
+): Promise<{ offer: Offer; transcript: TranscriptHash }> {
+  const transcript = TranscriptHash.afterHelloRetry(hash, first.hello.message);
+  const hrr = serverHello({
+    random: HELLO_RETRY_REQUEST_RANDOM,
+    legacySessionId: first.hello.legacySessionId,
+    cipherSuite: first.suite,
+    extensions: [[Ext.KEY_SHARE, u16(group)], [Ext.SUPPORTED_VERSIONS, u16(TLS13)]],
+  });
+  transcript.update(hrr);
+  rs.cork();
+  await rs.write(22, hrr);
+  if (compat) await rs.writeChangeCipherSpec();
+  await rs.uncork();
+  // Early data sent with ClientHello1 arrives before ClientHello2 and is skipped (§4.2.10).
+  rs.earlyDataBudget = first.earlyData ? MAX_SKIPPED_EARLY_DATA : 0;
+  const again = await rs.readHandshake(MAX_CLIENT_HELLO_LENGTH);
+  rs.earlyDataBudget = 0;
+  if (again.type !== HandshakeType.CLIENT_HELLO) {
+    throw alert(AlertDescription.UNEXPECTED_MESSAGE, "expected the second ClientHello");
+  }
+  if (rs.handshakePending) {
+    throw alert(AlertDescription.UNEXPECTED_MESSAGE, "data after the second ClientHello");
+  }
+  const second = readOffer(parseClientHello(again.message));
+  checkSecondHello(first, second, group);
+  return { offer: second, transcript };
+}
+
+/**
+ * Reads the client's Finished (RFC 8446 §4.4.4), after any rejected 0-RTT data (§4.2.10), checks
+ * its verify_data in constant time (decrypt_error (51) on a mismatch) and adds it to the
+ * transcript.
+ */
+async function readClientFinished(
+  rs: RecordStream,
+  earlyData: boolean,
+  hash: HashName,
+  clientHandshakeSecret: Uint8Array,
+  transcript: TranscriptHash,
+): Promise<void> {
+  rs.earlyDataBudget = earlyData ? MAX_SKIPPED_EARLY_DATA : 0;
+  const fin = await rs.readHandshake(MAX_CLIENT_MESSAGE_LENGTH);
+  rs.earlyDataBudget = 0;
+  if (fin.type !== HandshakeType.FINISHED) {
+    throw alert(AlertDescription.UNEXPECTED_MESSAGE, `expected Finished, got message ${fin.type}`);
+  }
+  if (fin.body.length !== transcript.length) {
+    throw alert(AlertDescription.DECODE_ERROR, "Finished of the wrong length");
+  }
+  const expected = finishedVerifyData(hash, clientHandshakeSecret, transcript.digest());
+  if (!constantTimeEqual(expected, fin.body)) {
+    throw alert(AlertDescription.DECRYPT_ERROR, "the client's Finished does not verify");
+  }
+  transcript.update(fin.message);
 }
 
 /** The record protection for a traffic secret (RFC 8446 §7.3). */
