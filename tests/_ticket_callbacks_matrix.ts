@@ -4,7 +4,7 @@
  * real sockets with a libssl client (`interop/tls_ticket_callbacks_test.ts`): the key callback
  * (AES-128-CBC and HMAC-SHA256 keyed "0123456789abcdef", all-zero key name and IV), `gen_cb`
  * setting "Hello World", `dec_cb`, `tick_key_renew` / `tick_dec_ret` per idx, and the counts
- * observed against libssl 3.0.19 (spec table 13.2).
+ * observed against libssl 3.0.19.
  *
  * @module
  */

@@ -320,7 +320,7 @@ Deno.test("ssl_asn1.c SSL_SESSION_ASN1: one template row per OPTIONAL tag [0]..[
     [...Object.keys(new SslSession()), "ticketAppData"].sort(),
     [...head, ...rowFields].sort(),
   );
-  // The kinds of spec section 10.1: INTEGER types, and the two fields i2d always writes.
+  // The INTEGER fields of ssl/ssl_asn1.c's template, with the two fields i2d always writes.
   const ints = SESSION_TEMPLATE.flatMap((r) => r.type === "integer" ? [[r.tag, r.der.name]] : []);
   assert.deepEqual(Object.fromEntries(ints), {
     1: "int64",

@@ -58,7 +58,7 @@ async function keyCallback(encRet: number, decRet: number): Promise<TicketKeyCal
 }
 
 // ---------------------------------------------------------------------------------------------
-// test/sslapitest.c: related tests (spec 13.3)
+// test/sslapitest.c: related tests
 
 Deno.test("test_ticket_abort_session_leak: dec_cb ABORT on a good TLS 1.3 ticket is alert 80", async () => {
   let decRet: number = USE_RENEW;
@@ -511,7 +511,7 @@ for (const version of VERSIONS) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Pitfalls (spec 16), one test each
+// Pitfalls: libssl behaviours a reimplementation easily gets wrong, one test each
 
 Deno.test("pitfall 1: TLS 1.3 IGNORE means no tickets at all", async () => {
   for (const [ret, nsts] of [[IGNORE, 0], [IGNORE_RENEW, 2]]) {

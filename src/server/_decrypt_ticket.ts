@@ -1,6 +1,6 @@
 /**
  * `ssl/t1_lib.c:tls_decrypt_ticket` and its `end:` block: the one place where a ticket is
- * opened and the status → `dec_cb` → result mapping (spec §5, §5.1) is decided, for both
+ * opened and the status → `dec_cb` → result mapping is decided, for both
  * TLS 1.2 and TLS 1.3.
  *
  * @module

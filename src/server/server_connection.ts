@@ -248,7 +248,7 @@ export class ServerConnection {
     return this.#decision(session, -1);
   }
 
-  /** The checks `ssl_get_prev_session` runs after `dec_cb` (spec §6.2). */
+  /** The checks `ssl/ssl_sess.c:ssl_get_prev_session` runs after `dec_cb`. */
   #validate(s: SslSession | null, hello: ClientHello, fromCache: boolean): SslSession | null {
     if (s === null) return null;
     const ctx = this.context;
@@ -371,7 +371,7 @@ export class ServerConnection {
    * A servername (SNI) callback switched this connection to `ctx` (`SSL_set_SSL_CTX`, then
    * copying its options), after the ClientHello's tickets were processed, as in libssl, where
    * `dec_cb` runs before the servername callback. Tickets, ticket keys and ticket callbacks
-   * still come from {@link ServerConnection.context} (libssl's `session_ctx`, spec pitfall 12);
+   * still come from {@link ServerConnection.context} (libssl's `session_ctx`);
    * only a switch to a context with `noTicket` matters: no ticket is then sent
    * (`ssl/statem/extensions.c:final_server_name`), and a full handshake's session gets an id.
    *
