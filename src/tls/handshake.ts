@@ -432,27 +432,11 @@ export async function serverHandshake(
   rs.setWriteCipher(await cipherFor(hash, hs.server, keyLength));
   rs.setReadCipher(await cipherFor(hash, hs.client, keyLength));
 
-  // EncryptedExtensions, Certificate, CertificateVerify, Finished (§4.3.1, §4.4).
   const ee: ExtensionEntry[] = [];
   if (switched !== undefined && !resumed) ee.push([Ext.SERVER_NAME, new Uint8Array(0)]);
   if (alpnProtocol !== null) ee.push([Ext.ALPN, encodeAlpn(alpnProtocol)]);
-  const flight: Uint8Array[] = [encryptedExtensions(ee)];
-  transcript.update(flight[0]);
-  if (scheme !== null) {
-    const cert = certificateMessage(config.credentials.chain);
-    transcript.update(cert);
-    const signed = certificateVerifyContent(transcript.digest());
-    const cv = certificateVerifyMessage(scheme, await config.credentials.sign(scheme, signed));
-    transcript.update(cv);
-    flight.push(cert, cv);
-  }
-  const serverFinished = handshakeMessage(
-    HandshakeType.FINISHED,
-    finishedVerifyData(hash, hs.server, transcript.digest()),
-  );
-  transcript.update(serverFinished);
-  flight.push(serverFinished);
-  await rs.write(22, concatBytes(flight));
+  const flight = await serverFlight(config.credentials, scheme, ee, hash, hs.server, transcript);
+  await rs.write(22, flight);
   await rs.uncork();
   const app = schedule.application(transcript.digest());
   rs.setWriteCipher(await cipherFor(hash, app.server, keyLength));
@@ -530,6 +514,38 @@ async function retryHello(
   const second = readOffer(parseClientHello(again.message));
   checkSecondHello(first, second, group);
   return { offer: second, transcript };
+}
+
+/**
+ * The server's encrypted flight (RFC 8446 §4.3.1, §4.4): EncryptedExtensions, then on a full
+ * handshake (`scheme` set) Certificate and CertificateVerify, then Finished, each added to the
+ * transcript as it is made.
+ */
+async function serverFlight(
+  credentials: ServerCredentials,
+  scheme: number | null,
+  extensions: ExtensionEntry[],
+  hash: HashName,
+  serverHandshakeSecret: Uint8Array,
+  transcript: TranscriptHash,
+): Promise<Uint8Array> {
+  const flight: Uint8Array[] = [encryptedExtensions(extensions)];
+  transcript.update(flight[0]);
+  if (scheme !== null) {
+    const cert = certificateMessage(credentials.chain);
+    transcript.update(cert);
+    const signed = certificateVerifyContent(transcript.digest());
+    const cv = certificateVerifyMessage(scheme, await credentials.sign(scheme, signed));
+    transcript.update(cv);
+    flight.push(cert, cv);
+  }
+  const finished = handshakeMessage(
+    HandshakeType.FINISHED,
+    finishedVerifyData(hash, serverHandshakeSecret, transcript.digest()),
+  );
+  transcript.update(finished);
+  flight.push(finished);
+  return concatBytes(flight);
 }
 
 /**
