@@ -876,6 +876,69 @@ Deno.test("RFC 7301 §3.2: a client without ALPN gets no ALPN extension", async 
 // ---------------------------------------------------------------------------------------------
 // Handshake timeout
 
+// ---------------------------------------------------------------------------------------------
+// SNI: the serverNames option is libssl's servername callback (SSL_set_SSL_CTX on a match,
+// SSL_TLSEXT_ERR_NOACK otherwise)
+
+const SERVER_NAME = 0;
+
+for (
+  const [form, names] of [
+    ["a table", (other: SslContext) => ({ "b.example": other })],
+    ["a Map", (other: SslContext) => new Map([["b.example", other]])],
+    [
+      "a function",
+      (other: SslContext) => (name: string) => name === "b.example" ? other : undefined,
+    ],
+  ] as const
+) {
+  Deno.test(`RFC 6066 §3, ssl/statem/extensions_srvr.c:tls_construct_stoc_server_name: serverNames as ${form}: a name it knows is acknowledged with an empty server_name in EncryptedExtensions, any other is not`, async () => {
+    const other = await context({});
+    for (const [name, acked] of [["b.example", true], ["c.example", false]] as const) {
+      const h = await connect({ serverNames: names(other) });
+      try {
+        const o = await h.client.handshake({ serverName: name });
+        assert.equal(o.flight.encryptedExtensions.has(SERVER_NAME), acked, name);
+        if (acked) assert.equal(o.flight.encryptedExtensions.get(SERVER_NAME)!.length, 0);
+        const info = await h.conn.handshake();
+        assert.equal(info.serverName, name);
+        assert.equal(info.resumed, false);
+      } finally {
+        await h.done();
+      }
+    }
+  });
+}
+
+Deno.test("RFC 8446 §4.2, ssl/statem/extensions_srvr.c:tls_construct_stoc_server_name: a TLS 1.3 resumption switched by SNI is acknowledged too, and the ticket opens under the first context's keys (session_ctx)", async () => {
+  const first = await context({});
+  const tickets = await ticketsFrom(first);
+  const other = await context({}); // other ticket keys: it never sees the ticket
+  const h = await connect({ context: first, serverNames: { "b.example": other } });
+  try {
+    const o = await h.client.handshake({
+      serverName: "b.example",
+      psk: [ticketIdentity(tickets[0])],
+    });
+    assert.equal(o.serverHello.pskIdentity, 0);
+    assert.equal(o.flight.encryptedExtensions.get(SERVER_NAME)?.length, 0);
+    const info = await h.conn.handshake();
+    assert.equal(info.resumed, true);
+    assert.deepEqual(info.decCbCalls.map((c) => c.status), [SUCCESS_RENEW]);
+  } finally {
+    await h.done();
+  }
+});
+
+Deno.test("serverNames: a servername function that throws gets internal_error (80), as a servername callback's SSL_TLSEXT_ERR_ALERT_FATAL", async () => {
+  const names = () => {
+    throw new Error("lookup failed");
+  };
+  await expectAlert(80, (c) => c.sendClientHello({ serverName: "b.example" }).then(() => {}), {
+    serverNames: names,
+  });
+});
+
 Deno.test("handshakeTimeoutMs: a client that sends half a ClientHello and stops gets TlsConnectionError timeout in time", async () => {
   const h = await connect({ handshakeTimeoutMs: 200 });
   try {

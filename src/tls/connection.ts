@@ -46,7 +46,12 @@ export interface TlsConnectionOptions {
   context: SslContext;
   /** ALPN protocols, in the server's order of preference. */
   alpnProtocols?: readonly string[];
-  /** Contexts by SNI name (a map or a function), as `SSL_set_SSL_CTX` in a servername callback. */
+  /**
+   * Contexts by SNI name (a map or a function), as `SSL_set_SSL_CTX` in a servername callback:
+   * a name found is acknowledged with an empty server_name (TLS 1.3: on resumption too; TLS 1.2:
+   * full handshakes only), and tickets stay with `context`. A function that throws is
+   * internal_error (80).
+   */
   serverNames?: ServerNameContexts;
   /** The longest a handshake may take, in milliseconds (default 10 000). */
   handshakeTimeoutMs?: number;

@@ -433,7 +433,10 @@ export async function serverHandshake(
   rs.setReadCipher(await cipherFor(hash, hs.client, keyLength));
 
   const ee: ExtensionEntry[] = [];
-  if (switched !== undefined && !resumed) ee.push([Ext.SERVER_NAME, new Uint8Array(0)]);
+  // A name the serverNames option knows is acknowledged, on resumption too: in TLS 1.3 the SNI
+  // belongs to the handshake, not the session (ssl/statem/extensions_srvr.c:
+  // tls_construct_stoc_server_name skips it only for a TLS 1.2 resumption).
+  if (switched !== undefined) ee.push([Ext.SERVER_NAME, new Uint8Array(0)]);
   if (alpnProtocol !== null) ee.push([Ext.ALPN, encodeAlpn(alpnProtocol)]);
   const flight = await serverFlight(config.credentials, scheme, ee, hash, hs.server, transcript);
   await rs.write(22, flight);
