@@ -939,6 +939,87 @@ Deno.test("serverNames: a servername function that throws gets internal_error (8
   });
 });
 
+// ---------------------------------------------------------------------------------------------
+// The connection's API edges: closing early, cancelling the streams, wrong chunks, failures
+
+Deno.test("TlsConnection.close() before the handshake finished abandons it: handshake() rejects with TlsConnectionError closed, and the client sees the connection end without an alert", async () => {
+  const h = await connect();
+  try {
+    await h.conn.close();
+    assert.equal(await outcome(h.conn), "closed");
+    assert.equal(await h.client.readAlert(), null);
+    await h.conn.close(); // a second close is a no-op
+  } finally {
+    await h.done();
+  }
+});
+
+for (
+  const [how, stop] of [
+    ["readable.cancel()", (c: TlsConnection) => c.readable.cancel()],
+    ["writable.abort()", (c: TlsConnection) => c.writable.abort()],
+  ] as const
+) {
+  Deno.test(`TlsConnection.${how} after the handshake closes the connection at once, without close_notify`, async () => {
+    const h = await connect();
+    try {
+      await h.client.handshake();
+      await h.conn.handshake();
+      await stop(h.conn);
+      const kinds: string[] = [];
+      for (;;) {
+        const e = await h.client.nextEvent();
+        kinds.push(e.kind);
+        if (e.kind === "eof" || e.kind === "alert") break;
+      }
+      assert.deepEqual(kinds, ["ticket", "ticket", "eof"]);
+    } finally {
+      await h.done();
+    }
+  });
+}
+
+Deno.test("TlsConnection.writable takes Uint8Array chunks only: anything else is a TypeError (the writable is then errored, as any Web stream) and nothing is sent", async () => {
+  const h = await connect();
+  try {
+    await h.client.handshake();
+    await h.conn.handshake();
+    const w = h.conn.writable.getWriter();
+    await assert.rejects(w.write("text" as unknown as Uint8Array), TypeError);
+    w.releaseLock();
+    await h.conn.close();
+    const kinds: string[] = [];
+    for (;;) {
+      const e = await h.client.nextEvent();
+      kinds.push(e.kind === "alert" ? `alert ${e.description}` : e.kind);
+      if (e.kind === "eof") break;
+    }
+    assert.deepEqual(kinds, ["ticket", "ticket", "alert 0", "eof"]);
+  } finally {
+    await h.done();
+  }
+});
+
+Deno.test("after a failed handshake the readable fails with the handshake's error (the alert sent)", async () => {
+  const h = await connect();
+  try {
+    await h.client.sendClientHello({ suites: [0x1303] }); // ChaCha20 only
+    assert.equal(await h.client.readAlert(), 40);
+    assert.equal(await outcome(h.conn), 40);
+    assert.equal(await readOnce(h.conn), 40);
+  } finally {
+    await h.done();
+  }
+});
+
+Deno.test("an exception inside the server (here its random source) is internal_error (80) to the client and a TlsAlert 80 from handshake(), never an unhandled rejection", async () => {
+  await expectAlert(80, (c) => c.sendClientHello({}).then(() => {}), {
+    random: () => {
+      throw new Error("no randomness");
+    },
+  });
+});
+
 Deno.test("handshakeTimeoutMs: a client that sends half a ClientHello and stops gets TlsConnectionError timeout in time", async () => {
   const h = await connect({ handshakeTimeoutMs: 200 });
   try {
