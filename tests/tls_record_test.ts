@@ -432,6 +432,22 @@ Deno.test("RFC 8446 §5.1: handshake data after a KeyUpdate in the same record i
   });
 });
 
+Deno.test("RFC 8446 §5.1: application data between the records of a fragmented post-handshake message is unexpected_message (10)", async () => {
+  await expectDataPhaseAlert(10, async (client) => {
+    const ku = handshakeMessage(24, new Uint8Array([0]));
+    await client.sendProtected(22, ku.subarray(0, 3));
+    await client.sendProtected(23, enc.encode("interleaved"));
+  });
+});
+
+Deno.test("RFC 8446 §5.1: close_notify between the records of a fragmented post-handshake message is unexpected_message (10)", async () => {
+  await expectDataPhaseAlert(10, async (client) => {
+    const ku = handshakeMessage(24, new Uint8Array([0]));
+    await client.sendProtected(22, ku.subarray(0, 3));
+    await client.sendProtected(21, new Uint8Array([1, 0]));
+  });
+});
+
 Deno.test("RFC 8446 §5: an unprotected handshake record after the ServerHello is unexpected_message (10)", async () => {
   await expectHandshakeAlert(10, async (client) => {
     await client.sendClientHello();

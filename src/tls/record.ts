@@ -125,11 +125,6 @@ export class RecordReader {
     this.#transport = transport;
   }
 
-  /** Bytes received but not yet returned as records. */
-  get buffered(): number {
-    return this.#end - this.#start;
-  }
-
   /** Ensures `n` bytes are buffered from `#start`; false at a clean end of stream. */
   async #fill(n: number): Promise<boolean> {
     while (this.#end - this.#start < n) {
