@@ -137,6 +137,49 @@ class TlsSocket extends Duplex {
   }
 }
 
+/** How much of a request body is read ahead of a handler that does not consume it. */
+const REQUEST_BODY_HIGH_WATER_MARK = 64 * 1024;
+
+/**
+ * A request body as a stream that reads from the connection only as fast as the handler takes
+ * it: `node:http` is paused once 64 KiB wait unread, so a client cannot make the server buffer
+ * a large upload the handler does not want. Cancelling the stream destroys the request.
+ *
+ * @param req The request, as `node:http` gives it (anything with its events and
+ * `pause`/`resume`/`destroy`).
+ * @returns The body stream.
+ *
+ * @example
+ * ```ts
+ * import { EventEmitter } from "node:events";
+ * import type { IncomingMessage } from "node:http";
+ * import { requestBody } from "./http.ts";
+ * const req = Object.assign(new EventEmitter(), { pause() {}, resume() {}, destroy() {} });
+ * const body = requestBody(req as unknown as IncomingMessage);
+ * req.emit("data", new Uint8Array([104, 105]));
+ * req.emit("end");
+ * console.log(await new Response(body).text()); // "hi"
+ * ```
+ */
+export function requestBody(req: IncomingMessage): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on("data", (c: Uint8Array) => {
+        controller.enqueue(new Uint8Array(c));
+        if ((controller.desiredSize ?? 0) <= 0) req.pause();
+      });
+      req.on("end", () => controller.close());
+      req.on("error", (e) => controller.error(e));
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      req.destroy();
+    },
+  }, new ByteLengthQueuingStrategy({ highWaterMark: REQUEST_BODY_HIGH_WATER_MARK }));
+}
+
 function toRequest(req: IncomingMessage, info: HttpsRequestInfo): Request {
   const host = req.headers.host ?? info.handshake.serverName ?? "localhost";
   const headers = new Headers();
@@ -149,15 +192,7 @@ function toRequest(req: IncomingMessage, info: HttpsRequestInfo): Request {
   return new Request(new URL(req.url ?? "/", `https://${host}`), {
     method,
     headers,
-    body: hasBody
-      ? new ReadableStream<Uint8Array>({
-        start(controller) {
-          req.on("data", (c: Uint8Array) => controller.enqueue(new Uint8Array(c)));
-          req.on("end", () => controller.close());
-          req.on("error", (e) => controller.error(e));
-        },
-      })
-      : null,
+    body: hasBody ? requestBody(req) : null,
   });
 }
 
@@ -170,9 +205,27 @@ async function sendResponse(res: ServerResponse, response: Response): Promise<vo
   if (response.statusText) res.writeHead(response.status, response.statusText, headers);
   else res.writeHead(response.status, headers);
   if (response.body) {
-    for await (const chunk of response.body) res.write(chunk);
+    // Leaving the loop early (the client went away) cancels the handler's body stream.
+    for await (const chunk of response.body) {
+      if (res.destroyed) break;
+      // Backpressure: wait while the client reads slower than the handler produces.
+      if (!res.write(chunk)) await drainedOrClosed(res);
+    }
   }
-  res.end();
+  if (!res.destroyed) res.end();
+}
+
+/** Resolves at the response's next `drain` or `close`, whichever comes first. */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
 
 /**
@@ -212,8 +265,14 @@ export async function serveHttps(
       try {
         await sendResponse(res, await handler(toRequest(req, info), info));
       } catch {
-        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-        res.end();
+        if (!res.headersSent) {
+          res.writeHead(500, { "content-type": "text/plain" });
+          res.end();
+        } else {
+          // The body failed after the head was sent: end the connection rather than let a
+          // truncated body look complete.
+          res.destroy();
+        }
       }
     })();
   });
