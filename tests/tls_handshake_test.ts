@@ -8,7 +8,9 @@ import { TicketStatus } from "../src/ticket/status.ts";
 import type { TlsConnection, TlsConnectionOptions } from "../src/tls/connection.ts";
 import { TlsConnectionError } from "../src/tls/errors.ts";
 import type { HandshakeInfo } from "../src/tls/handshake.ts";
+import { TlsListener } from "../src/tls/listener.ts";
 import { handshakeMessage } from "../src/tls/messages.ts";
+import { memoryTransportPair } from "./_memory_transport.ts";
 import {
   type ClientEvent,
   type ClientServerPair,
@@ -1018,6 +1020,35 @@ Deno.test("an exception inside the server (here its random source) is internal_e
       throw new Error("no randomness");
     },
   });
+});
+
+Deno.test("TlsListener: a failed accept (a connection reset before it was taken, no file descriptors left) does not end the iteration; a closed listener does", async () => {
+  const [client, server] = memoryTransportPair();
+  const script: (() => unknown)[] = [
+    () => {
+      throw new Error("Too many open files (os error 24)");
+    },
+    () => server,
+    () => {
+      throw new Deno.errors.BadResource("listener closed");
+    },
+  ];
+  let accepts = 0;
+  const fake = {
+    addr: { transport: "tcp", hostname: "127.0.0.1", port: 1 },
+    accept: () => Promise.resolve().then(script[accepts++]),
+    close() {},
+  } as unknown as Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
+  const listener = new TlsListener(fake, {
+    credentials: await credentials(),
+    context: await context(),
+  });
+  const conns: TlsConnection[] = [];
+  for await (const conn of listener) conns.push(conn);
+  assert.equal(accepts, 3);
+  assert.equal(conns.length, 1);
+  client.close();
+  assert.equal(await outcome(conns[0]), "closed");
 });
 
 Deno.test("handshakeTimeoutMs: a client that sends half a ClientHello and stops gets TlsConnectionError timeout in time", async () => {
