@@ -11,6 +11,9 @@
  *   negotiated, whether it resumed, the session and its app data), `requestTicket()`,
  *   `keyUpdate()` and `close()`.
  * - {@link serveHttps} serves HTTP/1.1 with Fetch-style handlers over it.
+ * - A handshake that fails rejects with a {@link TlsAlert} (the alert this server sent, its
+ *   number in `alert`, as {@link AlertDescription} names them) or a
+ *   {@link TlsConnectionError} (the peer closed, alerted or timed out).
  *
  * @example
  * ```ts ignore
@@ -50,6 +53,7 @@ export {
   type TlsConnectionOptions,
 } from "./src/tls/connection.ts";
 export { TlsConnectionError, type TlsConnectionErrorKind } from "./src/tls/errors.ts";
+export { AlertDescription, TlsAlert } from "./src/server/alert.ts";
 export { type HandshakeInfo, type ServerNameContexts } from "./src/tls/handshake.ts";
 export { type EphemeralKeyPairSource, NamedGroup } from "./src/tls/key_exchange.ts";
 export { listenTls, TlsListener, type TlsListenOptions } from "./src/tls/listener.ts";

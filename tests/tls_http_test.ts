@@ -11,8 +11,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { SslContext, TlsAlert } from "../mod.ts";
-import { type HttpsHandler, serveHttps, type ServeHttpsOptions } from "../tls.ts";
+import { SslContext } from "../mod.ts";
+import { type HttpsHandler, serveHttps, type ServeHttpsOptions, TlsAlert } from "../tls.ts";
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
 import { requestBody } from "../src/tls/http.ts";
