@@ -162,19 +162,30 @@ const REQUEST_BODY_HIGH_WATER_MARK = 64 * 1024;
  * ```
  */
 export function requestBody(req: IncomingMessage): ReadableStream<Uint8Array> {
+  // Events that arrive after the stream ended or was cancelled are dropped: enqueueing into a
+  // closed stream throws, and a throw in a node:http listener would reach the event loop.
+  let open = true;
   return new ReadableStream<Uint8Array>({
     start(controller) {
       req.on("data", (c: Uint8Array) => {
+        if (!open) return;
         controller.enqueue(new Uint8Array(c));
         if ((controller.desiredSize ?? 0) <= 0) req.pause();
       });
-      req.on("end", () => controller.close());
-      req.on("error", (e) => controller.error(e));
+      req.on("end", () => {
+        if (open) controller.close();
+        open = false;
+      });
+      req.on("error", (e) => {
+        if (open) controller.error(e);
+        open = false;
+      });
     },
     pull() {
       req.resume();
     },
     cancel() {
+      open = false;
       req.destroy();
     },
   }, new ByteLengthQueuingStrategy({ highWaterMark: REQUEST_BODY_HIGH_WATER_MARK }));
