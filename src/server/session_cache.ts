@@ -19,8 +19,10 @@ import type { SslSession } from "../session/ssl_session.ts";
 export const DEFAULT_SESSION_CACHE_SIZE = 20 * 1024;
 
 /**
- * A bounded session cache keyed by session id; when full, the least recently used session is
- * evicted. A size of 0 turns the cache off (`SSL_SESS_CACHE_OFF`).
+ * A bounded session cache keyed by session id. When it is full, the session that expires first
+ * (`time + timeout`; of equal ones, the one added first) makes room, as libssl's cache list,
+ * ordered by `timeoutcmp`, gives up its tail; a lookup does not change that order
+ * (`lookup_sess_in_cache`). A size of 0 turns the cache off (`SSL_SESS_CACHE_OFF`).
  *
  * @example
  * ```ts
@@ -35,6 +37,10 @@ export class SessionCache {
   /** The most sessions kept; 0 means the cache is off. */
   readonly maxSize: number;
   #map = new Map<string, SslSession>();
+  // Whether the map's insertion order is also expiry order (the usual case: one timeout for
+  // all), so that the first entry is the one to evict without a scan.
+  #inExpiryOrder = true;
+  #lastExpiry = -Infinity;
 
   /** Creates a cache of at most `maxSize` sessions. @param maxSize 0 turns caching off. */
   constructor(maxSize = DEFAULT_SESSION_CACHE_SIZE) {
@@ -51,19 +57,34 @@ export class SessionCache {
     if (this.maxSize <= 0 || session.sessionId.length === 0) return;
     const key = session.sessionId.toHex();
     this.#map.delete(key);
+    if (this.#map.size === 0) {
+      this.#inExpiryOrder = true;
+      this.#lastExpiry = -Infinity;
+    }
+    const expiry = session.time + session.timeout;
+    if (expiry < this.#lastExpiry) this.#inExpiryOrder = false;
+    this.#lastExpiry = expiry;
     this.#map.set(key, session);
-    if (this.#map.size > this.maxSize) this.#map.delete(this.#map.keys().next().value!);
+    if (this.#map.size > this.maxSize) this.#map.delete(this.#firstToExpire());
   }
 
-  /** The session with this id, or `undefined`; a hit becomes the most recently used. */
-  get(sessionId: Uint8Array): SslSession | undefined {
-    const key = sessionId.toHex();
-    const s = this.#map.get(key);
-    if (s) {
-      this.#map.delete(key);
-      this.#map.set(key, s);
+  /** The key of the session that expires first; of equal ones, the one added first. */
+  #firstToExpire(): string {
+    let first = this.#map.keys().next().value!;
+    if (this.#inExpiryOrder) return first;
+    let earliest = Infinity;
+    for (const [key, s] of this.#map) {
+      if (s.time + s.timeout < earliest) {
+        earliest = s.time + s.timeout;
+        first = key;
+      }
     }
-    return s;
+    return first;
+  }
+
+  /** The session with this id, or `undefined`. */
+  get(sessionId: Uint8Array): SslSession | undefined {
+    return this.#map.get(sessionId.toHex());
   }
 
   /** Removes a session; returns whether it was there (`SSL_CTX_remove_session`). */
