@@ -876,9 +876,6 @@ Deno.test("RFC 7301 §3.2: a client without ALPN gets no ALPN extension", async 
 });
 
 // ---------------------------------------------------------------------------------------------
-// Handshake timeout
-
-// ---------------------------------------------------------------------------------------------
 // SNI: the serverNames option is libssl's servername callback (SSL_set_SSL_CTX on a match,
 // SSL_TLSEXT_ERR_NOACK otherwise)
 
@@ -1050,6 +1047,9 @@ Deno.test("TlsListener: a failed accept (a connection reset before it was taken,
   client.close();
   assert.equal(await outcome(conns[0]), "closed");
 });
+
+// ---------------------------------------------------------------------------------------------
+// Handshake timeout
 
 Deno.test("handshakeTimeoutMs: a client that sends half a ClientHello and stops gets TlsConnectionError timeout in time", async () => {
   const h = await connect({ handshakeTimeoutMs: 200 });
