@@ -440,3 +440,65 @@ for (const version of VERSIONS) {
     assert.equal(ctx.metrics.ticketsNotSealed + fatal.metrics.ticketsNotSealed, 0);
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// ssl/ssl_sess.c:ssl_get_prev_session's checks after dec_cb: a session of the other protocol
+// version is a silent miss (a full handshake with a new ticket, no alert), and an expired
+// session found in the session cache is taken out of it.
+
+for (const version of VERSIONS) {
+  const other = version === TLS12 ? TLS13 : TLS12;
+  Deno.test(`ssl/ssl_sess.c:ssl_get_prev_session: a ticket holding a ${tls(other)} session, offered in a ${tls(version)} ClientHello, opens (dec_cb sees SUCCESS) but is a silent full handshake with a new ticket`, async () => {
+    const calls: number[] = [];
+    const ctx = await context({
+      ticketKeyCb: () => ({ ret: 1, key }),
+      decCb: (_c, _s, _k, status) => (calls.push(status), defaultDec(status)),
+    });
+    // Everything else would resume here: the suite the hello offers, EMS, the time, the context.
+    const session = new SslSession({
+      sslVersion: other,
+      cipherId: version === TLS12 ? ECDHE_AES256_GCM : AES128_GCM,
+      masterKey: new Uint8Array(version === TLS12 ? 48 : 32).fill(3),
+      time: Math.floor(Date.now() / 1000),
+      timeout: 7200,
+    });
+    session.extendedMasterSecret = true;
+    const control = ctx.newConnection();
+    session.sslVersion = version;
+    const same = await control.processClientHello(
+      resumeHello(version, await key.seal(session)),
+    );
+    assert.equal(same.resumed, true, "control: the same session of this version resumes");
+    session.sslVersion = other;
+    calls.length = 0;
+    const conn = ctx.newConnection();
+    const d = await conn.processClientHello(resumeHello(version, await key.seal(session)));
+    assert.deepEqual(
+      { resumed: d.resumed, ticketExpected: d.ticketExpected, calls },
+      { resumed: false, ticketExpected: true, calls: [5] },
+    );
+  });
+}
+
+Deno.test("ssl/ssl_sess.c:ssl_get_prev_session: an expired session found by session id is a full handshake and leaves the session cache (SSL_CTX_remove_session)", async () => {
+  const clock = { t: 1_000_000 };
+  const ctx = await SslContext.create({ sessionCacheSize: 16, now: () => clock.t, timeout: 60 });
+  const conn = ctx.newConnection();
+  await conn.processClientHello({ version: TLS12, extendedMasterSecret: true });
+  conn.establishSession({ cipherId: ECDHE_AES256_GCM, extendedMasterSecret: true });
+  await conn.newSessionTickets();
+  const id = conn.session!.sessionId;
+  assert.equal(id.length, 32);
+  assert.equal(ctx.sessionCache.size, 1);
+  const hello: ClientHello = {
+    version: TLS12,
+    sessionId: id,
+    extendedMasterSecret: true,
+    cipherSuites: [ECDHE_AES256_GCM],
+  };
+  clock.t += 60_000; // time + timeout is now: not yet expired (sess_timedout needs now > it)
+  assert.equal((await ctx.newConnection().processClientHello(hello)).resumed, true);
+  clock.t += 1_000;
+  assert.equal((await ctx.newConnection().processClientHello(hello)).resumed, false);
+  assert.equal(ctx.sessionCache.size, 0);
+});
