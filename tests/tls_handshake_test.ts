@@ -941,6 +941,16 @@ Deno.test("serverNames: a servername function that throws gets internal_error (8
 // ---------------------------------------------------------------------------------------------
 // The connection's API edges: closing early, cancelling the streams, wrong chunks, failures
 
+/** What the client receives until the connection ends: event kinds, alerts with their number. */
+async function eventsToEnd(client: Tls13Client): Promise<string[]> {
+  const kinds: string[] = [];
+  for (;;) {
+    const e = await client.nextEvent();
+    kinds.push(e.kind === "alert" ? `alert ${e.description}` : e.kind);
+    if (e.kind === "eof") return kinds;
+  }
+}
+
 Deno.test("TlsConnection.close() before the handshake finished abandons it: handshake() rejects with TlsConnectionError closed, and the client sees the connection end without an alert", async () => {
   const h = await connect();
   try {
@@ -965,13 +975,7 @@ for (
       await h.client.handshake();
       await h.conn.handshake();
       await stop(h.conn);
-      const kinds: string[] = [];
-      for (;;) {
-        const e = await h.client.nextEvent();
-        kinds.push(e.kind);
-        if (e.kind === "eof" || e.kind === "alert") break;
-      }
-      assert.deepEqual(kinds, ["ticket", "ticket", "eof"]);
+      assert.deepEqual(await eventsToEnd(h.client), ["ticket", "ticket", "eof"]);
     } finally {
       await h.done();
     }
@@ -987,13 +991,7 @@ Deno.test("TlsConnection.writable takes Uint8Array chunks only: anything else is
     await assert.rejects(w.write("text" as unknown as Uint8Array), TypeError);
     w.releaseLock();
     await h.conn.close();
-    const kinds: string[] = [];
-    for (;;) {
-      const e = await h.client.nextEvent();
-      kinds.push(e.kind === "alert" ? `alert ${e.description}` : e.kind);
-      if (e.kind === "eof") break;
-    }
-    assert.deepEqual(kinds, ["ticket", "ticket", "alert 0", "eof"]);
+    assert.deepEqual(await eventsToEnd(h.client), ["ticket", "ticket", "alert 0", "eof"]);
   } finally {
     await h.done();
   }

@@ -74,10 +74,8 @@ export class SessionCache {
     if (this.#inExpiryOrder) return first;
     let earliest = Infinity;
     for (const [key, s] of this.#map) {
-      if (s.time + s.timeout < earliest) {
-        earliest = s.time + s.timeout;
-        first = key;
-      }
+      const expiry = s.time + s.timeout;
+      if (expiry < earliest) [earliest, first] = [expiry, key];
     }
     return first;
   }
